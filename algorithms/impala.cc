@@ -1,0 +1,286 @@
+#include "algorithms/impala.h"
+
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/serialize/archive.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+namespace rlfleet {
+namespace {
+
+void Require(bool ok, const char* field, const std::string& why) {
+  if (!ok) throw std::invalid_argument(std::string("ImpalaOptions.") + field + " " + why);
+}
+
+std::string ErrorText(const std::exception& e) {
+  if (const auto* c10_error = dynamic_cast<const c10::Error*>(&e)) {
+    return c10_error->what_without_backtrace();
+  }
+  return e.what();
+}
+
+// Reads the parameters a Module::save() archive holds for `module` (same layout as
+// Module::load), without modifying the module.
+void ReadParameters(torch::nn::Module& module, torch::serialize::InputArchive& archive,
+                    const std::string& prefix,
+                    std::vector<std::pair<std::string, torch::Tensor>>* out) {
+  for (const auto& item : module.named_parameters(/*recurse=*/false)) {
+    torch::Tensor value;
+    archive.read(item.key(), value);
+    out->emplace_back(prefix + item.key(), value);
+  }
+  for (const auto& child : module.named_children()) {
+    torch::serialize::InputArchive child_archive;
+    archive.read(child.key(), child_archive);
+    ReadParameters(*child.value(), child_archive, prefix + child.key() + ".", out);
+  }
+}
+
+template <typename T>
+void CopyInto(const std::vector<T>& source, torch::Tensor& target, int64_t row) {
+  const size_t n = source.size();
+  if (n > 0) std::memcpy(target.data_ptr<T>() + row * n, source.data(), n * sizeof(T));
+}
+
+}  // namespace
+
+ImpalaBatch BatchFromUnrolls(const std::vector<Unroll>& unrolls) {
+  if (unrolls.empty()) throw std::invalid_argument("BatchFromUnrolls: no unrolls");
+  const Unroll& first = unrolls.front();
+  int64_t num_truncations = 0;
+  for (size_t b = 0; b < unrolls.size(); ++b) {
+    const Unroll& u = unrolls[b];
+    u.Validate();
+    if (u.length != first.length || u.observation_size != first.observation_size ||
+        u.action_size != first.action_size || u.discrete_actions != first.discrete_actions) {
+      throw std::invalid_argument(
+          "BatchFromUnrolls: unroll " + std::to_string(b) + " has (T, D, A, discrete) = (" +
+          std::to_string(u.length) + ", " + std::to_string(u.observation_size) + ", " +
+          std::to_string(u.action_size) + ", " + std::to_string(u.discrete_actions) +
+          "), unroll 0 has (" + std::to_string(first.length) + ", " +
+          std::to_string(first.observation_size) + ", " + std::to_string(first.action_size) + ", " +
+          std::to_string(first.discrete_actions) + ")");
+    }
+    num_truncations += u.NumTruncations();
+  }
+  const int64_t B = static_cast<int64_t>(unrolls.size());
+  const int64_t T = first.length, D = first.observation_size, A = first.action_size;
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat);
+  const auto u8 = torch::TensorOptions().dtype(torch::kUInt8);
+
+  // Batch-major buffers, one memcpy per field per unroll, then one transposing copy each.
+  torch::Tensor observations = torch::empty({B, T + 1, D}, f32);
+  torch::Tensor actions = torch::empty({B, T, A}, f32);
+  torch::Tensor rewards = torch::empty({B, T}, f32);
+  torch::Tensor behaviour_log_probs = torch::empty({B, T}, f32);
+  torch::Tensor terminated = torch::empty({B, T}, u8);
+  torch::Tensor truncated = torch::empty({B, T}, u8);
+  torch::Tensor truncation_observations = torch::empty({num_truncations, D}, f32);
+  torch::Tensor truncation_index = torch::empty({num_truncations}, torch::kLong);
+  int64_t* index = truncation_index.data_ptr<int64_t>();
+  float* truncation_rows = truncation_observations.data_ptr<float>();
+  for (int64_t b = 0; b < B; ++b) {
+    const Unroll& u = unrolls[b];
+    CopyInto(u.observations, observations, b);
+    CopyInto(u.actions, actions, b);
+    CopyInto(u.rewards, rewards, b);
+    CopyInto(u.behaviour_log_probs, behaviour_log_probs, b);
+    CopyInto(u.terminated, terminated, b);
+    CopyInto(u.truncated, truncated, b);
+    if (!u.truncation_observations.empty()) {
+      std::memcpy(truncation_rows, u.truncation_observations.data(),
+                  u.truncation_observations.size() * sizeof(float));
+      truncation_rows += u.truncation_observations.size();
+    }
+    for (int64_t t = 0; t < T; ++t) {
+      if (u.truncated[t]) *index++ = t * B + b;
+    }
+  }
+  ImpalaBatch batch;
+  batch.observations = observations.transpose(0, 1).contiguous();
+  if (first.discrete_actions) {
+    batch.actions = actions.view({B, T}).t().contiguous().to(torch::kLong);
+  } else {
+    batch.actions = actions.transpose(0, 1).contiguous();
+  }
+  batch.rewards = rewards.t().contiguous();
+  batch.behaviour_log_probs = behaviour_log_probs.t().contiguous();
+  batch.terminated = terminated.t().contiguous().to(torch::kFloat);
+  batch.truncated = truncated.t().contiguous().to(torch::kFloat);
+  batch.truncation_observations = truncation_observations;
+  batch.truncation_index = truncation_index;
+  return batch;
+}
+
+void ImpalaOptions::Validate() const {
+  Require(discount >= 0.0 && discount <= 1.0, "discount", "must be in [0, 1]");
+  vtrace.Validate();
+  Require(baseline_cost >= 0.0 && std::isfinite(baseline_cost), "baseline_cost",
+          "must be finite and non-negative");
+  Require(entropy_cost >= 0.0 && std::isfinite(entropy_cost), "entropy_cost",
+          "must be finite and non-negative");
+  Require(learning_rate > 0.0 && std::isfinite(learning_rate), "learning_rate",
+          "must be finite and positive");
+  Require(adam_eps > 0.0, "adam_eps", "must be positive");
+  Require(!std::isnan(max_grad_norm), "max_grad_norm", "must not be NaN");
+  Require(total_updates >= 0, "total_updates", "must be non-negative");
+}
+
+Impala::Impala(ActorCritic model, const ImpalaOptions& options)
+    : model_(std::move(model)), options_(options) {
+  options_.Validate();
+  if (model_.is_empty()) throw std::invalid_argument("Impala: the model is empty");
+  optimizer_ = std::make_unique<torch::optim::Adam>(
+      model_->parameters(),
+      torch::optim::AdamOptions(options_.learning_rate).eps(options_.adam_eps));
+}
+
+ImpalaStats Impala::Update(const ImpalaBatch& batch) {
+  const ActorCriticOptions& model_options = model_->options();
+  const torch::Tensor& rewards_in = batch.rewards;
+  if (!rewards_in.defined() || rewards_in.dim() != 2) {
+    throw std::invalid_argument("Impala::Update: rewards must be [T, B]");
+  }
+  const int64_t T = rewards_in.size(0), B = rewards_in.size(1), TB = T * B;
+  const int64_t D = model_options.observation_size;
+  if (batch.observations.dim() != 3 || batch.observations.size(0) != T + 1 ||
+      batch.observations.size(1) != B || batch.observations.size(2) != D) {
+    throw std::invalid_argument("Impala::Update: observations must be [T+1, B, D] = [" +
+                                std::to_string(T + 1) + ", " + std::to_string(B) + ", " +
+                                std::to_string(D) + "]");
+  }
+  const int64_t K =
+      batch.truncation_observations.defined() ? batch.truncation_observations.size(0) : 0;
+  const torch::Device device = model_->parameters().front().device();
+
+  // One forward pass: rows [0, TB) are x_0..x_{T−1}, [TB, TB+B) the bootstrap x_T, then the
+  // K final observations of truncated steps.
+  torch::Tensor observations = batch.observations.to(device, torch::kFloat).reshape({-1, D});
+  if (K > 0) {
+    observations = torch::cat(
+        {observations, batch.truncation_observations.to(device, torch::kFloat).reshape({K, D})});
+  }
+  const PolicyOutput out = model_->forward(observations);
+  PolicyOutput policy;
+  torch::Tensor actions;
+  if (model_options.discrete_actions) {
+    policy.logits = out.logits.slice(0, 0, TB);
+    actions = batch.actions.to(device).reshape({TB});
+  } else {
+    policy.mean = out.mean.slice(0, 0, TB);
+    policy.log_std = out.log_std;
+    actions = batch.actions.to(device, torch::kFloat).reshape({TB, model_options.action_size});
+  }
+  policy.value = out.value.slice(0, 0, TB);
+  const torch::Tensor values = policy.value.view({T, B});
+  const torch::Tensor log_pi = model_->LogProb(policy, actions).view({T, B});
+  const torch::Tensor entropy = model_->Entropy(policy).mean();
+
+  VTraceInputs inputs;
+  {
+    torch::NoGradGuard no_grad;
+    const torch::Tensor all_values = out.value.detach();
+    torch::Tensor next_values = all_values.slice(0, B, TB + B).clone();
+    if (K > 0) {
+      next_values.index_copy_(0, batch.truncation_index.to(device, torch::kLong),
+                              all_values.slice(0, TB + B, TB + B + K));
+    }
+    const torch::Tensor terminated = batch.terminated.to(device, torch::kFloat);
+    const torch::Tensor truncated = batch.truncated.to(device, torch::kFloat);
+    inputs.log_rhos = log_pi.detach() - batch.behaviour_log_probs.to(device, torch::kFloat);
+    inputs.discounts = (1.0 - terminated) * options_.discount;
+    inputs.trace_continues = 1.0 - (terminated + truncated).clamp_max(1.0);
+    inputs.rewards = rewards_in.to(device, torch::kFloat);
+    inputs.values = values.detach();
+    inputs.next_values = next_values.view({T, B});
+  }
+  const VTraceReturns targets = ComputeVTrace(inputs, options_.vtrace);
+
+  const torch::Tensor policy_loss = -(log_pi * targets.pg_advantages).mean();
+  const torch::Tensor baseline_loss = 0.5 * (targets.vs - values).pow(2).mean();
+  const torch::Tensor total_loss =
+      policy_loss + options_.baseline_cost * baseline_loss - options_.entropy_cost * entropy;
+
+  double learning_rate = options_.learning_rate;
+  if (options_.total_updates > 0) {
+    const double remaining =
+        1.0 - static_cast<double>(num_updates_) / static_cast<double>(options_.total_updates);
+    learning_rate *= std::max(0.0, remaining);
+  }
+  for (auto& group : optimizer_->param_groups()) {
+    static_cast<torch::optim::AdamOptions&>(group.options()).lr(learning_rate);
+  }
+  optimizer_->zero_grad();
+  total_loss.backward();
+  const double max_norm = options_.max_grad_norm > 0.0 ? options_.max_grad_norm
+                                                       : std::numeric_limits<double>::infinity();
+  const double grad_norm = torch::nn::utils::clip_grad_norm_(model_->parameters(), max_norm);
+  optimizer_->step();
+  ++num_updates_;
+
+  ImpalaStats stats;
+  stats.total_loss = total_loss.item<double>();
+  stats.policy_loss = policy_loss.item<double>();
+  stats.baseline_loss = baseline_loss.item<double>();
+  stats.entropy = entropy.item<double>();
+  stats.mean_rho = inputs.log_rhos.exp().mean().item<double>();
+  stats.grad_norm = grad_norm;
+  stats.learning_rate = learning_rate;
+  return stats;
+}
+
+void Impala::SaveCheckpoint(const std::string& path) const {
+  try {
+    torch::serialize::OutputArchive archive;
+    torch::serialize::OutputArchive model_archive;
+    torch::serialize::OutputArchive optimizer_archive;
+    model_->save(model_archive);
+    optimizer_->save(optimizer_archive);
+    archive.write("model", model_archive);
+    archive.write("optimizer", optimizer_archive);
+    archive.write("num_updates", torch::full({1}, num_updates_, torch::kLong));
+    archive.save_to(path);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("Impala::SaveCheckpoint: cannot write '" + path +
+                             "': " + ErrorText(e));
+  }
+}
+
+void Impala::LoadCheckpoint(const std::string& path) {
+  try {
+    const torch::Device device = model_->parameters().front().device();
+    // Check every shape before touching the model, so a wrong checkpoint changes nothing.
+    torch::serialize::InputArchive archive;
+    archive.load_from(path, device);
+    torch::serialize::InputArchive model_archive;
+    archive.read("model", model_archive);
+    std::vector<std::pair<std::string, torch::Tensor>> loaded;
+    ReadParameters(*model_, model_archive, "", &loaded);
+    auto own = model_->named_parameters();
+    for (const auto& item : loaded) {
+      if (own[item.first].sizes() != item.second.sizes()) {
+        throw std::invalid_argument("parameter '" + item.first + "' has another shape");
+      }
+    }
+    torch::serialize::InputArchive optimizer_archive;
+    archive.read("optimizer", optimizer_archive);
+    torch::Tensor num_updates;
+    archive.read("num_updates", num_updates);
+    optimizer_->load(optimizer_archive);
+    {
+      torch::NoGradGuard no_grad;
+      for (const auto& item : loaded) own[item.first].copy_(item.second);
+    }
+    num_updates_ = num_updates.item<int64_t>();
+  } catch (const std::exception& e) {
+    throw std::runtime_error("Impala::LoadCheckpoint: cannot load '" + path + "': " + ErrorText(e));
+  }
+}
+
+}  // namespace rlfleet

@@ -1,0 +1,93 @@
+#ifndef RLFLEET_ALGORITHMS_IMPALA_H_
+#define RLFLEET_ALGORITHMS_IMPALA_H_
+
+#include <torch/optim/adam.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "algorithms/actor_critic.h"
+#include "algorithms/vtrace.h"
+#include "core/unroll.h"
+
+namespace rlfleet {
+
+// B unrolls of T steps, time-major, as the learner consumes them (CPU tensors).
+struct ImpalaBatch {
+  torch::Tensor observations;             // [T+1, B, D] float
+  torch::Tensor actions;                  // [T, B] long (discrete) or [T, B, A] float (continuous)
+  torch::Tensor rewards;                  // [T, B] float
+  torch::Tensor terminated;               // [T, B] float, 1 where the step ended the episode
+  torch::Tensor truncated;                // [T, B] float, 1 where a time limit cut the episode
+  torch::Tensor behaviour_log_probs;      // [T, B] float, log μ(a_t|x_t)
+  torch::Tensor truncation_observations;  // [K, D] float, final observation of each truncation
+  torch::Tensor truncation_index;         // [K] long, flat index t·B + b of each truncation
+};
+
+// Stacks unrolls (unroll b becomes column b) with one copy per field per unroll. The
+// truncation rows follow unroll order, then step order. Throws std::invalid_argument when
+// `unrolls` is empty, an unroll is inconsistent (Unroll::Validate), or they do not all share
+// T, D, A and the action kind.
+ImpalaBatch BatchFromUnrolls(const std::vector<Unroll>& unrolls);
+
+struct ImpalaOptions {
+  double discount = 0.99;  // γ
+  VTraceOptions vtrace;
+  double baseline_cost = 0.5;
+  double entropy_cost = 0.01;
+  double learning_rate = 6e-4;
+  double adam_eps = 1e-5;
+  double max_grad_norm = 40.0;  // <= 0: no clipping (the norm is still reported)
+  // > 0: the learning rate decays linearly from learning_rate to 0 over this many updates
+  // (update n, counted from 0, uses learning_rate·(1 − n / total_updates), floored at 0).
+  int64_t total_updates = 0;
+
+  // Throws std::invalid_argument naming the first invalid field.
+  void Validate() const;
+};
+
+// Measured on the batch before the optimiser step.
+struct ImpalaStats {
+  double total_loss = 0.0;
+  double policy_loss = 0.0;    // −mean(log π(a_t|x_t)·pg_adv_t)
+  double baseline_loss = 0.0;  // 0.5·mean((vs_t − V(x_t))²), before baseline_cost
+  double entropy = 0.0;        // mean entropy of π over the T·B steps
+  double mean_rho = 0.0;       // mean importance ratio π/μ (unclipped)
+  double grad_norm = 0.0;      // total gradient norm before clipping
+  double learning_rate = 0.0;  // rate used by this step
+};
+
+// The IMPALA learner: V-trace actor-critic with one Adam step per batch.
+//   loss = policy_loss + baseline_cost·0.5·mean((vs − V)²) − entropy_cost·mean(entropy)
+// Never changes the torch thread count (the caller decides).
+class Impala {
+ public:
+  Impala(ActorCritic model, const ImpalaOptions& options);
+
+  // One update: a single forward pass over all (T+1)·B observations and the K truncation
+  // observations (on the model's device), V-trace targets, loss, backward, gradient-norm
+  // clipping and an Adam step.
+  ImpalaStats Update(const ImpalaBatch& batch);
+
+  ActorCritic model() const { return model_; }
+  torch::optim::Adam& optimizer() { return *optimizer_; }
+  int64_t num_updates() const { return num_updates_; }
+  const ImpalaOptions& options() const { return options_; }
+
+  // Model parameters, optimiser state and update count in one torch::serialize archive.
+  // Both throw std::runtime_error naming the path on failure.
+  void SaveCheckpoint(const std::string& path) const;
+  void LoadCheckpoint(const std::string& path);
+
+ private:
+  ActorCritic model_;
+  ImpalaOptions options_;
+  std::unique_ptr<torch::optim::Adam> optimizer_;
+  int64_t num_updates_ = 0;
+};
+
+}  // namespace rlfleet
+
+#endif  // RLFLEET_ALGORITHMS_IMPALA_H_

@@ -1,0 +1,30 @@
+#include "algorithms/model_factory.h"
+
+#include <torch/utils.h>
+
+#include <mutex>
+
+#include "core/random.h"
+
+namespace rlfleet {
+
+ActorCritic MakeActorCritic(const ModelConfig& config, const ModelSpaces& spaces,
+                            uint64_t run_seed) {
+  ActorCriticOptions options;
+  options.observation_size = spaces.observation_size;
+  options.discrete_actions = spaces.discrete_actions;
+  options.num_actions = spaces.num_actions;
+  options.action_size = spaces.action_size;
+  options.hidden_sizes = config.hidden_sizes;
+  options.activation = config.activation;
+  options.shared_torso = config.shared_torso;
+  options.initial_log_std = config.initial_log_std;
+  options.Validate();
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  // LibTorch's initialisers draw from the global generator; 63 bits keep the seed positive.
+  torch::manual_seed(DeriveSeed(run_seed, "model", 0) >> 1);
+  return ActorCritic(options);
+}
+
+}  // namespace rlfleet

@@ -1,0 +1,27 @@
+#ifndef RLFLEET_ALGORITHMS_MODEL_FACTORY_H_
+#define RLFLEET_ALGORITHMS_MODEL_FACTORY_H_
+
+#include <cstdint>
+
+#include "algorithms/actor_critic.h"
+#include "core/run_config.h"
+
+namespace rlfleet {
+
+// Sizes of the spaces a model acts in (from an EnvSpec; algorithms/ does not depend on envs/).
+struct ModelSpaces {
+  int64_t observation_size = 0;
+  bool discrete_actions = true;
+  int64_t num_actions = 0;  // discrete
+  int64_t action_size = 1;  // continuous dims
+};
+
+// Builds the actor-critic of a run with initial weights drawn from DeriveSeed(run_seed,
+// "model", 0), so that every process of a run starts from the same weights without waiting
+// for a broadcast. Thread-safe: it holds a lock while it seeds LibTorch's global generator.
+ActorCritic MakeActorCritic(const ModelConfig& config, const ModelSpaces& spaces,
+                            uint64_t run_seed);
+
+}  // namespace rlfleet
+
+#endif  // RLFLEET_ALGORITHMS_MODEL_FACTORY_H_

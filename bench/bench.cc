@@ -1,0 +1,254 @@
+#include "bench/bench.h"
+
+#include <torch/torch.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <thread>
+#include <unistd.h>
+
+#include "actors/actor.h"
+#include "algorithms/impala.h"
+#include "algorithms/model_factory.h"
+#include "config/config_io.h"
+#include "core/clock.h"
+#include "core/random.h"
+#include "core/unroll.h"
+#include "envs/registry.h"
+#include "envs/vector_env.h"
+#include "learner/learner.h"
+#include "replay/replay_client.h"
+#include "replay/shard_server.h"
+#include "transport/codec.h"
+
+namespace rlfleet {
+namespace {
+namespace fs = std::filesystem;
+
+RunConfig BenchConfig(const BenchOptions& options, const std::string& ipc_dir) {
+  RunConfig config = options.config_path.empty()
+                         ? ParseRunConfig("{}", options.overrides, "bench")
+                         : LoadRunConfig(options.config_path, options.overrides);
+  config.cluster.num_actors = 1;
+  config.cluster.num_shards = 1;
+  config.cluster.shard_endpoints = {"ipc://" + ipc_dir + "/shard"};
+  config.cluster.weights_endpoint = "ipc://" + ipc_dir + "/weights";
+  config.cluster.stats_endpoint = "ipc://" + ipc_dir + "/stats";
+  return config;
+}
+
+ModelSpaces SpacesOf(const EnvSpec& spec) {
+  return ModelSpaces{spec.observation_size, spec.discrete_actions, spec.num_actions,
+                     spec.action_size};
+}
+
+// A shard server on its own thread, stopped and joined on destruction.
+class ShardThread {
+ public:
+  explicit ShardThread(const RunConfig& config) {
+    ShardServerOptions options;
+    options.endpoint = config.cluster.shard_endpoints[0];
+    options.max_size = config.replay.max_size;
+    options.max_message_bytes = config.replay.max_message_bytes;
+    server_ = std::make_unique<ShardServer>(options);
+    thread_ = std::thread([this] { server_->Run(stop_); });
+  }
+  ~ShardThread() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::unique_ptr<ShardServer> server_;
+  std::thread thread_;
+};
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char pattern[] = "/tmp/rlfleet-bench-XXXXXX";
+    if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("cannot create a temp dir");
+    path = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+};
+
+// Frames/s of the bare loop: VectorEnv step + batched inference + action sampling.
+double BareActorFps(const RunConfig& config, double seconds) {
+  VectorEnv envs(VectorEnvOptions{config.env.id, config.env.num_envs, 1, config.env.num_threads});
+  const EnvSpec& spec = envs.spec();
+  ActorCritic model = MakeActorCritic(config.model, SpacesOf(spec), config.seed);
+  const int32_t m = config.env.num_envs;
+  torch::Tensor obs = torch::zeros({m, spec.observation_size});
+  std::vector<float> actions(static_cast<size_t>(m) * spec.action_size), log_probs(m),
+      rewards(m), final_obs(static_cast<size_t>(m) * spec.observation_size);
+  std::vector<uint8_t> terminated(m), truncated(m);
+  Rng rng(1);
+  envs.Reset(obs.data_ptr<float>());
+  int64_t frames = 0;
+  Stopwatch clock;
+  while (clock.Seconds() < seconds) {
+    for (int i = 0; i < 100; ++i) {
+      {
+        torch::InferenceMode guard;
+        SampleActions(model->forward(obs), rng, actions.data(), log_probs.data());
+      }
+      envs.Step(actions.data(), obs.data_ptr<float>(), rewards.data(), terminated.data(),
+                truncated.data(), final_obs.data());
+      frames += m;
+    }
+  }
+  return static_cast<double>(frames) / clock.Seconds();
+}
+
+int BenchActor(const BenchOptions& options) {
+  at::set_num_threads(1);
+  TempDir dir;
+  const RunConfig config = BenchConfig(options, dir.path);
+  const double bare_fps = BareActorFps(config, options.seconds);
+
+  // The real actor, inserting into a real shard over ipc; a learner stand-in drains it.
+  ShardThread shard(config);
+  std::atomic<bool> stop{false};
+  std::thread drainer([&] {
+    SampleClientOptions sample_options;
+    sample_options.endpoints = config.cluster.shard_endpoints;
+    SampleClient client(sample_options, &stop);
+    SampledBatch batch;
+    while (!stop.load()) client.Sample(config.env.num_envs, 100, &batch);
+  });
+  Actor actor(config, 0);
+  const int64_t warmup_steps = static_cast<int64_t>(config.env.num_envs) *
+                               config.actor.unroll_length * 4;
+  actor.Run(stop, warmup_steps);
+  const int64_t target_steps = std::max<int64_t>(static_cast<int64_t>(bare_fps * options.seconds),
+                                                 warmup_steps);
+  Stopwatch clock;
+  const int64_t steps = actor.Run(stop, target_steps);
+  const double actor_fps = static_cast<double>(steps) / clock.Seconds();
+  stop = true;
+  drainer.join();
+
+  nlohmann::json result;
+  result["bench"] = "actor";
+  result["env_id"] = config.env.id;
+  result["num_envs"] = config.env.num_envs;
+  result["unroll_length"] = config.actor.unroll_length;
+  result["bare_fps"] = bare_fps;
+  result["actor_fps"] = actor_fps;
+  result["ratio"] = actor_fps / bare_fps;
+  result["goal_ratio"] = 0.85;
+  if (!options.json_only) {
+    std::printf("bare env+inference loop: %.0f frames/s\nactor with transport:    %.0f frames/s\n",
+                bare_fps, actor_fps);
+  }
+  std::printf("%s\n", result.dump().c_str());
+  return 0;
+}
+
+std::vector<Unroll> SyntheticUnrolls(const RunConfig& config, int32_t count) {
+  const EnvSpec spec = MakeEnv(config.env.id)->spec();
+  Rng rng(3);
+  std::vector<Unroll> unrolls(count);
+  for (Unroll& u : unrolls) {
+    u.Resize(config.actor.unroll_length, spec.observation_size, spec.action_size,
+             spec.discrete_actions);
+    for (float& x : u.observations) x = static_cast<float>(rng.Normal());
+    for (float& a : u.actions) {
+      a = spec.discrete_actions ? static_cast<float>(rng.UniformInt(spec.num_actions))
+                                : static_cast<float>(rng.Normal());
+    }
+    for (float& r : u.rewards) r = 1.0f;
+    for (float& p : u.behaviour_log_probs) p = -0.69f;
+  }
+  return unrolls;
+}
+
+int BenchLearner(const BenchOptions& options) {
+  TempDir dir;
+  RunConfig config = BenchConfig(options, dir.path);
+  at::set_num_threads(config.learner.intra_op_threads);
+  const std::vector<Unroll> unrolls = SyntheticUnrolls(config, config.learner.batch_size);
+  const int64_t frames_per_update =
+      static_cast<int64_t>(config.learner.batch_size) * config.actor.unroll_length;
+
+  // Bare: Update() on one ready batch, repeatedly.
+  double bare_ups = 0.0;
+  {
+    const EnvSpec spec = MakeEnv(config.env.id)->spec();
+    Impala impala(MakeActorCritic(config.model, SpacesOf(spec), config.seed), ImpalaOptions{});
+    const ImpalaBatch batch = BatchFromUnrolls(unrolls);
+    for (int i = 0; i < 10; ++i) impala.Update(batch);
+    Stopwatch clock;
+    int64_t updates = 0;
+    while (clock.Seconds() < options.seconds) {
+      impala.Update(batch);
+      ++updates;
+    }
+    bare_ups = static_cast<double>(updates) / clock.Seconds();
+  }
+
+  // Full learner: sampling over ipc from a shard that inserter threads keep full.
+  ShardThread shard(config);
+  std::atomic<bool> stop{false};
+  std::vector<std::string> items;
+  for (const Unroll& u : unrolls) items.push_back(EncodeUnroll(u));
+  std::thread inserter([&] {
+    InsertClientOptions insert_options;
+    insert_options.endpoint = config.cluster.shard_endpoints[0];
+    insert_options.max_inflight = 4;
+    InsertClient client(insert_options, &stop);
+    try {
+      while (!stop.load()) client.Insert(items);
+    } catch (const StoppedError&) {
+    }
+  });
+  config.learner.total_env_steps =
+      static_cast<int64_t>(bare_ups * options.seconds) * frames_per_update;
+  config.learner.checkpoint_interval_seconds = 1e9;
+  const fs::path run_dir = fs::path(dir.path) / "run";
+  double learner_ups = 0.0;
+  {
+    Learner learner(config, run_dir.string(), false);
+    Stopwatch clock;
+    const LearnerSummary summary = learner.Run(stop);
+    learner_ups = static_cast<double>(summary.updates) / clock.Seconds();
+  }
+  stop = true;
+  inserter.join();
+
+  nlohmann::json result;
+  result["bench"] = "learner";
+  result["algo"] = "impala";
+  result["env_id"] = config.env.id;
+  result["batch_size"] = config.learner.batch_size;
+  result["unroll_length"] = config.actor.unroll_length;
+  result["bare_updates_per_second"] = bare_ups;
+  result["learner_updates_per_second"] = learner_ups;
+  result["ratio"] = learner_ups / bare_ups;
+  result["goal_ratio"] = 0.9;
+  if (!options.json_only) {
+    std::printf("bare training step:        %.1f updates/s\nlearner with replay/ipc:  %.1f updates/s\n",
+                bare_ups, learner_ups);
+  }
+  std::printf("%s\n", result.dump().c_str());
+  return 0;
+}
+
+}  // namespace
+
+int RunBench(const BenchOptions& options) {
+  if (options.seconds <= 0) throw std::invalid_argument("bench --seconds must be > 0");
+  if (options.what == "actor") return BenchActor(options);
+  if (options.what == "learner") return BenchLearner(options);
+  throw std::invalid_argument("unknown benchmark '" + options.what + "' (actor | learner)");
+}
+
+}  // namespace rlfleet

@@ -1,0 +1,234 @@
+#include "config/config_io.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+namespace rlfleet {
+namespace {
+
+// Calls visit(key, field) for every field of the config, in a fixed order. The one list
+// of keys: parsing, writing and key checking all go through it.
+template <typename Config, typename Visitor>
+void VisitFields(Config& c, Visitor&& visit) {
+  visit("name", c.name);
+  visit("seed", c.seed);
+  visit("runs_dir", c.runs_dir);
+  visit("env.id", c.env.id);
+  visit("env.num_envs", c.env.num_envs);
+  visit("env.num_threads", c.env.num_threads);
+  visit("cluster.num_actors", c.cluster.num_actors);
+  visit("cluster.num_shards", c.cluster.num_shards);
+  visit("cluster.transport", c.cluster.transport);
+  visit("cluster.host", c.cluster.host);
+  visit("cluster.shard_endpoints", c.cluster.shard_endpoints);
+  visit("cluster.weights_endpoint", c.cluster.weights_endpoint);
+  visit("cluster.stats_endpoint", c.cluster.stats_endpoint);
+  visit("cluster.max_actor_restarts", c.cluster.max_actor_restarts);
+  visit("cluster.shutdown_grace_seconds", c.cluster.shutdown_grace_seconds);
+  visit("replay.table", c.replay.table);
+  visit("replay.max_size", c.replay.max_size);
+  visit("replay.max_message_bytes", c.replay.max_message_bytes);
+  visit("actor.unroll_length", c.actor.unroll_length);
+  visit("actor.max_inflight_inserts", c.actor.max_inflight_inserts);
+  visit("actor.stats_interval_seconds", c.actor.stats_interval_seconds);
+  visit("actor.insert_timeout_ms", c.actor.insert_timeout_ms);
+  visit("model.hidden_sizes", c.model.hidden_sizes);
+  visit("model.activation", c.model.activation);
+  visit("model.shared_torso", c.model.shared_torso);
+  visit("model.initial_log_std", c.model.initial_log_std);
+  visit("learner.algo", c.learner.algo);
+  visit("learner.device", c.learner.device);
+  visit("learner.batch_size", c.learner.batch_size);
+  visit("learner.total_env_steps", c.learner.total_env_steps);
+  visit("learner.publish_interval", c.learner.publish_interval);
+  visit("learner.prefetch", c.learner.prefetch);
+  visit("learner.intra_op_threads", c.learner.intra_op_threads);
+  visit("learner.discount", c.learner.discount);
+  visit("learner.learning_rate", c.learner.learning_rate);
+  visit("learner.anneal_learning_rate", c.learner.anneal_learning_rate);
+  visit("learner.adam_eps", c.learner.adam_eps);
+  visit("learner.max_grad_norm", c.learner.max_grad_norm);
+  visit("learner.baseline_cost", c.learner.baseline_cost);
+  visit("learner.entropy_cost", c.learner.entropy_cost);
+  visit("learner.rho_bar", c.learner.rho_bar);
+  visit("learner.c_bar", c.learner.c_bar);
+  visit("learner.pg_rho_bar", c.learner.pg_rho_bar);
+  visit("learner.lambda", c.learner.lambda);
+  visit("learner.checkpoint_interval_seconds", c.learner.checkpoint_interval_seconds);
+  visit("learner.keep_checkpoints", c.learner.keep_checkpoints);
+  visit("learner.metrics_interval_seconds", c.learner.metrics_interval_seconds);
+}
+
+// Levenshtein distance, for "did you mean" hints.
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string UnknownKeyMessage(const std::string& key, const std::string& source) {
+  std::string best;
+  size_t best_distance = 4;  // suggest only close names
+  for (const std::string& known : RunConfigKeys()) {
+    const size_t d = EditDistance(key, known);
+    if (d < best_distance) {
+      best_distance = d;
+      best = known;
+    }
+  }
+  std::string message = source + ": unknown key '" + key + "'";
+  if (!best.empty()) message += " (did you mean '" + best + "'?)";
+  return message;
+}
+
+// Flattens nested maps into dotted keys; sequences and scalars are leaves.
+void Flatten(const YAML::Node& node, const std::string& prefix,
+             std::map<std::string, YAML::Node>* out) {
+  if (node.IsMap()) {
+    for (const auto& entry : node) {
+      const std::string key = entry.first.as<std::string>();
+      Flatten(entry.second, prefix.empty() ? key : prefix + "." + key, out);
+    }
+  } else if (!prefix.empty()) {
+    (*out)[prefix] = node;
+  }
+}
+
+template <typename T>
+std::string TypeName() {
+  if constexpr (std::is_same_v<T, std::string>) return "a string";
+  if constexpr (std::is_same_v<T, bool>) return "true or false";
+  if constexpr (std::is_integral_v<T>) return "an integer";
+  if constexpr (std::is_floating_point_v<T>) return "a number";
+  return "a list";
+}
+
+template <typename T>
+void Assign(const std::string& key, const YAML::Node& node, const std::string& source, T* field) {
+  try {
+    if constexpr (std::is_same_v<T, std::vector<std::string>> ||
+                  std::is_same_v<T, std::vector<int64_t>>) {
+      if (node.IsNull()) {
+        field->clear();
+        return;
+      }
+      if (!node.IsSequence()) throw YAML::Exception(YAML::Mark::null_mark(), "not a list");
+    } else if (!node.IsScalar()) {
+      throw YAML::Exception(YAML::Mark::null_mark(), "not a scalar");
+    }
+    *field = node.as<T>();
+  } catch (const YAML::Exception&) {
+    std::ostringstream text;
+    text << node;
+    throw std::invalid_argument(source + ": key '" + key + "' must be " + TypeName<T>() +
+                                " (got '" + text.str() + "')");
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> RunConfigKeys() {
+  std::vector<std::string> keys;
+  RunConfig config;
+  VisitFields(config, [&](const char* key, auto&) { keys.push_back(key); });
+  return keys;
+}
+
+RunConfig ParseRunConfig(const std::string& yaml_text, const std::vector<std::string>& overrides,
+                         const std::string& source_name) {
+  std::map<std::string, YAML::Node> values;
+  try {
+    YAML::Node root = YAML::Load(yaml_text);
+    if (root.IsDefined() && !root.IsNull() && !root.IsMap()) {
+      throw std::invalid_argument(source_name + ": the top level must be a map of keys");
+    }
+    Flatten(root, "", &values);
+  } catch (const YAML::Exception& e) {
+    throw std::invalid_argument(source_name + ": not valid YAML: " + e.what());
+  }
+  for (const std::string& override_text : overrides) {
+    const size_t equals = override_text.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      throw std::invalid_argument("--set expects key=value, got '" + override_text + "'");
+    }
+    const std::string key = override_text.substr(0, equals);
+    try {
+      values[key] = YAML::Load(override_text.substr(equals + 1));
+    } catch (const YAML::Exception& e) {
+      throw std::invalid_argument("--set " + key + ": not a YAML value: " + e.what());
+    }
+  }
+
+  RunConfig config;
+  size_t matched = 0;
+  VisitFields(config, [&](const char* key, auto& field) {
+    auto it = values.find(key);
+    if (it == values.end()) return;
+    Assign(key, it->second, source_name, &field);
+    ++matched;
+  });
+  if (matched != values.size()) {
+    const std::vector<std::string> known = RunConfigKeys();
+    for (const auto& entry : values) {
+      if (std::find(known.begin(), known.end(), entry.first) == known.end()) {
+        throw std::invalid_argument(UnknownKeyMessage(entry.first, source_name));
+      }
+    }
+  }
+  try {
+    config.Validate();
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(source_name + ": " + e.what());
+  }
+  return config;
+}
+
+RunConfig LoadRunConfig(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path);
+  if (!in) throw std::invalid_argument("cannot read config file '" + path + "'");
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseRunConfig(text.str(), overrides, path);
+}
+
+std::string RunConfigToYaml(const RunConfig& config) {
+  YAML::Node root;
+  RunConfig copy = config;
+  VisitFields(copy, [&](const char* key, auto& field) {
+    // Walk/create the nested maps of a dotted key.
+    std::string path = key;
+    std::vector<std::string> parts;
+    for (size_t start = 0;;) {
+      const size_t dot = path.find('.', start);
+      parts.push_back(path.substr(start, dot - start));
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    if (parts.size() == 1) {
+      root[parts[0]] = field;
+    } else {
+      root[parts[0]][parts[1]] = field;
+    }
+  });
+  YAML::Emitter out;
+  out.SetSeqFormat(YAML::Flow);
+  out << root;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace rlfleet

@@ -1,0 +1,23 @@
+#ifndef RLFLEET_CORE_FILE_UTIL_H_
+#define RLFLEET_CORE_FILE_UTIL_H_
+
+#include <string>
+
+namespace rlfleet {
+
+// Writes `contents` to `path` atomically: to a temporary file in the same directory, flushed
+// to disk, then renamed over `path`. Readers see the old file or the new one, never a part.
+// Throws std::runtime_error naming the path and the OS error (e.g. "No space left on
+// device"); the old file is then untouched and the temporary removed.
+void WriteFileAtomic(const std::string& path, const std::string& contents);
+
+// Reads a whole file; throws std::runtime_error naming the path when it cannot.
+std::string ReadFile(const std::string& path);
+
+// Appends text to a file, creating it; throws std::runtime_error naming the path on failure
+// (a full disk included). Not atomic: used for CSV logs, one call per complete row.
+void AppendToFile(const std::string& path, const std::string& text);
+
+}  // namespace rlfleet
+
+#endif  // RLFLEET_CORE_FILE_UTIL_H_

@@ -1,0 +1,63 @@
+#include "core/file_util.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+namespace rlfleet {
+namespace {
+
+std::filesystem::path TempDir() {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("rlfleet-file-util-" + std::to_string(::getpid()) + "-" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+TEST(FileUtilTest, AtomicWriteReplacesWholeFileAndLeavesNoTemporary) {
+  const auto dir = TempDir();
+  const std::string path = (dir / "a.json").string();
+  WriteFileAtomic(path, "first");
+  WriteFileAtomic(path, "second, longer");
+  EXPECT_EQ(ReadFile(path), "second, longer");
+  int entries = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    (void)entry;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 1);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(FileUtilTest, ErrorsNameThePath) {
+  const std::string missing = "/nonexistent-dir-rlfleet/x.json";
+  try {
+    WriteFileAtomic(missing, "x");
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent-dir-rlfleet/x.json"), std::string::npos);
+  }
+  EXPECT_THROW(ReadFile(missing), std::runtime_error);
+  EXPECT_THROW(AppendToFile(missing, "row\n"), std::runtime_error);
+}
+
+TEST(FileUtilTest, FullDiskIsAnErrorAndKeepsTheOldFile) {
+  // /dev/full accepts opens and fails every write with ENOSPC.
+  if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  EXPECT_THROW(AppendToFile("/dev/full", "row\n"), std::runtime_error);
+}
+
+TEST(FileUtilTest, AppendAddsRows) {
+  const auto dir = TempDir();
+  const std::string path = (dir / "rows.csv").string();
+  AppendToFile(path, "a\n");
+  AppendToFile(path, "b\n");
+  EXPECT_EQ(ReadFile(path), "a\nb\n");
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace rlfleet

@@ -1,0 +1,40 @@
+#ifndef RLFLEET_CORE_LOGGING_H_
+#define RLFLEET_CORE_LOGGING_H_
+
+#include <sstream>
+#include <string>
+
+namespace rlfleet {
+
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
+
+// Process-wide logging settings. The tag (e.g. "actor-3") prefixes every line so that the
+// output of many processes sharing one terminal stays readable. Thread-safe.
+void SetLogTag(const std::string& tag);
+void SetLogLevel(LogLevel level);
+LogLevel GetLogLevel();
+
+// One log line, written to stderr atomically when the object is destroyed.
+class LogLine {
+ public:
+  explicit LogLine(LogLevel level) : level_(level) {}
+  ~LogLine();
+  template <typename T>
+  LogLine& operator<<(const T& value) {
+    stream_ << value;
+    return *this;
+  }
+
+ private:
+  LogLevel level_;
+  std::ostringstream stream_;
+};
+
+}  // namespace rlfleet
+
+#define RLF_LOG(level)                                                      \
+  if (::rlfleet::LogLevel::k##level < ::rlfleet::GetLogLevel()) {          \
+  } else                                                                    \
+    ::rlfleet::LogLine(::rlfleet::LogLevel::k##level)
+
+#endif  // RLFLEET_CORE_LOGGING_H_

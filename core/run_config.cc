@@ -1,0 +1,87 @@
+#include "core/run_config.h"
+
+#include <sstream>
+#include <stdexcept>
+
+namespace rlfleet {
+namespace {
+
+template <typename T>
+void Require(bool ok, const char* key, const char* what, const T& value) {
+  if (!ok) {
+    std::ostringstream message;
+    message << key << " must be " << what << " (got " << value << ")";
+    throw std::invalid_argument(message.str());
+  }
+}
+
+}  // namespace
+
+void RunConfig::Validate() const {
+  Require(!name.empty(), "name", "non-empty", "''");
+  Require(env.num_envs > 0, "env.num_envs", "> 0", env.num_envs);
+  Require(env.num_threads > 0 && env.num_threads <= env.num_envs, "env.num_threads",
+          "in [1, env.num_envs]", env.num_threads);
+  Require(cluster.num_actors > 0, "cluster.num_actors", "> 0", cluster.num_actors);
+  Require(cluster.num_shards > 0, "cluster.num_shards", "> 0", cluster.num_shards);
+  Require(cluster.transport == "ipc" || cluster.transport == "tcp", "cluster.transport",
+          "ipc or tcp", cluster.transport);
+  Require(cluster.shard_endpoints.empty() ||
+              static_cast<int32_t>(cluster.shard_endpoints.size()) == cluster.num_shards,
+          "cluster.shard_endpoints", "empty or one per shard",
+          cluster.shard_endpoints.size());
+  Require(cluster.max_actor_restarts >= 0, "cluster.max_actor_restarts", ">= 0",
+          cluster.max_actor_restarts);
+  Require(cluster.shutdown_grace_seconds > 0, "cluster.shutdown_grace_seconds", "> 0",
+          cluster.shutdown_grace_seconds);
+  Require(replay.table == "queue", "replay.table", "queue", replay.table);
+  Require(replay.max_size > 0, "replay.max_size", "> 0", replay.max_size);
+  Require(replay.max_message_bytes >= 1024, "replay.max_message_bytes", ">= 1024",
+          replay.max_message_bytes);
+  Require(actor.unroll_length > 0, "actor.unroll_length", "> 0", actor.unroll_length);
+  Require(actor.max_inflight_inserts > 0, "actor.max_inflight_inserts", "> 0",
+          actor.max_inflight_inserts);
+  Require(actor.stats_interval_seconds > 0, "actor.stats_interval_seconds", "> 0",
+          actor.stats_interval_seconds);
+  Require(actor.insert_timeout_ms > 0, "actor.insert_timeout_ms", "> 0",
+          actor.insert_timeout_ms);
+  Require(!model.hidden_sizes.empty(), "model.hidden_sizes", "non-empty", "[]");
+  for (int64_t size : model.hidden_sizes) {
+    Require(size > 0, "model.hidden_sizes", "all > 0", size);
+  }
+  Require(model.activation == "tanh" || model.activation == "relu", "model.activation",
+          "tanh or relu", model.activation);
+  Require(learner.algo == "impala", "learner.algo", "impala", learner.algo);
+  Require(learner.device == "cpu" || learner.device == "cuda" || learner.device == "auto",
+          "learner.device", "cpu, cuda or auto", learner.device);
+  Require(learner.batch_size > 0, "learner.batch_size", "> 0", learner.batch_size);
+  Require(learner.batch_size <= replay.max_size * cluster.num_shards, "learner.batch_size",
+          "<= replay.max_size * cluster.num_shards", learner.batch_size);
+  Require(learner.total_env_steps > 0, "learner.total_env_steps", "> 0",
+          learner.total_env_steps);
+  Require(learner.publish_interval > 0, "learner.publish_interval", "> 0",
+          learner.publish_interval);
+  Require(learner.prefetch > 0, "learner.prefetch", "> 0", learner.prefetch);
+  Require(learner.intra_op_threads > 0, "learner.intra_op_threads", "> 0",
+          learner.intra_op_threads);
+  Require(learner.discount >= 0 && learner.discount <= 1, "learner.discount", "in [0, 1]",
+          learner.discount);
+  Require(learner.learning_rate > 0, "learner.learning_rate", "> 0", learner.learning_rate);
+  Require(learner.adam_eps > 0, "learner.adam_eps", "> 0", learner.adam_eps);
+  Require(learner.max_grad_norm > 0, "learner.max_grad_norm", "> 0", learner.max_grad_norm);
+  Require(learner.baseline_cost >= 0, "learner.baseline_cost", ">= 0", learner.baseline_cost);
+  Require(learner.entropy_cost >= 0, "learner.entropy_cost", ">= 0", learner.entropy_cost);
+  Require(learner.rho_bar > 0, "learner.rho_bar", "> 0", learner.rho_bar);
+  Require(learner.c_bar > 0, "learner.c_bar", "> 0", learner.c_bar);
+  Require(learner.pg_rho_bar > 0, "learner.pg_rho_bar", "> 0", learner.pg_rho_bar);
+  Require(learner.lambda > 0 && learner.lambda <= 1, "learner.lambda", "in (0, 1]",
+          learner.lambda);
+  Require(learner.checkpoint_interval_seconds > 0, "learner.checkpoint_interval_seconds",
+          "> 0", learner.checkpoint_interval_seconds);
+  Require(learner.keep_checkpoints > 0, "learner.keep_checkpoints", "> 0",
+          learner.keep_checkpoints);
+  Require(learner.metrics_interval_seconds > 0, "learner.metrics_interval_seconds", "> 0",
+          learner.metrics_interval_seconds);
+}
+
+}  // namespace rlfleet

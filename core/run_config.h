@@ -1,0 +1,95 @@
+#ifndef RLFLEET_CORE_RUN_CONFIG_H_
+#define RLFLEET_CORE_RUN_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rlfleet {
+
+// The resolved configuration of one run: every process of the run reads the same one (the
+// launcher writes it to <run dir>/config.yaml). Plain data; launcher/config_io.h reads and
+// writes it as YAML with strict key checking. Units are in the field names or comments.
+
+struct EnvConfig {
+  std::string id = "CartPole-v1";
+  int32_t num_envs = 16;     // envs per actor process, stepped as one VectorEnv
+  int32_t num_threads = 1;   // VectorEnv worker threads per actor
+};
+
+struct ClusterConfig {
+  int32_t num_actors = 2;
+  int32_t num_shards = 1;
+  std::string transport = "ipc";  // ipc | tcp: how the launcher fills in empty endpoints
+  std::string host = "127.0.0.1";  // tcp host for automatically chosen endpoints
+  // Endpoints; empty means "chosen by the launcher" (ipc paths or free loopback ports).
+  std::vector<std::string> shard_endpoints;  // one per shard
+  std::string weights_endpoint;              // learner PUB
+  std::string stats_endpoint;                // learner PULL (actor episode statistics)
+  int32_t max_actor_restarts = 3;  // an actor that dies is restarted this many times in all
+  double shutdown_grace_seconds = 10.0;  // SIGTERM → SIGKILL delay when stopping children
+};
+
+struct ReplayConfig {
+  std::string table = "queue";
+  int64_t max_size = 256;  // items (unrolls) per shard; a full queue holds back inserters
+  int64_t max_message_bytes = 64 << 20;
+};
+
+struct ActorConfig {
+  int32_t unroll_length = 20;  // T
+  int32_t max_inflight_inserts = 2;
+  double stats_interval_seconds = 0.5;  // how often episode statistics go to the learner
+  int64_t insert_timeout_ms = 60000;
+};
+
+struct ModelConfig {
+  std::vector<int64_t> hidden_sizes = {64, 64};
+  std::string activation = "tanh";
+  bool shared_torso = false;
+  double initial_log_std = 0.0;
+};
+
+struct LearnerConfig {
+  std::string algo = "impala";
+  std::string device = "cpu";  // cpu | cuda | auto
+  int32_t batch_size = 32;  // unrolls per update
+  int64_t total_env_steps = 2000000;  // the run ends when the learner has consumed this many
+  int32_t publish_interval = 1;       // publish weights every this many updates
+  int32_t prefetch = 2;               // batches kept ready by the prefetch thread
+  int32_t intra_op_threads = 1;
+  double discount = 0.99;
+  double learning_rate = 6e-4;
+  bool anneal_learning_rate = true;  // linear decay to 0 over total_env_steps
+  double adam_eps = 1e-5;
+  double max_grad_norm = 40.0;
+  double baseline_cost = 0.5;
+  double entropy_cost = 0.01;
+  double rho_bar = 1.0;
+  double c_bar = 1.0;
+  double pg_rho_bar = 1.0;
+  double lambda = 1.0;
+  double checkpoint_interval_seconds = 60.0;
+  int32_t keep_checkpoints = 3;
+  double metrics_interval_seconds = 1.0;
+};
+
+struct RunConfig {
+  std::string name = "run";
+  uint64_t seed = 1;
+  std::string runs_dir = "runs";
+  EnvConfig env;
+  ClusterConfig cluster;
+  ReplayConfig replay;
+  ActorConfig actor;
+  ModelConfig model;
+  LearnerConfig learner;
+
+  // Checks ranges and choices (not the env id, which envs/ knows). Throws
+  // std::invalid_argument naming the key, e.g. "learner.batch_size must be > 0 (got 0)".
+  void Validate() const;
+};
+
+}  // namespace rlfleet
+
+#endif  // RLFLEET_CORE_RUN_CONFIG_H_

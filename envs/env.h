@@ -1,0 +1,52 @@
+#ifndef RLFLEET_ENVS_ENV_H_
+#define RLFLEET_ENVS_ENV_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rlfleet {
+
+// What an environment observes and accepts. Specs are data: the learner and actors size
+// their networks and buffers from them.
+struct EnvSpec {
+  std::string id;                       // Gymnasium name, e.g. "CartPole-v1"
+  int32_t observation_size = 0;         // D: float32 values per observation
+  std::vector<float> observation_low;   // D values (may be ±inf)
+  std::vector<float> observation_high;  // D values
+  bool discrete_actions = true;
+  int32_t num_actions = 0;              // discrete: number of actions; continuous: 0
+  int32_t action_size = 1;              // A: discrete 1 (the index as a float); continuous dims
+  std::vector<float> action_low;        // continuous: A values; discrete: empty
+  std::vector<float> action_high;
+  int32_t max_episode_steps = 0;        // time limit applied by MakeEnv; 0 = none
+};
+
+// Outcome of one step. `terminated`: the MDP reached a terminal state (no bootstrap).
+// `truncated`: the episode was cut (time limit); the next state still has value.
+struct StepResult {
+  double reward = 0.0;
+  bool terminated = false;
+  bool truncated = false;
+};
+
+// One environment instance. Not thread-safe: one thread at a time per instance.
+// Allocation-free after construction: Reset and Step write into caller-owned buffers.
+class Env {
+ public:
+  virtual ~Env() = default;
+  virtual const EnvSpec& spec() const = 0;
+  // Seeds the reset distribution's random stream, like Gymnasium's reset(seed=...): later
+  // resets continue that stream.
+  virtual void Seed(uint64_t seed) = 0;
+  // Starts a new episode and writes spec().observation_size floats to `observation`.
+  virtual void Reset(float* observation) = 0;
+  // `action`: spec().action_size floats; a discrete action is its index stored as a float.
+  // Writes the next observation. Throws std::invalid_argument for a discrete action out of
+  // range. Stepping after an episode ended without Reset is undefined.
+  virtual StepResult Step(const float* action, float* observation) = 0;
+};
+
+}  // namespace rlfleet
+
+#endif  // RLFLEET_ENVS_ENV_H_

@@ -1,0 +1,199 @@
+#include "launcher/local_cluster.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/file_util.h"
+#include "core/logging.h"
+#include "config/config_io.h"
+#include "launcher/endpoints.h"
+#include "launcher/process.h"
+
+namespace rlfleet {
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Role {
+  std::string kind;  // shard | learner | actor
+  int32_t index = 0;
+  std::string name() const { return kind == "learner" ? kind : kind + "-" + std::to_string(index); }
+};
+
+std::string TailOfFile(const std::string& path, size_t max_lines) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) {
+    lines.push_back(line);
+    if (lines.size() > max_lines) lines.erase(lines.begin());
+  }
+  std::string text;
+  for (const std::string& l : lines) text += "    " + l + "\n";
+  return text;
+}
+
+std::string FormatCount(double value) {
+  char buffer[32];
+  if (value >= 1e6) {
+    std::snprintf(buffer, sizeof(buffer), "%.2fM", value / 1e6);
+  } else if (value >= 1e3) {
+    std::snprintf(buffer, sizeof(buffer), "%.1fk", value / 1e3);
+  } else {
+    std::snprintf(buffer, sizeof(buffer), "%.0f", value);
+  }
+  return buffer;
+}
+
+// One line from the learner's status.json, or "" when there is none yet.
+std::string ProgressLine(const fs::path& run_dir) {
+  try {
+    const auto status = nlohmann::json::parse(ReadFile((run_dir / "status.json").string()));
+    char buffer[256];
+    std::snprintf(buffer, sizeof(buffer),
+                  "[%6.1fs] steps %s/%s | %s fps | %.1f upd/s | return %.1f (%lld ep) | lag %.1f",
+                  status.at("wall_seconds").get<double>(),
+                  FormatCount(status.at("env_steps").get<double>()).c_str(),
+                  FormatCount(status.at("total_env_steps").get<double>()).c_str(),
+                  FormatCount(status.at("fps").get<double>()).c_str(),
+                  status.at("updates_per_second").get<double>(),
+                  status.at("mean_return").get<double>(),
+                  static_cast<long long>(status.at("episodes").get<int64_t>()),
+                  status.at("policy_lag").get<double>());
+    return buffer;
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
+}  // namespace
+
+void LocalClusterOptions::Validate() const {
+  if (executable.empty()) throw std::invalid_argument("LocalClusterOptions.executable is empty");
+  if (run_dir.empty()) throw std::invalid_argument("LocalClusterOptions.run_dir is empty");
+}
+
+int RunLocalCluster(const RunConfig& config, const LocalClusterOptions& options,
+                    const std::atomic<bool>& interrupt) {
+  options.Validate();
+  const fs::path run_dir = options.run_dir;
+  fs::create_directories(run_dir / "logs");
+
+  // Short ipc directory (Unix socket paths are limited to 107 bytes), removed at the end.
+  std::string ipc_dir;
+  if (config.cluster.transport == "ipc") {
+    char pattern[] = "/tmp/rlfleet-XXXXXX";
+    if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("cannot create /tmp/rlfleet-*");
+    ipc_dir = pattern;
+  }
+  struct IpcDirRemover {
+    std::string dir;
+    ~IpcDirRemover() {
+      std::error_code ignored;
+      if (!dir.empty()) fs::remove_all(dir, ignored);
+    }
+  } remover{ipc_dir};
+
+  const RunConfig cluster_config = FillEndpoints(config, ipc_dir);
+  const std::string cluster_yaml = (run_dir / "cluster.yaml").string();
+  WriteFileAtomic(cluster_yaml, RunConfigToYaml(cluster_config));
+
+  std::vector<Role> roles;
+  for (int32_t i = 0; i < config.cluster.num_shards; ++i) roles.push_back({"shard", i});
+  roles.push_back({"learner", 0});
+  for (int32_t i = 0; i < config.cluster.num_actors; ++i) roles.push_back({"actor", i});
+
+  auto spawn = [&](const Role& role) {
+    std::vector<std::string> argv = {options.executable, "_worker",   "--role", role.kind,
+                                     "--index",          std::to_string(role.index),
+                                     "--run-dir",        run_dir.string()};
+    if (role.kind == "learner" && options.resume) argv.push_back("--resume");
+    return std::make_unique<ChildProcess>(argv,
+                                          (run_dir / "logs" / (role.name() + ".log")).string());
+  };
+  std::vector<std::unique_ptr<ChildProcess>> children;
+  for (const Role& role : roles) children.push_back(spawn(role));
+  RLF_LOG(Info) << "started " << config.cluster.num_shards << " replay shard(s), 1 learner, "
+                << config.cluster.num_actors << " actor(s); logs in " << (run_dir / "logs");
+
+  const bool tty = ::isatty(STDOUT_FILENO);
+  int exit_code = 0;
+  int32_t restarts_left = config.cluster.max_actor_restarts;
+  Stopwatch since_progress;
+  std::string last_progress;
+  bool learner_done = false;
+  while (!interrupt.load() && !learner_done && exit_code == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (size_t i = 0; i < roles.size(); ++i) {
+      const std::optional<ExitStatus> status = children[i]->Poll();
+      if (!status) continue;
+      const Role& role = roles[i];
+      const std::string log = (run_dir / "logs" / (role.name() + ".log")).string();
+      if (role.kind == "learner" && status->ok()) {
+        learner_done = true;
+      } else if (role.kind == "actor" && restarts_left > 0) {
+        --restarts_left;
+        RLF_LOG(Warning) << role.name() << " died (" << status->ToString()
+                         << "); restarting it (" << restarts_left << " restarts left). Log tail:\n"
+                         << TailOfFile(log, 5);
+        children[i] = spawn(role);
+      } else {
+        RLF_LOG(Error) << role.name() << " died (" << status->ToString()
+                       << "); stopping the run. Last lines of " << log << ":\n"
+                       << TailOfFile(log, 15);
+        exit_code = 1;
+        break;
+      }
+    }
+    const double interval = tty ? 1.0 : 10.0;
+    if (options.show_progress && since_progress.Seconds() >= interval) {
+      since_progress.Reset();
+      const std::string line = ProgressLine(run_dir);
+      if (!line.empty() && line != last_progress) {
+        std::printf(tty ? "\r%s\033[K" : "%s\n", line.c_str());
+        std::fflush(stdout);
+        last_progress = line;
+      }
+    }
+  }
+  if (tty && !last_progress.empty()) std::printf("\n");
+  if (interrupt.load()) RLF_LOG(Info) << "interrupted: stopping all processes";
+
+  // Stop: the learner first (final checkpoint and summary), then actors and shards.
+  const double grace = config.cluster.shutdown_grace_seconds;
+  auto stop_kind = [&](const std::string& kind) {
+    for (size_t i = 0; i < roles.size(); ++i) {
+      if (roles[i].kind == kind) children[i]->Signal(SIGTERM);
+    }
+    for (size_t i = 0; i < roles.size(); ++i) {
+      if (roles[i].kind != kind) continue;
+      if (!children[i]->Wait(grace)) {
+        RLF_LOG(Warning) << roles[i].name() << " did not stop within " << grace
+                         << " s: killing it";
+        children[i]->Signal(SIGKILL);
+        children[i]->Wait(grace);
+      }
+    }
+  };
+  stop_kind("learner");
+  stop_kind("actor");
+  stop_kind("shard");
+  if (options.show_progress) {
+    const std::string line = ProgressLine(run_dir);
+    if (!line.empty()) std::printf("%s\n", line.c_str());
+  }
+  return exit_code;
+}
+
+}  // namespace rlfleet

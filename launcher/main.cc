@@ -1,0 +1,239 @@
+// rlfleet: the command-line entry point. `rlfleet --help` lists the commands.
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "actors/actor.h"
+#include "bench/bench.h"
+#include "config/config_io.h"
+#include "core/clock.h"
+#include "core/file_util.h"
+#include "core/logging.h"
+#include "envs/registry.h"
+#include "envs/rollout.h"
+#include "launcher/local_cluster.h"
+#include "learner/evaluate.h"
+#include "learner/learner.h"
+#include "replay/shard_server.h"
+
+namespace rlfleet {
+namespace {
+namespace fs = std::filesystem;
+
+std::atomic<bool> g_stop{false};
+
+void HandleStopSignal(int) { g_stop.store(true); }
+
+void InstallStopHandlers() {
+  struct sigaction action {};
+  action.sa_handler = HandleStopSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+bool CpuHasAvx512() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("flags", 0) == 0) return line.find(" avx512f") != std::string::npos;
+  }
+  return false;
+}
+
+// OpenBLAS reads its settings when the library loads, before main. Debian's OpenBLAS 0.3.21
+// does not know AVX-512 CPUs of this generation and falls back to generic kernels (a 256×256
+// Linear measured 7× slower), and its own thread pool fights LibTorch's. Where the user set
+// neither variable, set them and re-execute once; a value the user set is never changed.
+void TuneOpenBlasAndReexec(char** argv) {
+  if (std::getenv("RLFLEET_NO_REEXEC") != nullptr) return;
+  bool changed = false;
+  if (std::getenv("OPENBLAS_CORETYPE") == nullptr && CpuHasAvx512()) {
+    setenv("OPENBLAS_CORETYPE", "SkylakeX", 0);
+    changed = true;
+  }
+  if (std::getenv("OPENBLAS_NUM_THREADS") == nullptr) {
+    setenv("OPENBLAS_NUM_THREADS", "1", 0);
+    changed = true;
+  }
+  if (!changed) return;
+  setenv("RLFLEET_NO_REEXEC", "1", 1);
+  execv("/proc/self/exe", argv);
+  // exec failed: carry on with the settings OpenBLAS already read.
+}
+
+std::string SelfExecutable() { return fs::read_symlink("/proc/self/exe").string(); }
+
+RunConfig LoadWorkerConfig(const std::string& run_dir) {
+  return LoadRunConfig((fs::path(run_dir) / "cluster.yaml").string());
+}
+
+int RunWorker(const std::string& role, int32_t index, const std::string& run_dir, bool resume) {
+  InstallStopHandlers();
+  SetLogTag(role == "learner" ? role : role + "-" + std::to_string(index));
+  const RunConfig config = LoadWorkerConfig(run_dir);
+  if (role == "shard") {
+    ShardServerOptions options;
+    options.endpoint = config.cluster.shard_endpoints.at(index);
+    options.table = config.replay.table;
+    options.max_size = config.replay.max_size;
+    options.max_message_bytes = config.replay.max_message_bytes;
+    ShardServer server(options);
+    RLF_LOG(Info) << "serving table '" << options.table << "' on " << server.endpoint();
+    server.Run(g_stop);
+    return 0;
+  }
+  if (role == "learner") {
+    Learner learner(config, run_dir, resume);
+    const LearnerSummary summary = learner.Run(g_stop);
+    RLF_LOG(Info) << "learner finished: " << summary.env_steps << " env steps, "
+                  << summary.updates << " updates, mean return " << summary.final_mean_return;
+    return 0;
+  }
+  if (role == "actor") {
+    Actor actor(config, index);
+    const int64_t steps = actor.Run(g_stop);
+    RLF_LOG(Info) << "actor stopped after " << steps << " env steps";
+    return 0;
+  }
+  throw std::invalid_argument("unknown worker role '" + role + "'");
+}
+
+int Train(const std::string& config_path, const std::vector<std::string>& overrides,
+          const std::string& resume_dir, bool quiet) {
+  InstallStopHandlers();
+  RunConfig config;
+  fs::path run_dir;
+  if (!resume_dir.empty()) {
+    run_dir = resume_dir;
+    config = LoadRunConfig((run_dir / "config.yaml").string(), overrides);
+  } else {
+    config = LoadRunConfig(config_path, overrides);
+    if (!IsRegisteredEnv(config.env.id)) MakeEnv(config.env.id);  // throws naming known ids
+    run_dir = fs::path(config.runs_dir) / (config.name + "-" + TimestampForPath());
+    for (int suffix = 1; fs::exists(run_dir); ++suffix) {
+      run_dir = fs::path(config.runs_dir) /
+                (config.name + "-" + TimestampForPath() + "-" + std::to_string(suffix));
+    }
+    fs::create_directories(run_dir);
+    WriteFileAtomic((run_dir / "config.yaml").string(), RunConfigToYaml(config));
+  }
+  std::printf("run directory: %s\n", run_dir.c_str());
+  std::fflush(stdout);
+  LocalClusterOptions options;
+  options.executable = SelfExecutable();
+  options.run_dir = run_dir.string();
+  options.resume = !resume_dir.empty();
+  options.show_progress = !quiet;
+  const int code = RunLocalCluster(config, options, g_stop);
+  const fs::path summary_path = run_dir / "summary.json";
+  if (fs::exists(summary_path)) {
+    const auto summary = nlohmann::json::parse(ReadFile(summary_path.string()));
+    std::printf(
+        "%s: mean return %.2f over the last 100 episodes, %lld env steps, %lld updates, "
+        "%.1f s\n",
+        summary.value("completed", false) ? "completed" : "stopped",
+        summary.value("final_mean_return_100", 0.0),
+        static_cast<long long>(summary.value("env_steps", 0LL)),
+        static_cast<long long>(summary.value("updates", 0LL)), summary.value("wall_seconds", 0.0));
+  }
+  return code;
+}
+
+}  // namespace
+}  // namespace rlfleet
+
+int main(int argc, char** argv) {
+  using namespace rlfleet;
+  TuneOpenBlasAndReexec(argv);
+  CLI::App app{"rlfleet: distributed reinforcement learning (actors, replay, learner)"};
+  app.require_subcommand(1);
+
+  // train
+  auto* train = app.add_subcommand("train", "Train on the local cluster from a YAML config");
+  std::string config_path, resume_dir;
+  std::vector<std::string> overrides;
+  bool quiet = false;
+  train->add_option("config", config_path, "YAML config, e.g. configs/cartpole_impala.yaml");
+  train->add_option("--set", overrides, "Override a config key: key=value (repeatable)");
+  train->add_option("--resume", resume_dir, "Continue the run in this run directory");
+  train->add_flag("--quiet", quiet, "No progress line");
+
+  // eval
+  auto* eval = app.add_subcommand("eval", "Evaluate a run's newest checkpoint");
+  EvaluateOptions eval_options;
+  bool stochastic = false;
+  eval->add_option("run_dir", eval_options.run_dir, "Run directory")->required();
+  eval->add_option("--episodes", eval_options.episodes, "Episodes to run");
+  eval->add_option("--seed", eval_options.seed, "Seed of the first episode's env");
+  eval->add_flag("--stochastic", stochastic, "Sample actions instead of the greedy action");
+
+  // rollout
+  auto* rollout = app.add_subcommand("rollout", "Step one environment and write a CSV");
+  RolloutOptions rollout_options;
+  rollout->add_option("env", rollout_options.env_id, "Environment id, e.g. CartPole-v1")
+      ->required();
+  rollout->add_option("--seed", rollout_options.seed, "Env seed");
+  rollout->add_option("--steps", rollout_options.steps, "Steps to take")->required();
+  rollout->add_option("--actions", rollout_options.actions_path,
+                      "File with one action per line (default: random actions)");
+  rollout->add_option("--out", rollout_options.out_path, "Output CSV")->required();
+
+  // bench
+  auto* bench = app.add_subcommand("bench", "Benchmarks; the last line is one JSON object");
+  BenchOptions bench_options;
+  bench->add_option("what", bench_options.what, "actor | learner")->required();
+  bench->add_flag("--json", bench_options.json_only, "Print only the JSON object");
+  bench->add_option("--seconds", bench_options.seconds, "Seconds per measured loop");
+  bench->add_option("--config", bench_options.config_path, "Config to take sizes from");
+  bench->add_option("--set", bench_options.overrides, "Override a config key: key=value");
+
+  // internal: one process of a local cluster
+  auto* worker = app.add_subcommand("_worker", "Internal: one process of a cluster");
+  worker->group("");
+  std::string role, run_dir;
+  int32_t index = 0;
+  bool resume = false;
+  worker->add_option("--role", role)->required();
+  worker->add_option("--index", index);
+  worker->add_option("--run-dir", run_dir)->required();
+  worker->add_flag("--resume", resume);
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (*train) {
+      if (config_path.empty() == resume_dir.empty()) {
+        throw std::invalid_argument("train takes a CONFIG or --resume RUN_DIR (one of them)");
+      }
+      return Train(config_path, overrides, resume_dir, quiet);
+    }
+    if (*eval) {
+      eval_options.greedy = !stochastic;
+      const EvaluateResult result = EvaluateCheckpoint(eval_options);
+      std::printf("%s: mean return %.2f ± %.2f over %d episodes (%s)\n",
+                  result.checkpoint.c_str(), result.mean, result.stddev, eval_options.episodes,
+                  eval_options.greedy ? "greedy" : "stochastic");
+      return 0;
+    }
+    if (*rollout) {
+      WriteRollout(rollout_options);
+      return 0;
+    }
+    if (*bench) return RunBench(bench_options);
+    if (*worker) return RunWorker(role, index, run_dir, resume);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "rlfleet: error: %s\n", e.what());
+    return 2;
+  }
+  return 0;
+}

@@ -1,0 +1,198 @@
+#ifndef RLFLEET_REPLAY_REPLAY_CLIENT_H_
+#define RLFLEET_REPLAY_REPLAY_CLIENT_H_
+
+// Clients of replay shards (replay/shard_server.h). Each client owns one ZeroMQ DEALER socket
+// per shard and, like any ZeroMQ socket, is NOT thread-safe: use one client per thread (it
+// may be created in one thread and then handed to another). Every blocking call takes a
+// timeout, waits in slices of at most 100 ms, and checks the optional stop flag between them.
+// Errors: replay/errors.h.
+
+#include <zmq.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "core/clock.h"
+#include "replay/errors.h"
+#include "replay/shard_stats.h"
+
+namespace rlfleet {
+
+struct InsertClientOptions {
+  std::string endpoint;  // one shard
+  std::string table = "queue";
+  int32_t max_inflight = 2;              // insert requests sent but not yet acked
+  int64_t timeout_ms = 30000;            // longest wait without any ack before TimeoutError
+  int64_t max_message_bytes = 64 << 20;  // largest request sent (and reply accepted)
+
+  // Throws std::invalid_argument naming the first bad field.
+  void Validate() const;
+};
+
+// Inserts items into one shard with a bounded number of unacked requests: the credit that
+// lets a full table push back on the producer. Not thread-safe.
+class InsertClient {
+ public:
+  // Connects (lazily: the shard need not be up yet). `stop`, if given, must outlive the
+  // client; when it becomes true, blocked calls throw StoppedError.
+  explicit InsertClient(const InsertClientOptions& options,
+                        const std::atomic<bool>* stop = nullptr);
+  InsertClient(const InsertClient&) = delete;
+  InsertClient& operator=(const InsertClient&) = delete;
+  ~InsertClient();
+
+  // Sends one insert request carrying `items` (opaque bytes, e.g. EncodeUnroll output).
+  // Blocks only while max_inflight requests are unacked (or the shard is unreachable).
+  // Throws TimeoutError after timeout_ms without progress, StoppedError when *stop becomes
+  // true, and ReplayError for an error reply (to this or an earlier request) or a request
+  // larger than max_message_bytes. After TimeoutError the request was not sent; the client
+  // stays usable.
+  void Insert(const std::vector<std::string>& items);
+
+  // Waits until every request sent so far is acked. Same errors as Insert.
+  void Flush();
+
+  // Handles the acks that arrive within timeout_ms (0: only those already here), without
+  // waiting for any particular one. Throws ReplayError for an error reply.
+  void Poll(int64_t timeout_ms);
+
+  // Insert requests sent and not yet acked (as of the last Insert / Flush / Poll).
+  int64_t inflight() const { return static_cast<int64_t>(inflight_.size()); }
+  // Items acked since construction.
+  int64_t acked_items() const { return acked_items_; }
+  const InsertClientOptions& options() const { return options_; }
+
+ private:
+  // Blocks until fewer than `limit` requests are unacked.
+  void WaitForInflightBelow(int64_t limit);
+  // Handles every reply already received; returns how many there were.
+  int ReceiveAvailable();
+
+  InsertClientOptions options_;
+  const std::atomic<bool>* stop_;
+  zmq::socket_t socket_;
+  uint64_t next_request_id_ = 1;
+  std::unordered_set<uint64_t> inflight_;
+  int64_t acked_items_ = 0;
+};
+
+struct SampleClientOptions {
+  std::vector<std::string> endpoints;  // one per shard
+  std::string table = "queue";
+  int32_t prefetch = 2;                  // sample requests kept in flight per shard
+  int64_t request_timeout_ms = 1000;     // how long a shard holds one request for items
+  int64_t max_message_bytes = 64 << 20;  // largest reply accepted: must exceed a whole batch
+
+  // Throws std::invalid_argument naming the first bad field.
+  void Validate() const;
+};
+
+// Items of one sampled batch, as views into the received messages that this object owns.
+// Views stay valid while the batch lives (moving the batch keeps them valid). A batch may be
+// read from any thread once the client has returned it.
+class SampledBatch {
+ public:
+  struct Item {
+    const uint8_t* data = nullptr;
+    size_t size = 0;
+  };
+
+  size_t size() const { return items_.size(); }
+  bool empty() const { return items_.empty(); }
+  // Throws std::out_of_range when i >= size().
+  Item item(size_t i) const { return items_.at(i); }
+  // A copy of item i's bytes (for tests and slow paths).
+  std::string ItemString(size_t i) const;
+  // Releases the items and the messages they point into.
+  void Clear();
+
+ private:
+  friend class SampleClient;
+  std::vector<Item> items_;
+  std::vector<std::shared_ptr<const void>> owners_;
+};
+
+// Samples batches from one or more shards, keeping requests in flight between calls so that
+// the next batch is usually already here. Each request asks one shard (round-robin) for a
+// whole batch. New requests are sent while fewer than prefetch × shards × batch_size items
+// are requested or buffered; items that arrive and are not yet returned stay buffered here
+// (and are lost if the client is destroyed, as are the replies to requests still in flight).
+// Keep batch_size constant: since a shard only answers a request with a whole batch, items
+// buffered for one batch size plus a shard holding fewer than a new, larger batch size can
+// leave a call waiting until more items are inserted. Not thread-safe.
+class SampleClient {
+ public:
+  // Connects to every endpoint (lazily). `stop`, if given, must outlive the client.
+  explicit SampleClient(const SampleClientOptions& options,
+                        const std::atomic<bool>* stop = nullptr);
+  SampleClient(const SampleClient&) = delete;
+  SampleClient& operator=(const SampleClient&) = delete;
+  ~SampleClient();
+
+  // Returns true with exactly batch_size items in *out (oldest first per shard) when they
+  // arrive within timeout_ms; returns false (and an empty *out) on timeout, keeping the
+  // pipelined requests in flight. Throws StoppedError when *stop becomes true, ReplayError on
+  // an error reply other than a shard's timeout (e.g. unknown table, batch_size above the
+  // table's max_size) and std::invalid_argument for batch_size <= 0.
+  bool Sample(int32_t batch_size, int64_t timeout_ms, SampledBatch* out);
+
+  // The counters of shard `shard` (index into options.endpoints). Sample replies that arrive
+  // meanwhile are buffered, not lost. Throws TimeoutError, StoppedError, ReplayError, and
+  // std::out_of_range for a bad index.
+  ShardStats Info(size_t shard, int64_t timeout_ms);
+
+  size_t num_shards() const { return shards_.size(); }
+  // Sample requests sent and not yet answered, over all shards.
+  int64_t inflight_requests() const;
+  // Items received and not yet returned by Sample.
+  int64_t buffered_items() const { return static_cast<int64_t>(buffer_.size()); }
+
+ private:
+  struct Request {
+    int64_t batch_size = 0;           // 0 for an info request
+    SteadyClock::time_point expires;  // when it is presumed lost
+  };
+  struct Shard {
+    std::string endpoint;
+    zmq::socket_t socket;
+    std::map<uint64_t, Request> requests;  // sample requests in flight
+    int inflight_samples = 0;
+    bool send_blocked = false;  // last send found no connection / a full queue
+  };
+  struct BufferedItem {
+    SampledBatch::Item view;
+    std::shared_ptr<const void> owner;
+  };
+
+  // Sends sample requests round-robin until the prefetch budget for batch_size is used.
+  void TopUp(int32_t batch_size);
+  // Sends a request built by the caller; false when the shard cannot take it now.
+  bool TrySend(Shard* shard, zmq::message_t* message);
+  // Waits up to timeout_ms for replies on any shard and handles all that are there.
+  void WaitAndReceive(int64_t timeout_ms);
+  void ReceiveAvailable();
+  void HandleReply(Shard* shard, zmq::message_t&& message);
+  void ExpireLostRequests();
+  void CheckStop(const char* what) const;
+
+  SampleClientOptions options_;
+  const std::atomic<bool>* stop_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::deque<BufferedItem> buffer_;
+  int64_t inflight_items_ = 0;
+  size_t next_shard_ = 0;
+  uint64_t next_request_id_ = 1;
+  std::map<uint64_t, ShardStats> info_replies_;
+  std::map<uint64_t, std::string> info_errors_;
+  std::unordered_set<uint64_t> info_requests_;
+};
+
+}  // namespace rlfleet
+
+#endif  // RLFLEET_REPLAY_REPLAY_CLIENT_H_

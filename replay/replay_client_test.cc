@@ -1,0 +1,264 @@
+#include "replay/replay_client.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/unroll.h"
+#include "replay/testing.h"
+#include "transport/codec.h"
+
+namespace rlfleet {
+namespace {
+
+using testing::RunningShard;
+using testing::ShardOptions;
+using testing::WaitForStats;
+
+InsertClientOptions InsertOptions(const std::string& endpoint) {
+  InsertClientOptions options;
+  options.endpoint = endpoint;
+  return options;
+}
+
+SampleClientOptions SampleOptions(std::vector<std::string> endpoints, int32_t prefetch = 1) {
+  SampleClientOptions options;
+  options.endpoints = std::move(endpoints);
+  options.prefetch = prefetch;
+  return options;
+}
+
+std::vector<std::string> Strings(const SampledBatch& batch) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < batch.size(); ++i) out.push_back(batch.ItemString(i));
+  return out;
+}
+
+TEST(ReplayClientTest, InsertThenSampleInFifoOrder) {
+  RunningShard shard(ShardOptions(32, /*ipc=*/true));
+  InsertClient actor(InsertOptions(shard.endpoint()));
+  for (int i = 0; i < 6; i += 2) actor.Insert({std::to_string(i), std::to_string(i + 1)});
+  actor.Flush();
+  EXPECT_EQ(actor.inflight(), 0);
+  EXPECT_EQ(actor.acked_items(), 6);
+
+  SampleClient learner(SampleOptions({shard.endpoint()}, /*prefetch=*/2));
+  SampledBatch batch;
+  ASSERT_TRUE(learner.Sample(3, 20000, &batch));
+  EXPECT_EQ(Strings(batch), (std::vector<std::string>{"0", "1", "2"}));
+  ASSERT_TRUE(learner.Sample(3, 20000, &batch));
+  EXPECT_EQ(Strings(batch), (std::vector<std::string>{"3", "4", "5"}));
+}
+
+TEST(ReplayClientTest, UnrollsSurviveTheRoundTrip) {
+  RunningShard shard(ShardOptions(8));
+  InsertClient actor(InsertOptions(shard.endpoint()));
+  Unroll unroll;
+  unroll.Resize(4, 3, 1, true);
+  unroll.rewards = {1, 2, 3, 4};
+  unroll.policy_version = 5;
+  actor.Insert({EncodeUnroll(unroll), EncodeUnroll(unroll)});
+  SampleClient learner(SampleOptions({shard.endpoint()}));
+  SampledBatch batch;
+  ASSERT_TRUE(learner.Sample(2, 20000, &batch));
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Unroll decoded = DecodeUnroll(batch.item(i).data, batch.item(i).size);
+    EXPECT_EQ(decoded.rewards, unroll.rewards);
+    EXPECT_EQ(decoded.policy_version, 5);
+  }
+}
+
+TEST(ReplayClientTest, FullTableHoldsBackInserts) {
+  RunningShard shard(ShardOptions(4));
+  InsertClientOptions options = InsertOptions(shard.endpoint());
+  options.max_inflight = 2;
+  options.timeout_ms = 200;
+  InsertClient actor(options);
+  SampleClient learner(SampleOptions({shard.endpoint()}, /*prefetch=*/1));
+
+  actor.Insert({"0", "1", "2", "3"});
+  actor.Flush();  // fits: acked
+  actor.Insert({"4"});
+  actor.Insert({"5"});  // still within max_inflight: returns without an ack
+  ASSERT_TRUE(
+      WaitForStats(shard.server(), [](const ShardStats& s) { return s.pending_inserts == 2; }));
+  actor.Poll(0);
+  EXPECT_EQ(actor.inflight(), 2);
+  EXPECT_EQ(learner.Info(0, 20000).pending_inserts, 2);
+  // Out of credit while the table is full: the third request cannot be sent.
+  EXPECT_THROW(actor.Insert({"6"}), TimeoutError);
+  EXPECT_THROW(actor.Flush(), TimeoutError);
+  EXPECT_EQ(actor.inflight(), 2);
+
+  // Sampling frees room: both pending inserts complete.
+  SampledBatch batch;
+  ASSERT_TRUE(learner.Sample(2, 20000, &batch));
+  EXPECT_EQ(Strings(batch), (std::vector<std::string>{"0", "1"}));
+  actor.Flush();
+  EXPECT_EQ(actor.inflight(), 0);
+  actor.Insert({"6"});
+  ASSERT_TRUE(learner.Sample(2, 20000, &batch));
+  EXPECT_EQ(Strings(batch), (std::vector<std::string>{"2", "3"}));
+  actor.Insert({"7"});
+  ASSERT_TRUE(learner.Sample(2, 20000, &batch));
+  EXPECT_EQ(Strings(batch), (std::vector<std::string>{"4", "5"}));
+  ASSERT_TRUE(learner.Sample(2, 20000, &batch));
+  EXPECT_EQ(Strings(batch), (std::vector<std::string>{"6", "7"}));
+  EXPECT_GT(learner.Info(0, 20000).insert_blocked_seconds, 0.0);
+}
+
+TEST(ReplayClientTest, StopFlagEndsABlockedInsert) {
+  RunningShard shard(ShardOptions(1));
+  std::atomic<bool> stop{false};
+  InsertClientOptions options = InsertOptions(shard.endpoint());
+  options.max_inflight = 1;
+  InsertClient actor(options, &stop);
+  actor.Insert({"a", "b"});  // only one fits: stays unacked
+  stop = true;
+  EXPECT_THROW(actor.Insert({"c"}), StoppedError);
+  EXPECT_THROW(actor.Flush(), StoppedError);
+
+  SampleClient learner(SampleOptions({shard.endpoint()}), &stop);
+  SampledBatch batch;
+  EXPECT_THROW(learner.Sample(1, 20000, &batch), StoppedError);
+}
+
+TEST(ReplayClientTest, SampleTimesOutAndKeepsRequestsInFlight) {
+  RunningShard shard(ShardOptions(16));
+  InsertClient actor(InsertOptions(shard.endpoint()));
+  SampleClientOptions options = SampleOptions({shard.endpoint()}, /*prefetch=*/2);
+  options.request_timeout_ms = 30;  // the shard answers `timeout` quickly; requests re-sent
+  SampleClient learner(options);
+  actor.Insert({"a"});
+  actor.Flush();
+  learner.Info(0, 20000);  // connected: the sample requests below can be sent at once
+  SampledBatch batch;
+  EXPECT_FALSE(learner.Sample(2, 150, &batch));
+  EXPECT_TRUE(batch.empty());
+  EXPECT_GT(learner.inflight_requests(), 0);
+  actor.Insert({"b", "c", "d"});
+  actor.Flush();
+  ASSERT_TRUE(learner.Sample(2, 20000, &batch));
+  EXPECT_EQ(Strings(batch), (std::vector<std::string>{"a", "b"}));
+  ASSERT_TRUE(learner.Sample(2, 20000, &batch));
+  EXPECT_EQ(Strings(batch), (std::vector<std::string>{"c", "d"}));
+  EXPECT_GT(learner.Info(0, 20000).timeouts, 0);
+}
+
+TEST(ReplayClientTest, ErrorRepliesBecomeReplayErrors) {
+  RunningShard shard(ShardOptions(4));
+  InsertClientOptions insert_options = InsertOptions(shard.endpoint());
+  insert_options.table = "elsewhere";
+  InsertClient actor(insert_options);
+  actor.Insert({"x"});
+  try {
+    actor.Flush();
+    ADD_FAILURE() << "no error for an unknown table";
+  } catch (const ReplayError& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown_table"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(actor.inflight(), 0);
+
+  SampleClient learner(SampleOptions({shard.endpoint()}));
+  SampledBatch batch;
+  try {
+    learner.Sample(5, 20000, &batch);  // larger than the table
+    ADD_FAILURE() << "no error for a batch above max_size";
+  } catch (const ReplayError& e) {
+    EXPECT_NE(std::string(e.what()).find("bad_request"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(learner.Info(3, 100), std::out_of_range);
+}
+
+TEST(ReplayClientTest, MissingShardIsATimeout) {
+  InsertClientOptions options = InsertOptions("tcp://127.0.0.1:1");  // nothing listens there
+  options.timeout_ms = 50;
+  InsertClient actor(options);
+  try {
+    actor.Insert({"x"});
+    ADD_FAILURE() << "insert to a missing shard succeeded";
+  } catch (const TimeoutError& e) {
+    EXPECT_NE(std::string(e.what()).find("tcp://127.0.0.1:1"), std::string::npos) << e.what();
+  }
+  SampleClient learner(SampleOptions({"tcp://127.0.0.1:1"}));
+  SampledBatch batch;
+  EXPECT_FALSE(learner.Sample(1, 50, &batch));
+  EXPECT_THROW(learner.Info(0, 50), TimeoutError);
+}
+
+TEST(ReplayClientTest, OversizedInsertFailsLocally) {
+  RunningShard shard(ShardOptions(4));
+  InsertClientOptions options = InsertOptions(shard.endpoint());
+  options.max_message_bytes = 4096;
+  InsertClient actor(options);
+  EXPECT_THROW(actor.Insert({std::string(5000, 'x')}), ReplayError);
+  EXPECT_EQ(actor.inflight(), 0);
+}
+
+TEST(ReplayClientTest, TwoShardsServeEveryItemOnce) {
+  RunningShard shard0(ShardOptions(64));
+  RunningShard shard1(ShardOptions(64, /*ipc=*/true));
+  std::set<std::string> inserted;
+  {
+    InsertClient actor0(InsertOptions(shard0.endpoint()));
+    InsertClient actor1(InsertOptions(shard1.endpoint()));
+    for (int i = 0; i < 10; ++i) {
+      actor0.Insert({"s0-" + std::to_string(i)});
+      actor1.Insert({"s1-" + std::to_string(i)});
+      inserted.insert("s0-" + std::to_string(i));
+      inserted.insert("s1-" + std::to_string(i));
+    }
+    actor0.Flush();
+    actor1.Flush();
+  }
+  SampleClient learner(SampleOptions({shard0.endpoint(), shard1.endpoint()}, /*prefetch=*/2));
+  std::vector<std::string> sampled;
+  SampledBatch batch;
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(learner.Sample(5, 20000, &batch));
+    ASSERT_EQ(batch.size(), 5u);
+    for (const std::string& item : Strings(batch)) sampled.push_back(item);
+  }
+  EXPECT_EQ(std::set<std::string>(sampled.begin(), sampled.end()), inserted);
+  EXPECT_EQ(sampled.size(), inserted.size());  // no duplicates
+  EXPECT_EQ(learner.Info(0, 20000).samples, 10);
+  EXPECT_EQ(learner.Info(1, 20000).samples, 10);
+  EXPECT_FALSE(learner.Sample(5, 0, &batch));
+}
+
+TEST(ReplayClientTest, BatchOutlivesTheClient) {
+  RunningShard shard(ShardOptions(8));
+  InsertClient actor(InsertOptions(shard.endpoint()));
+  actor.Insert({std::string(1000, 'p'), "q"});
+  SampledBatch batch;
+  {
+    SampleClient learner(SampleOptions({shard.endpoint()}));
+    ASSERT_TRUE(learner.Sample(2, 20000, &batch));
+  }
+  SampledBatch moved = std::move(batch);
+  EXPECT_EQ(moved.ItemString(0), std::string(1000, 'p'));
+  EXPECT_EQ(moved.ItemString(1), "q");
+}
+
+TEST(ReplayClientTest, OptionsAreValidated) {
+  InsertClientOptions insert;
+  EXPECT_THROW(insert.Validate(), std::invalid_argument);  // no endpoint
+  insert.endpoint = "tcp://127.0.0.1:1";
+  insert.max_inflight = 0;
+  EXPECT_THROW(InsertClient{insert}, std::invalid_argument);
+  SampleClientOptions sample;
+  EXPECT_THROW(sample.Validate(), std::invalid_argument);  // no endpoints
+  sample.endpoints = {"tcp://127.0.0.1:1"};
+  sample.prefetch = 0;
+  EXPECT_THROW(sample.Validate(), std::invalid_argument);
+  sample.prefetch = 1;
+  SampleClient learner(sample);
+  SampledBatch batch;
+  EXPECT_THROW(learner.Sample(0, 10, &batch), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace rlfleet

@@ -1,0 +1,345 @@
+#include "replay/shard_server.h"
+
+#include <capnp/message.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "replay/protocol.h"
+#include "replay/replay_client.h"
+#include "replay/testing.h"
+#include "transport/capnp_io.h"
+#include "transport/codec.h"
+#include "transport/schema/rlfleet.capnp.h"
+#include "transport/socket.h"
+
+namespace rlfleet {
+namespace {
+
+using testing::RunningShard;
+using testing::ShardOptions;
+using testing::WaitForStats;
+
+// A DEALER that speaks the raw protocol, to send exactly the bytes a test wants.
+class RawClient {
+ public:
+  explicit RawClient(const std::string& endpoint)
+      : socket_(ConnectSocket(zmq::socket_type::dealer, endpoint, {})) {}
+
+  void SendBytes(const std::string& bytes) {
+    socket_.send(zmq::buffer(bytes), zmq::send_flags::none);
+  }
+
+  void SendRequest(capnp::MessageBuilder& builder) { SendBytes(SerializeToString(builder)); }
+
+  void Insert(uint64_t id, const std::vector<std::string>& items,
+              const std::string& table = "queue", uint32_t version = kProtocolVersion) {
+    capnp::MallocMessageBuilder builder;
+    auto request = builder.initRoot<wire::Request>();
+    request.setProtocolVersion(version);
+    request.setRequestId(id);
+    auto insert = request.initInsert();
+    insert.setTable(table);
+    auto list = insert.initItems(items.size());
+    for (size_t i = 0; i < items.size(); ++i) {
+      list.set(i, capnp::Data::Reader(reinterpret_cast<const kj::byte*>(items[i].data()),
+                                      items[i].size()));
+    }
+    SendRequest(builder);
+  }
+
+  void Sample(uint64_t id, uint32_t batch_size, uint32_t timeout_ms,
+              const std::string& table = "queue") {
+    capnp::MallocMessageBuilder builder;
+    auto request = builder.initRoot<wire::Request>();
+    request.setProtocolVersion(kProtocolVersion);
+    request.setRequestId(id);
+    auto sample = request.initSample();
+    sample.setTable(table);
+    sample.setBatchSize(batch_size);
+    sample.setTimeoutMs(timeout_ms);
+    SendRequest(builder);
+  }
+
+  // The next reply; fails the test (and returns nullptr) when none comes in a long while.
+  std::unique_ptr<replay_internal::ReceivedMessage> Receive(int64_t timeout_ms = 20000) {
+    if (!PollIn(socket_, timeout_ms)) {
+      ADD_FAILURE() << "no reply";
+      return nullptr;
+    }
+    zmq::message_t message;
+    EXPECT_TRUE(socket_.recv(message, zmq::recv_flags::dontwait));
+    return std::make_unique<replay_internal::ReceivedMessage>(std::move(message));
+  }
+
+  bool HasReply() { return PollIn(socket_, 0); }
+
+  zmq::socket_t& socket() { return socket_; }
+
+ private:
+  zmq::socket_t socket_;
+};
+
+wire::Response::Reader Root(replay_internal::ReceivedMessage& m) {
+  return m.reader->Root<wire::Response>();
+}
+
+std::vector<std::string> Items(wire::Response::Reader response) {
+  std::vector<std::string> items;
+  EXPECT_EQ(response.which(), wire::Response::SAMPLE);
+  if (response.which() != wire::Response::SAMPLE) return items;
+  for (capnp::Data::Reader item : response.getSample().getItems()) {
+    items.emplace_back(reinterpret_cast<const char*>(item.begin()), item.size());
+  }
+  return items;
+}
+
+// Expects an error reply with `code` whose message contains `needle`; returns its request id.
+uint64_t ExpectError(replay_internal::ReceivedMessage* m, wire::ErrorCode code,
+                     const std::string& needle = "") {
+  if (m == nullptr) return 0;
+  auto response = Root(*m);
+  EXPECT_EQ(response.getProtocolVersion(), kProtocolVersion);
+  EXPECT_EQ(response.which(), wire::Response::ERROR);
+  if (response.which() != wire::Response::ERROR) return 0;
+  EXPECT_EQ(response.getError().getCode(), code) << response.getError().getMessage().cStr();
+  const std::string message = response.getError().getMessage().cStr();
+  EXPECT_NE(message.find(needle), std::string::npos) << message;
+  return response.getRequestId();
+}
+
+TEST(ShardServerTest, InsertThenSampleReturnsItemsInFifoOrder) {
+  RunningShard shard(ShardOptions(16, /*ipc=*/true));
+  RawClient client(shard.endpoint());
+  client.Insert(1, {"a", "b", "c"});
+  auto ack = client.Receive();
+  ASSERT_NE(ack, nullptr);
+  EXPECT_EQ(Root(*ack).getRequestId(), 1u);
+  ASSERT_EQ(Root(*ack).which(), wire::Response::INSERT_ACK);
+  EXPECT_EQ(Root(*ack).getInsertAck().getCount(), 3u);
+  client.Insert(2, {"d"});
+  ASSERT_NE(client.Receive(), nullptr);
+
+  client.Sample(3, 2, 1000);
+  auto first = client.Receive();
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(Root(*first).getRequestId(), 3u);
+  EXPECT_EQ(Items(Root(*first)), (std::vector<std::string>{"a", "b"}));
+  client.Sample(4, 2, 1000);
+  auto second = client.Receive();
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(Items(Root(*second)), (std::vector<std::string>{"c", "d"}));
+
+  const ShardStats stats = shard.server().stats();
+  EXPECT_EQ(stats.inserts, 4);
+  EXPECT_EQ(stats.samples, 4);
+  EXPECT_EQ(stats.size, 0);
+  EXPECT_EQ(stats.insert_requests, 2);
+  EXPECT_EQ(stats.sample_requests, 2);
+  EXPECT_EQ(stats.errors, 0);
+}
+
+TEST(ShardServerTest, InsertIntoFullTableIsAckedOnlyWhenRoomFrees) {
+  RunningShard shard(ShardOptions(2));
+  RawClient actor(shard.endpoint());
+  RawClient learner(shard.endpoint());
+  actor.Insert(1, {"1", "2", "3"});  // only two fit
+  ASSERT_TRUE(WaitForStats(
+      shard.server(), [](const ShardStats& s) { return s.pending_inserts == 1 && s.size == 2; }));
+  EXPECT_FALSE(actor.HasReply());
+
+  learner.Sample(7, 2, 1000);
+  auto batch = learner.Receive();
+  ASSERT_NE(batch, nullptr);
+  EXPECT_EQ(Items(Root(*batch)), (std::vector<std::string>{"1", "2"}));
+  // Room freed: the last item goes in and the insert is acked.
+  auto ack = actor.Receive();
+  ASSERT_NE(ack, nullptr);
+  EXPECT_EQ(Root(*ack).which(), wire::Response::INSERT_ACK);
+  EXPECT_EQ(Root(*ack).getInsertAck().getCount(), 3u);
+  ASSERT_TRUE(WaitForStats(
+      shard.server(), [](const ShardStats& s) { return s.pending_inserts == 0 && s.size == 1; }));
+  EXPECT_GT(shard.server().stats().insert_blocked_seconds, 0.0);
+}
+
+TEST(ShardServerTest, PendingSampleIsServedWhenItemsArrive) {
+  RunningShard shard(ShardOptions(8));
+  RawClient learner(shard.endpoint());
+  RawClient actor(shard.endpoint());
+  learner.Sample(5, 3, 60000);
+  ASSERT_TRUE(
+      WaitForStats(shard.server(), [](const ShardStats& s) { return s.pending_samples == 1; }));
+  actor.Insert(1, {"x", "y"});
+  ASSERT_NE(actor.Receive(), nullptr);
+  EXPECT_FALSE(learner.HasReply());
+  actor.Insert(2, {"z"});
+  auto batch = learner.Receive();
+  ASSERT_NE(batch, nullptr);
+  EXPECT_EQ(Root(*batch).getRequestId(), 5u);
+  EXPECT_EQ(Items(Root(*batch)), (std::vector<std::string>{"x", "y", "z"}));
+}
+
+TEST(ShardServerTest, SampleTimesOutWithAnErrorReply) {
+  RunningShard shard(ShardOptions(8));
+  RawClient client(shard.endpoint());
+  client.Insert(1, {"only"});
+  ASSERT_NE(client.Receive(), nullptr);
+  client.Sample(2, 2, 20);
+  auto reply = client.Receive();
+  EXPECT_EQ(ExpectError(reply.get(), wire::ErrorCode::TIMEOUT, "fewer than the batch size"), 2u);
+  client.Sample(3, 2, 0);  // a zero timeout is answered at once
+  EXPECT_EQ(ExpectError(client.Receive().get(), wire::ErrorCode::TIMEOUT), 3u);
+  const ShardStats stats = shard.server().stats();
+  EXPECT_EQ(stats.timeouts, 2);
+  EXPECT_EQ(stats.size, 1);  // nothing was taken
+  EXPECT_EQ(stats.pending_samples, 0);
+}
+
+TEST(ShardServerTest, BatchLargerThanTheTableIsRejectedAtOnce) {
+  RunningShard shard(ShardOptions(4));
+  RawClient client(shard.endpoint());
+  client.Sample(9, 5, 60000);
+  EXPECT_EQ(ExpectError(client.Receive().get(), wire::ErrorCode::BAD_REQUEST, "max_size 4"), 9u);
+  client.Sample(10, 0, 60000);
+  EXPECT_EQ(ExpectError(client.Receive().get(), wire::ErrorCode::BAD_REQUEST), 10u);
+}
+
+TEST(ShardServerTest, BadRequestsGetErrorsWhileOthersAreServed) {
+  RunningShard shard(ShardOptions(64));
+  InsertClientOptions insert_options;
+  insert_options.endpoint = shard.endpoint();
+  InsertClient actor(insert_options);
+  SampleClientOptions sample_options;
+  sample_options.endpoints = {shard.endpoint()};
+  sample_options.prefetch = 1;
+  SampleClient learner(sample_options);
+  RawClient rogue(shard.endpoint());
+
+  actor.Insert({"good-0"});
+  // Garbage bytes of several shapes.
+  rogue.SendBytes("definitely not a capnp message");
+  ExpectError(rogue.Receive().get(), wire::ErrorCode::MALFORMED, "not a Cap'n Proto message");
+  rogue.SendBytes(std::string(64, '\xff'));
+  ExpectError(rogue.Receive().get(), wire::ErrorCode::MALFORMED);
+  rogue.SendBytes("");
+  ExpectError(rogue.Receive().get(), wire::ErrorCode::MALFORMED);
+  // Many frames in one message.
+  for (int i = 0; i < 20; ++i) {
+    rogue.socket().send(zmq::buffer(std::string("frame")), zmq::send_flags::sndmore);
+  }
+  rogue.socket().send(zmq::buffer(std::string("end")), zmq::send_flags::none);
+  ExpectError(rogue.Receive().get(), wire::ErrorCode::MALFORMED, "frame");
+  actor.Insert({"good-1"});
+  // A readable request with another protocol version: its id is echoed.
+  rogue.Insert(42, {"evil"}, "queue", /*version=*/kProtocolVersion + 1);
+  EXPECT_EQ(ExpectError(rogue.Receive().get(), wire::ErrorCode::WRONG_VERSION,
+                        "wrong protocol version 2"),
+            42u);
+  rogue.Insert(43, {"evil"}, "no-such-table");
+  EXPECT_EQ(ExpectError(rogue.Receive().get(), wire::ErrorCode::UNKNOWN_TABLE, "no-such-table"),
+            43u);
+  actor.Insert({"good-2"});
+  actor.Flush();
+
+  SampledBatch batch;
+  ASSERT_TRUE(learner.Sample(3, 20000, &batch));
+  EXPECT_EQ(batch.ItemString(0), "good-0");
+  EXPECT_EQ(batch.ItemString(1), "good-1");
+  EXPECT_EQ(batch.ItemString(2), "good-2");
+
+  const ShardStats stats = learner.Info(0, 20000);
+  EXPECT_EQ(stats.malformed, 4);
+  EXPECT_EQ(stats.wrong_version, 1);
+  EXPECT_EQ(stats.errors, 6);
+  EXPECT_EQ(stats.inserts, 3);
+  EXPECT_EQ(stats.samples, 3);
+  EXPECT_EQ(stats.table, "queue");
+  EXPECT_EQ(stats.max_size, 64);
+}
+
+TEST(ShardServerTest, CorruptedRequestsNeverStopTheShard) {
+  RunningShard shard(ShardOptions(1024));
+  RawClient rogue(shard.endpoint());
+  capnp::MallocMessageBuilder builder;
+  auto request = builder.initRoot<wire::Request>();
+  request.setProtocolVersion(kProtocolVersion);
+  request.setRequestId(1);
+  auto insert = request.initInsert();
+  insert.setTable("queue");
+  auto items = insert.initItems(3);
+  for (unsigned int i = 0; i < 3; ++i) items.init(i, 24);
+  const std::string valid = SerializeToString(builder);
+  std::mt19937 rng(99);
+  for (int trial = 0; trial < 300; ++trial) {
+    std::string bytes = valid;
+    for (int k = 0; k < 1 + trial % 4; ++k) bytes[rng() % bytes.size()] = static_cast<char>(rng());
+    rogue.SendBytes(bytes);
+  }
+  // Still serving: an info request sent after all of the above (same connection, so handled
+  // after them) is answered.
+  capnp::MallocMessageBuilder info;
+  auto info_request = info.initRoot<wire::Request>();
+  info_request.setProtocolVersion(kProtocolVersion);
+  info_request.setRequestId(777777);
+  info_request.initInfo();
+  rogue.SendRequest(info);
+  ShardStats stats;
+  bool answered = false;
+  while (!answered) {
+    auto reply = rogue.Receive();
+    ASSERT_NE(reply, nullptr);
+    auto response = Root(*reply);
+    if (response.which() == wire::Response::INFO && response.getRequestId() == 777777) {
+      stats = replay_internal::StatsFromInfo(response.getInfo());
+      answered = true;
+    }
+  }
+  EXPECT_GT(stats.malformed + stats.wrong_version, 0);
+  EXPECT_EQ(stats.table, "queue");
+}
+
+TEST(ShardServerTest, OversizedRequestIsCountedAndAnswered) {
+  ShardServerOptions options = ShardOptions(8);
+  options.max_message_bytes = 4096;
+  RunningShard shard(options);
+  RawClient client(shard.endpoint());
+  client.Insert(1, {std::string(6000, 'x')});
+  ExpectError(client.Receive().get(), wire::ErrorCode::TOO_LARGE, "exceeds max_message_bytes");
+  client.Insert(2, {std::string(100, 'y')});
+  auto ack = client.Receive();
+  ASSERT_NE(ack, nullptr);
+  EXPECT_EQ(Root(*ack).which(), wire::Response::INSERT_ACK);
+  const ShardStats stats = shard.server().stats();
+  EXPECT_EQ(stats.too_large, 1);
+  EXPECT_EQ(stats.inserts, 1);
+}
+
+TEST(ShardServerTest, BindErrorNamesTheEndpoint) {
+  RunningShard shard(ShardOptions(8));
+  ShardServerOptions options = ShardOptions(8);
+  options.endpoint = shard.endpoint();
+  try {
+    ShardServer second(options);
+    ADD_FAILURE() << "second shard bound " << options.endpoint;
+  } catch (const TransportError& e) {
+    EXPECT_NE(std::string(e.what()).find(options.endpoint), std::string::npos) << e.what();
+  }
+}
+
+TEST(ShardServerTest, OptionsAreValidated) {
+  ShardServerOptions options = ShardOptions(8);
+  options.max_size = 0;
+  EXPECT_THROW(ShardServer{options}, std::invalid_argument);
+  options = ShardOptions(8);
+  options.endpoint.clear();
+  EXPECT_THROW(options.Validate(), std::invalid_argument);
+  options = ShardOptions(8);
+  options.max_message_bytes = 10;
+  EXPECT_THROW(options.Validate(), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace rlfleet

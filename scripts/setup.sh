@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages rlfleet builds and runs with, only those that are missing.
+# Run as root (or with sudo) on Debian 12. Safe to run again: it does nothing when all is there.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libgtest-dev
+  libzmq3-dev cppzmq-dev
+  capnproto libcapnp-dev
+  libtorch-dev
+  # LibTorch falls back to the reference BLAS (about 15x slower) without the OpenBLAS build.
+  libopenblas0-pthread
+  libmujoco-dev
+  # MuJoCo's CMake config needs qhull's.
+  libqhull-dev
+  libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

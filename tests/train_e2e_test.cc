@@ -1,0 +1,233 @@
+// End-to-end: `rlfleet train` with real processes (shard, learner, actors) over ipc sockets.
+// Every run goes to its own temporary runs_dir and ipc directory, so tests run in parallel.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/file_util.h"
+#include "launcher/process.h"
+
+namespace rlfleet {
+namespace {
+namespace fs = std::filesystem;
+
+const std::string kBinary = RLFLEET_BINARY;
+const std::string kConfig = std::string(RLFLEET_SOURCE_DIR) + "/configs/cartpole_impala.yaml";
+
+class TrainE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    runs_dir_ = fs::temp_directory_path() /
+                ("rlfleet-e2e-" + std::to_string(::getpid()) + "-" +
+                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(runs_dir_);
+    fs::create_directories(runs_dir_);
+    log_ = (runs_dir_ / "launcher.log").string();
+  }
+  void TearDown() override {
+    if (!HasFailure()) fs::remove_all(runs_dir_);
+  }
+
+  std::vector<std::string> TrainArgs(const std::vector<std::string>& sets) {
+    std::vector<std::string> argv = {kBinary, "train", kConfig, "--quiet", "--set",
+                                     "runs_dir=" + runs_dir_.string()};
+    for (const std::string& s : sets) {
+      argv.push_back("--set");
+      argv.push_back(s);
+    }
+    return argv;
+  }
+
+  // The single run directory the launcher created.
+  fs::path RunDir() {
+    for (const auto& entry : fs::directory_iterator(runs_dir_)) {
+      if (entry.is_directory()) return entry.path();
+    }
+    return {};
+  }
+
+  // Waits (bounded) until the learner has written status.json.
+  bool WaitForStatus(ChildProcess& launcher) {
+    for (int i = 0; i < 1200; ++i) {
+      const fs::path run = RunDir();
+      if (!run.empty() && fs::exists(run / "status.json")) return true;
+      if (launcher.Poll()) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+
+  std::string Log() {
+    try {
+      return ReadFile(log_);
+    } catch (...) {
+      return "";
+    }
+  }
+
+  fs::path runs_dir_;
+  std::string log_;
+};
+
+std::vector<double> EpisodeReturns(const fs::path& run_dir) {
+  std::ifstream in(run_dir / "episodes.csv");
+  std::vector<double> returns;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::stringstream row(line);
+    std::string wall, actor, episode_return;
+    std::getline(row, wall, ',');
+    std::getline(row, actor, ',');
+    std::getline(row, episode_return, ',');
+    returns.push_back(std::stod(episode_return));
+  }
+  return returns;
+}
+
+double Mean(const std::vector<double>& v, size_t begin, size_t end) {
+  double sum = 0;
+  for (size_t i = begin; i < end; ++i) sum += v[i];
+  return sum / static_cast<double>(end - begin);
+}
+
+// Child pids of `pid` (from /proc), to check that none outlives the launcher.
+std::vector<pid_t> ChildrenOf(pid_t pid) {
+  std::vector<pid_t> children;
+  const fs::path tasks = fs::path("/proc") / std::to_string(pid) / "task";
+  std::error_code error;
+  for (const auto& task : fs::directory_iterator(tasks, error)) {
+    std::ifstream in(task.path() / "children");
+    pid_t child;
+    while (in >> child) children.push_back(child);
+  }
+  return children;
+}
+
+bool ProcessAlive(pid_t pid) {
+  // A zombie still answers kill(0); look at its state instead.
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  if (!in) return false;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t close = text.rfind(')');
+  return close != std::string::npos && close + 2 < text.size() && text[close + 2] != 'Z';
+}
+
+std::string Cmdline(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (char& c : text) {
+    if (c == '\0') c = ' ';
+  }
+  return text;
+}
+
+// A short CartPole run on a fixed env-step budget learns: the last 100 episodes return much
+// more than the first 100 (a uniform random policy averages about 22).
+TEST_F(TrainE2eTest, ShortCartPoleRunLearns) {
+  ChildProcess launcher(TrainArgs({"learner.total_env_steps=300000", "name=learns"}), log_);
+  const auto status = launcher.Wait(540);
+  ASSERT_TRUE(status.has_value()) << "did not finish\n" << Log();
+  ASSERT_TRUE(status->ok()) << status->ToString() << "\n" << Log();
+  const fs::path run = RunDir();
+  const auto summary = nlohmann::json::parse(ReadFile((run / "summary.json").string()));
+  EXPECT_TRUE(summary["completed"].get<bool>());
+  EXPECT_GE(summary["env_steps"].get<int64_t>(), 300000);
+  const std::vector<double> returns = EpisodeReturns(run);
+  ASSERT_GE(returns.size(), 200u);
+  const double first = Mean(returns, 0, 100);
+  const double last = Mean(returns, returns.size() - 100, returns.size());
+  EXPECT_LT(first, 40.0);
+  EXPECT_GT(last, 150.0) << "first 100 episodes " << first << ", last 100 " << last;
+  EXPECT_NEAR(summary["final_mean_return_100"].get<double>(), last, 1e-3 * last);
+  EXPECT_TRUE(fs::exists(run / "metrics.csv"));
+  EXPECT_TRUE(fs::exists(run / "config.yaml"));
+
+  // `rlfleet eval` runs the newest checkpoint.
+  const std::string eval_log = (runs_dir_ / "eval.log").string();
+  ChildProcess eval({kBinary, "eval", run.string(), "--episodes", "3"}, eval_log);
+  const auto eval_status = eval.Wait(120);
+  ASSERT_TRUE(eval_status && eval_status->ok()) << ReadFile(eval_log);
+  EXPECT_NE(ReadFile(eval_log).find("over 3 episodes"), std::string::npos) << ReadFile(eval_log);
+}
+
+// SIGINT stops every process; the run directory holds a checkpoint and a summary, and the
+// run resumes from there with its counters.
+TEST_F(TrainE2eTest, InterruptStopsEverythingAndResumeContinues) {
+  ChildProcess launcher(TrainArgs({"learner.total_env_steps=100000000", "name=interrupt"}),
+                        log_);
+  ASSERT_TRUE(WaitForStatus(launcher)) << Log();
+  const std::vector<pid_t> children = ChildrenOf(launcher.pid());
+  ASSERT_EQ(children.size(), 4u) << "shard, learner and 2 actors expected";
+  launcher.Signal(SIGINT);
+  const auto status = launcher.Wait(60);
+  ASSERT_TRUE(status.has_value()) << Log();
+  EXPECT_TRUE(status->ok()) << status->ToString() << "\n" << Log();
+  for (pid_t child : children) EXPECT_FALSE(ProcessAlive(child)) << Cmdline(child);
+
+  const fs::path run = RunDir();
+  const auto summary = nlohmann::json::parse(ReadFile((run / "summary.json").string()));
+  EXPECT_FALSE(summary["completed"].get<bool>());
+  const int64_t steps_before = summary["env_steps"].get<int64_t>();
+  const int64_t updates_before = summary["updates"].get<int64_t>();
+  ASSERT_GT(updates_before, 0);
+  EXPECT_TRUE(fs::exists(run / "checkpoints"));
+
+  // Resume with a budget a little past where it stopped.
+  const int64_t target = steps_before + 20000;
+  ChildProcess resumed({kBinary, "train", "--resume", run.string(), "--quiet", "--set",
+                        "learner.total_env_steps=" + std::to_string(target)},
+                       log_);
+  const auto resumed_status = resumed.Wait(300);
+  ASSERT_TRUE(resumed_status && resumed_status->ok()) << Log();
+  const auto after = nlohmann::json::parse(ReadFile((run / "summary.json").string()));
+  EXPECT_TRUE(after["completed"].get<bool>());
+  EXPECT_GE(after["env_steps"].get<int64_t>(), target);
+  // Counters continue: the resumed learner did not start again from update 0.
+  EXPECT_GE(after["updates"].get<int64_t>(), updates_before + 20000 / (16 * 50));
+  const std::string learner_log = ReadFile((run / "logs" / "learner.log").string());
+  EXPECT_NE(learner_log.find("resumed from"), std::string::npos) << learner_log;
+}
+
+// An actor killed with SIGKILL is restarted and the run still completes.
+TEST_F(TrainE2eTest, KilledActorIsRestarted) {
+  ChildProcess launcher(TrainArgs({"learner.total_env_steps=120000", "name=restart"}), log_);
+  ASSERT_TRUE(WaitForStatus(launcher)) << Log();
+  pid_t actor = -1;
+  for (pid_t child : ChildrenOf(launcher.pid())) {
+    if (Cmdline(child).find("--role actor") != std::string::npos) actor = child;
+  }
+  ASSERT_GT(actor, 0);
+  ::kill(actor, SIGKILL);
+  const auto status = launcher.Wait(300);
+  ASSERT_TRUE(status.has_value()) << Log();
+  EXPECT_TRUE(status->ok()) << status->ToString() << "\n" << Log();
+  EXPECT_NE(Log().find("restarting it"), std::string::npos) << Log();
+  const auto summary = nlohmann::json::parse(ReadFile((RunDir() / "summary.json").string()));
+  EXPECT_TRUE(summary["completed"].get<bool>());
+}
+
+TEST_F(TrainE2eTest, BadConfigIsAnErrorNamingTheKey) {
+  ChildProcess typo(TrainArgs({"learner.lerning_rate=0.1"}), log_);
+  const auto status = typo.Wait(60);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->code, 2);
+  EXPECT_NE(Log().find("unknown key 'learner.lerning_rate'"), std::string::npos) << Log();
+
+  ChildProcess unknown_env(TrainArgs({"env.id=CartPole-v9"}), log_);
+  const auto env_status = unknown_env.Wait(60);
+  ASSERT_TRUE(env_status.has_value());
+  EXPECT_EQ(env_status->code, 2);
+  EXPECT_NE(Log().find("CartPole-v9"), std::string::npos) << Log();
+  EXPECT_TRUE(RunDir().empty()) << "no run directory for a config that does not load";
+}
+
+}  // namespace
+}  // namespace rlfleet

@@ -1,0 +1,73 @@
+#ifndef RLFLEET_TRANSPORT_CODEC_H_
+#define RLFLEET_TRANSPORT_CODEC_H_
+
+// Encoders and decoders for the messages of transport/schema/rlfleet.capnp that carry data
+// (unrolls, weights, actor statistics). The replay request/response messages are handled by
+// replay/. This header does not include Cap'n Proto.
+//
+// Every decoder accepts bytes at any address (unaligned input is copied once into an aligned
+// buffer), bounds the work it does by the input size, and throws DecodeError naming what is
+// wrong; it never crashes or aborts on garbage. All functions are thread-safe (no shared
+// state).
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/unroll.h"
+
+namespace rlfleet {
+
+// The protocol version every encoder writes and every decoder requires
+// (transport/schema/rlfleet.capnp, `protocolVersion`).
+inline constexpr uint32_t kProtocolVersion = 1;
+
+// Bytes that could not be decoded: not a Cap'n Proto message, the wrong protocol version,
+// or fields that contradict each other. The message says which.
+class DecodeError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Unroll <-> schema Unroll. EncodeUnroll does not validate (call Unroll::Validate first if in
+// doubt); DecodeUnroll validates with Unroll::Validate and reports a mismatch as DecodeError.
+std::string EncodeUnroll(const Unroll& unroll);
+Unroll DecodeUnroll(const void* data, size_t size);
+inline Unroll DecodeUnroll(const std::string& bytes) {
+  return DecodeUnroll(bytes.data(), bytes.size());
+}
+
+// Policy parameters in a fixed order: names[i] has shapes[i], and `flat` holds all parameters
+// back to back (row-major), so flat.size() == sum over i of prod(shapes[i]).
+struct WeightsMessage {
+  int64_t version = 0;
+  int64_t learner_step = 0;
+  std::vector<std::string> names;
+  std::vector<std::vector<int64_t>> shapes;
+  std::vector<float> flat;
+};
+
+// Throws std::invalid_argument when names, shapes and flat disagree.
+std::string EncodeWeights(const WeightsMessage& weights);
+// Throws DecodeError when names, shapes and data disagree or a dimension is negative.
+WeightsMessage DecodeWeights(const void* data, size_t size);
+
+// What one actor reports to the learner between two messages.
+struct ActorStatsMessage {
+  uint32_t actor_index = 0;
+  int64_t env_steps = 0;                 // environment steps since the previous message
+  std::vector<double> episode_returns;   // episodes finished since the previous message
+  std::vector<int64_t> episode_lengths;  // same order and count as episode_returns
+  int64_t policy_version = 0;
+};
+
+// Throws std::invalid_argument when the two episode lists differ in length.
+std::string EncodeActorStats(const ActorStatsMessage& stats);
+// Throws DecodeError when the two episode lists differ in length.
+ActorStatsMessage DecodeActorStats(const void* data, size_t size);
+
+}  // namespace rlfleet
+
+#endif  // RLFLEET_TRANSPORT_CODEC_H_

@@ -1,0 +1,143 @@
+# Wire format of rlfleet: every message that crosses a process boundary.
+#
+# Rules (see docs/architecture.md, "Wire format"):
+#  - every top-level message carries `protocolVersion`; a receiver rejects any other value;
+#  - tensors travel as raw little-endian bytes in `Data` fields (float32 unless stated),
+#    never as List(Float32): one memcpy each way, no per-element encoding;
+#  - field numbers are never reused; new fields are appended, and a change that old readers
+#    would misread bumps `protocolVersion`.
+
+@0xee19668de8822785;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("rlfleet::wire");
+
+const protocolVersion :UInt32 = 1;
+
+# One trajectory segment (core/unroll.h). Array fields are raw little-endian bytes:
+# float32 for observations, actions, rewards, behaviourLogProbs, truncationObservations;
+# one byte (0 or 1) per step for terminated and truncated.
+struct Unroll {
+  protocolVersion @0 :UInt32;
+  length @1 :Int32;                  # T
+  observationSize @2 :Int32;         # D
+  actionSize @3 :Int32;              # A
+  discreteActions @4 :Bool;
+  policyVersion @5 :Int64;
+  actorIndex @6 :UInt32;
+  envIndex @7 :UInt32;
+  observations @8 :Data;             # (T + 1) x D float32
+  actions @9 :Data;                  # T x A float32
+  rewards @10 :Data;                 # T float32
+  terminated @11 :Data;              # T uint8
+  truncated @12 :Data;               # T uint8
+  behaviourLogProbs @13 :Data;       # T float32
+  truncationObservations @14 :Data;  # K x D float32, K = number of truncated steps
+}
+
+# ---- Replay service: DEALER (client) -> ROUTER (shard), one frame each way. ----
+
+struct Request {
+  protocolVersion @0 :UInt32;
+  requestId @1 :UInt64;              # echoed in the Response; chosen by the client
+  union {
+    insert @2 :InsertRequest;
+    sample @3 :SampleRequest;
+    info @4 :InfoRequest;
+  }
+}
+
+# Items are opaque bytes to the shard (in practice encoded Unroll messages). The ack is sent
+# once every item is in the table, which is how a full table pushes back on actors.
+struct InsertRequest {
+  table @0 :Text;
+  items @1 :List(Data);
+}
+
+# Asks for exactly batchSize items. The shard holds the request until that many items exist
+# or timeoutMs passes (then replies error.timeout).
+struct SampleRequest {
+  table @0 :Text;
+  batchSize @1 :UInt32;
+  timeoutMs @2 :UInt32;
+}
+
+struct InfoRequest {}
+
+struct Response {
+  protocolVersion @0 :UInt32;
+  requestId @1 :UInt64;              # 0 when the request could not be read
+  union {
+    insertAck @2 :InsertAck;
+    sample @3 :SampleReply;
+    info @4 :InfoReply;
+    error @5 :Error;
+  }
+}
+
+struct InsertAck {
+  count @0 :UInt32;                  # items inserted by the acked request
+}
+
+struct SampleReply {
+  items @0 :List(Data);              # in FIFO order
+}
+
+# Counters of one shard since it started (replay/shard_stats.h).
+struct InfoReply {
+  table @0 :Text;
+  maxSize @1 :Int64;
+  size @2 :Int64;
+  inserts @3 :Int64;                 # items inserted
+  samples @4 :Int64;                 # items handed out
+  insertRequests @5 :Int64;
+  sampleRequests @6 :Int64;
+  malformed @7 :Int64;               # requests that did not decode
+  wrongVersion @8 :Int64;
+  tooLarge @9 :Int64;
+  errors @10 :Int64;                 # error replies of any kind, timeouts included
+  timeouts @11 :Int64;               # sample requests that timed out
+  droppedReplies @12 :Int64;         # replies that could not be delivered
+  pendingInserts @13 :Int64;         # insert requests waiting for room
+  pendingSamples @14 :Int64;         # sample requests waiting for items
+  insertBlockedSeconds @15 :Float64; # time during which at least one insert waited
+  sampleBlockedSeconds @16 :Float64; # time during which at least one sample waited
+}
+
+enum ErrorCode {
+  malformed @0;                      # the bytes are not a Request
+  wrongVersion @1;
+  unknownTable @2;
+  tooLarge @3;
+  timeout @4;
+  badRequest @5;                     # decodable but invalid (e.g. batchSize > table size)
+}
+
+struct Error {
+  code @0 :ErrorCode;
+  message @1 :Text;
+}
+
+# ---- Learner -> actors, PUB/SUB. ----
+
+# Parameters in a fixed order: names[i] has shapes[i]; data holds all of them back to back
+# as float32 little-endian, so sum(prod(shapes[i])) * 4 == data.size().
+struct Weights {
+  protocolVersion @0 :UInt32;
+  version @1 :Int64;
+  learnerStep @2 :Int64;
+  names @3 :List(Text);
+  shapes @4 :List(List(Int64));
+  data @5 :Data;
+}
+
+# ---- Actors -> learner, PUSH/PULL. ----
+
+struct ActorStats {
+  protocolVersion @0 :UInt32;
+  actorIndex @1 :UInt32;
+  envSteps @2 :Int64;                # environment steps since the previous message
+  episodeReturns @3 :List(Float64);  # episodes finished since the previous message
+  episodeLengths @4 :List(Int64);    # same order and count as episodeReturns
+  policyVersion @5 :Int64;
+}
