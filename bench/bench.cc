@@ -112,7 +112,6 @@ int BenchActor(const BenchOptions& options) {
   at::set_num_threads(1);
   TempDir dir;
   const RunConfig config = BenchConfig(options, dir.path);
-  const double bare_fps = BareActorFps(config, options.seconds);
 
   // The real actor, inserting into a real shard over ipc; a learner stand-in drains it.
   ShardThread shard(config);
@@ -122,17 +121,32 @@ int BenchActor(const BenchOptions& options) {
     sample_options.endpoints = config.cluster.shard_endpoints;
     SampleClient client(sample_options, &stop);
     SampledBatch batch;
-    while (!stop.load()) client.Sample(config.env.num_envs, 100, &batch);
+    try {
+      while (!stop.load()) client.Sample(config.env.num_envs, 100, &batch);
+    } catch (const StoppedError&) {
+    }
   });
   Actor actor(config, 0);
-  const int64_t warmup_steps = static_cast<int64_t>(config.env.num_envs) *
-                               config.actor.unroll_length * 4;
+  const int64_t warmup_steps =
+      static_cast<int64_t>(config.env.num_envs) * config.actor.unroll_length * 4;
   actor.Run(stop, warmup_steps);
-  const int64_t target_steps = std::max<int64_t>(static_cast<int64_t>(bare_fps * options.seconds),
-                                                 warmup_steps);
-  Stopwatch clock;
-  const int64_t steps = actor.Run(stop, target_steps);
-  const double actor_fps = static_cast<double>(steps) / clock.Seconds();
+
+  // Alternate the two loops so that both see the same machine noise; compare the totals.
+  constexpr int kRounds = 3;
+  const double phase_seconds = options.seconds / kRounds;
+  double bare_frames = 0, bare_seconds = 0, actor_frames = 0, actor_seconds = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    const double fps = BareActorFps(config, phase_seconds);
+    bare_frames += fps * phase_seconds;
+    bare_seconds += phase_seconds;
+    const int64_t target = std::max<int64_t>(static_cast<int64_t>(fps * phase_seconds),
+                                             warmup_steps);
+    Stopwatch clock;
+    actor_frames += static_cast<double>(actor.Run(stop, target));
+    actor_seconds += clock.Seconds();
+  }
+  const double bare_fps = bare_frames / bare_seconds;
+  const double actor_fps = actor_frames / actor_seconds;
   stop = true;
   drainer.join();
 

@@ -7,6 +7,11 @@
 #include "envs/classic_control/mountain_car.h"
 #include "envs/classic_control/mountain_car_continuous.h"
 #include "envs/classic_control/pendulum.h"
+#include "envs/mujoco/ant.h"
+#include "envs/mujoco/humanoid.h"
+#include "envs/mujoco/inverted_pendulums.h"
+#include "envs/mujoco/planar_locomotion.h"
+#include "envs/mujoco/reacher.h"
 #include "envs/time_limit.h"
 
 namespace rlfleet {
@@ -30,6 +35,15 @@ constexpr Registration kRegistry[] = {
     {"MountainCar-v0", &Create<MountainCarEnv>},
     {"MountainCarContinuous-v0", &Create<MountainCarContinuousEnv>},
     {"Pendulum-v1", &Create<PendulumEnv>},
+    {"InvertedPendulum-v4", &Create<InvertedPendulumEnv>},
+    {"InvertedDoublePendulum-v4", &Create<InvertedDoublePendulumEnv>},
+    {"HalfCheetah-v4", &Create<HalfCheetahEnv>},
+    {"Hopper-v4", &Create<HopperEnv>},
+    {"Walker2d-v4", &Create<Walker2dEnv>},
+    {"Swimmer-v4", &Create<SwimmerEnv>},
+    {"Reacher-v4", &Create<ReacherEnv>},
+    {"Ant-v4", &Create<AntEnv>},
+    {"Humanoid-v4", &Create<HumanoidEnv>},
 };
 
 }  // namespace

@@ -11,9 +11,21 @@
 namespace rlfleet {
 namespace {
 
-TEST(RegistryTest, ListsTheClassicControlEnvironments) {
-  const std::vector<std::string> expected = {"CartPole-v1", "Acrobot-v1", "MountainCar-v0",
-                                             "MountainCarContinuous-v0", "Pendulum-v1"};
+TEST(RegistryTest, ListsTheClassicControlAndMujocoEnvironments) {
+  const std::vector<std::string> expected = {"CartPole-v1",
+                                             "Acrobot-v1",
+                                             "MountainCar-v0",
+                                             "MountainCarContinuous-v0",
+                                             "Pendulum-v1",
+                                             "InvertedPendulum-v4",
+                                             "InvertedDoublePendulum-v4",
+                                             "HalfCheetah-v4",
+                                             "Hopper-v4",
+                                             "Walker2d-v4",
+                                             "Swimmer-v4",
+                                             "Reacher-v4",
+                                             "Ant-v4",
+                                             "Humanoid-v4"};
   EXPECT_EQ(RegisteredEnvIds(), expected);
   for (const std::string& id : expected) EXPECT_TRUE(IsRegisteredEnv(id)) << id;
   EXPECT_FALSE(IsRegisteredEnv("cartpole-v1"));
@@ -25,7 +37,16 @@ TEST(RegistryTest, MakeEnvWrapsInTimeLimitOfTheSpec) {
                                                 {"Acrobot-v1", 500},
                                                 {"MountainCar-v0", 200},
                                                 {"MountainCarContinuous-v0", 999},
-                                                {"Pendulum-v1", 200}};
+                                                {"Pendulum-v1", 200},
+                                                {"InvertedPendulum-v4", 1000},
+                                                {"InvertedDoublePendulum-v4", 1000},
+                                                {"HalfCheetah-v4", 1000},
+                                                {"Hopper-v4", 1000},
+                                                {"Walker2d-v4", 1000},
+                                                {"Swimmer-v4", 1000},
+                                                {"Reacher-v4", 50},
+                                                {"Ant-v4", 1000},
+                                                {"Humanoid-v4", 1000}};
   for (const auto& [id, limit] : limits) {
     std::unique_ptr<Env> env = MakeEnv(id);
     ASSERT_NE(env, nullptr);

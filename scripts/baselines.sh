@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Trains CONFIG once per seed and prints one markdown table row per run (from summary.json).
+# Usage: scripts/baselines.sh CONFIG [SEED ...]     (default seeds: 1 2 3 4 5)
+# Extra config overrides: RLFLEET_SET="learner.total_env_steps=1000000" scripts/baselines.sh ...
+set -euo pipefail
+cd "$(dirname "$0")/.."
+config="$1"
+shift
+seeds=("$@")
+[ ${#seeds[@]} -gt 0 ] || seeds=(1 2 3 4 5)
+runs_dir="${RLFLEET_RUNS_DIR:-runs/baselines}"
+extra=()
+for s in ${RLFLEET_SET:-}; do extra+=(--set "$s"); done
+
+field() {  # field NAME FILE: a number or boolean from a flat JSON object
+  sed -n "s/.*\"$1\": *\([-0-9.eE+a-z]*\).*/\1/p" "$2" | head -1
+}
+
+echo "| seed | final mean return (last 100 episodes) | env steps | wall seconds | updates | completed |"
+echo "|---|---|---|---|---|---|"
+for seed in "${seeds[@]}"; do
+  name="$(basename "$config" .yaml)-seed$seed"
+  build/rlfleet train "$config" --quiet --set "seed=$seed" --set "name=$name" \
+    --set "runs_dir=$runs_dir" "${extra[@]}" > /dev/null
+  run="$(ls -td "$runs_dir/$name"-*/ | head -1)"
+  s="$run/summary.json"
+  printf "| %s | %.1f | %s | %.1f | %s | %s |\n" "$seed" "$(field final_mean_return_100 "$s")" \
+    "$(field env_steps "$s")" "$(field wall_seconds "$s")" "$(field updates "$s")" \
+    "$(field completed "$s")"
+done
