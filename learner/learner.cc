@@ -19,6 +19,7 @@
 #include "core/logging.h"
 #include "core/windowed_mean.h"
 #include "envs/registry.h"
+#include "learner/device.h"
 #include "replay/replay_client.h"
 #include "transport/codec.h"
 #include "transport/socket.h"
@@ -64,6 +65,7 @@ std::string LatestCheckpoint(const std::string& run_dir) {
 struct Learner::Impl {
   RunConfig config;
   fs::path run_dir;
+  torch::Device device;
   EnvSpec spec;
   ActorCritic model;
   std::unique_ptr<Impala> impala;
@@ -104,6 +106,7 @@ struct Learner::Impl {
   Impl(const RunConfig& c, const std::string& dir)
       : config(c),
         run_dir(dir),
+        device(ResolveDevice(c.learner.device)),
         spec(MakeEnv(c.env.id)->spec()),
         model(MakeActorCritic(c.model,
                               ModelSpaces{spec.observation_size, spec.discrete_actions,
@@ -112,9 +115,9 @@ struct Learner::Impl {
         weights_socket(SharedContext(), zmq::socket_type::pub),
         stats_socket(SharedContext(), zmq::socket_type::pull),
         ready(static_cast<size_t>(c.learner.prefetch)) {
-    if (c.learner.device == "cuda") {
-      throw std::invalid_argument("learner.device: cuda is not supported by this build");
-    }
+    // Parameters move before the optimizer is built; weights come back to the host only when
+    // they are published (FlattenParameters).
+    model->to(device);
     ImpalaOptions options;
     options.discount = c.learner.discount;
     options.vtrace.rho_bar = c.learner.rho_bar;
@@ -189,6 +192,7 @@ struct Learner::Impl {
           RLF_LOG(Warning) << "dropping a batch of mismatched unrolls: " << e.what();
           continue;
         }
+        prepared.batch = BatchToDevice(prepared.batch, device);
         prepared.mean_policy_version = version_sum / static_cast<double>(unrolls.size());
         prepared.frames = static_cast<int64_t>(unrolls.size()) * unrolls.front().length;
         while (!prefetch_stop.load() && !ready.Push(std::move(prepared), kPollSlice)) {

@@ -1,0 +1,310 @@
+#include "algorithms/dqn.h"
+
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/serialize/archive.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+namespace rlfleet {
+namespace {
+
+void Require(bool ok, const char* field, const std::string& why) {
+  if (!ok) throw std::invalid_argument(std::string("DqnOptions.") + field + " " + why);
+}
+
+std::string ErrorText(const std::exception& e) {
+  if (const auto* c10_error = dynamic_cast<const c10::Error*>(&e)) {
+    return c10_error->what_without_backtrace();
+  }
+  return e.what();
+}
+
+// Reads the parameters a Module::save() archive holds for `module` (same layout as
+// Module::load), without modifying the module.
+void ReadParameters(torch::nn::Module& module, torch::serialize::InputArchive& archive,
+                    const std::string& prefix,
+                    std::vector<std::pair<std::string, torch::Tensor>>* out) {
+  for (const auto& item : module.named_parameters(/*recurse=*/false)) {
+    torch::Tensor value;
+    archive.read(item.key(), value);
+    out->emplace_back(prefix + item.key(), value);
+  }
+  for (const auto& child : module.named_children()) {
+    torch::serialize::InputArchive child_archive;
+    archive.read(child.key(), child_archive);
+    ReadParameters(*child.value(), child_archive, prefix + child.key() + ".", out);
+  }
+}
+
+torch::Device DeviceOf(const QNetwork& network) { return network->parameters().front().device(); }
+
+// Checks the batch against the network's sizes; returns B.
+int64_t CheckBatch(const DqnBatch& batch, int64_t d, const char* caller) {
+  auto fail = [&](const std::string& why) {
+    throw std::invalid_argument(std::string(caller) + ": " + why);
+  };
+  if (!batch.observations.defined() || batch.observations.dim() != 2 ||
+      batch.observations.size(1) != d) {
+    fail("observations must be [B, " + std::to_string(d) + "]");
+  }
+  const int64_t b = batch.observations.size(0);
+  if (!batch.next_observations.defined() || batch.next_observations.dim() != 2 ||
+      batch.next_observations.size(0) != b || batch.next_observations.size(1) != d) {
+    fail("next_observations must be [B, D] like observations");
+  }
+  auto check_vector = [&](const torch::Tensor& t, const char* name, bool optional) {
+    if (optional && !t.defined()) return;
+    if (!t.defined() || t.numel() != b) fail(std::string(name) + " must have B values");
+  };
+  check_vector(batch.actions, "actions", false);
+  check_vector(batch.rewards, "rewards", false);
+  check_vector(batch.discounts, "discounts", false);
+  check_vector(batch.weights, "weights", true);
+  return b;
+}
+
+// y = r + discount · Q_target(x', a*) from the next-state Q values of both networks.
+torch::Tensor Targets(const DqnBatch& batch, const torch::Tensor& next_q_online,
+                      const torch::Tensor& next_q_target, bool double_dqn) {
+  const torch::Device device = next_q_target.device();
+  const torch::Tensor best = (double_dqn ? next_q_online : next_q_target).argmax(1, true);
+  const torch::Tensor bootstrap = next_q_target.gather(1, best).squeeze(1);
+  return batch.rewards.to(device, torch::kFloat).reshape({-1}) +
+         batch.discounts.to(device, torch::kFloat).reshape({-1}) * bootstrap;
+}
+
+}  // namespace
+
+DqnBatch BatchFromTransitions(const std::vector<Transition>& transitions,
+                              const std::vector<double>& weights) {
+  if (transitions.empty()) throw std::invalid_argument("BatchFromTransitions: no transitions");
+  if (!weights.empty() && weights.size() != transitions.size()) {
+    throw std::invalid_argument("BatchFromTransitions: " + std::to_string(weights.size()) +
+                                " weights for " + std::to_string(transitions.size()) +
+                                " transitions");
+  }
+  const int64_t B = static_cast<int64_t>(transitions.size());
+  const size_t D = transitions.front().observation.size();
+  if (D == 0) throw std::invalid_argument("BatchFromTransitions: empty observation");
+  DqnBatch batch;
+  batch.observations = torch::empty({B, static_cast<int64_t>(D)}, torch::kFloat);
+  batch.next_observations = torch::empty({B, static_cast<int64_t>(D)}, torch::kFloat);
+  batch.actions = torch::empty({B}, torch::kLong);
+  batch.rewards = torch::empty({B}, torch::kFloat);
+  batch.discounts = torch::empty({B}, torch::kFloat);
+  batch.weights = torch::empty({B}, torch::kFloat);
+  float* obs = batch.observations.data_ptr<float>();
+  float* next = batch.next_observations.data_ptr<float>();
+  int64_t* actions = batch.actions.data_ptr<int64_t>();
+  float* rewards = batch.rewards.data_ptr<float>();
+  float* discounts = batch.discounts.data_ptr<float>();
+  float* w = batch.weights.data_ptr<float>();
+  for (int64_t b = 0; b < B; ++b) {
+    const Transition& t = transitions[b];
+    if (t.observation.size() != D || t.next_observation.size() != D) {
+      throw std::invalid_argument(
+          "BatchFromTransitions: transition " + std::to_string(b) + " has observation sizes (" +
+          std::to_string(t.observation.size()) + ", " + std::to_string(t.next_observation.size()) +
+          "), expected " + std::to_string(D));
+    }
+    std::memcpy(obs + b * D, t.observation.data(), D * sizeof(float));
+    std::memcpy(next + b * D, t.next_observation.data(), D * sizeof(float));
+    actions[b] = static_cast<int64_t>(t.action);
+    rewards[b] = t.reward;
+    discounts[b] = t.discount;
+    w[b] = weights.empty() ? 1.0f : static_cast<float>(weights[b]);
+  }
+  return batch;
+}
+
+void DqnOptions::Validate() const {
+  Require(learning_rate > 0.0 && std::isfinite(learning_rate), "learning_rate",
+          "must be finite and positive");
+  Require(adam_eps > 0.0, "adam_eps", "must be positive");
+  Require(!std::isnan(max_grad_norm), "max_grad_norm", "must not be NaN");
+  Require(target_update_period >= 1, "target_update_period", "must be >= 1");
+  Require(huber_delta > 0.0 && std::isfinite(huber_delta), "huber_delta",
+          "must be finite and positive");
+}
+
+torch::Tensor HuberLoss(const torch::Tensor& x, double delta) {
+  const torch::Tensor abs = x.abs();
+  const torch::Tensor quadratic = abs.clamp_max(delta);
+  const torch::Tensor linear = abs - quadratic;
+  return 0.5 * quadratic * quadratic + delta * linear;
+}
+
+torch::Tensor DqnTargets(QNetwork& online, QNetwork& target, const DqnBatch& batch,
+                         bool double_dqn) {
+  CheckBatch(batch, online->options().observation_size, "DqnTargets");
+  torch::NoGradGuard no_grad;
+  const torch::Tensor next = batch.next_observations.to(DeviceOf(online), torch::kFloat);
+  const torch::Tensor next_q_target = target->forward(next);
+  const torch::Tensor next_q_online = double_dqn ? online->forward(next) : next_q_target;
+  return Targets(batch, next_q_online, next_q_target, double_dqn);
+}
+
+std::vector<float> InitialPriorities(QNetwork& network, const DqnBatch& batch, bool double_dqn) {
+  const int64_t B = CheckBatch(batch, network->options().observation_size, "InitialPriorities");
+  torch::NoGradGuard no_grad;
+  const torch::Device device = DeviceOf(network);
+  // One forward pass over x and x'.
+  const torch::Tensor q_all =
+      network->forward(torch::cat({batch.observations.to(device, torch::kFloat),
+                                   batch.next_observations.to(device, torch::kFloat)}));
+  const torch::Tensor q = q_all.slice(0, 0, B);
+  const torch::Tensor next_q = q_all.slice(0, B, 2 * B);
+  const torch::Tensor y = Targets(batch, next_q, next_q, double_dqn);
+  const torch::Tensor actions = batch.actions.to(device, torch::kLong).reshape({B, 1});
+  const torch::Tensor td =
+      (y - q.gather(1, actions).squeeze(1)).abs().to(torch::kCPU, torch::kFloat).contiguous();
+  return std::vector<float>(td.data_ptr<float>(), td.data_ptr<float>() + B);
+}
+
+Dqn::Dqn(QNetwork online, QNetwork target, const DqnOptions& options)
+    : online_(std::move(online)), target_(std::move(target)), options_(options) {
+  options_.Validate();
+  if (online_.is_empty() || target_.is_empty()) {
+    throw std::invalid_argument("Dqn: the online or target network is empty");
+  }
+  auto own = online_->named_parameters();
+  auto other = target_->named_parameters();
+  if (own.size() != other.size()) {
+    throw std::invalid_argument("Dqn: online and target networks differ in parameters");
+  }
+  for (const auto& item : own) {
+    const torch::Tensor* t = other.find(item.key());
+    if (t == nullptr || t->sizes() != item.value().sizes()) {
+      throw std::invalid_argument("Dqn: target network lacks parameter '" + item.key() +
+                                  "' of the online network's shape");
+    }
+  }
+  for (auto& p : target_->parameters()) p.set_requires_grad(false);
+  CopyOnlineToTarget();
+  optimizer_ = std::make_unique<torch::optim::Adam>(
+      online_->parameters(),
+      torch::optim::AdamOptions(options_.learning_rate).eps(options_.adam_eps));
+}
+
+void Dqn::CopyOnlineToTarget() {
+  torch::NoGradGuard no_grad;
+  auto target_parameters = target_->named_parameters();
+  for (const auto& item : online_->named_parameters()) {
+    target_parameters[item.key()].copy_(item.value());
+  }
+}
+
+DqnStats Dqn::Update(const DqnBatch& batch, std::vector<float>* new_priorities) {
+  const int64_t B = CheckBatch(batch, online_->options().observation_size, "Dqn::Update");
+  const torch::Device device = DeviceOf(online_);
+  const torch::Tensor observations = batch.observations.to(device, torch::kFloat);
+  const torch::Tensor next_observations = batch.next_observations.to(device, torch::kFloat);
+
+  // One online pass over x and x' (the x' half only picks the double-DQN action).
+  const torch::Tensor q_all = options_.double_dqn
+                                  ? online_->forward(torch::cat({observations, next_observations}))
+                                  : online_->forward(observations);
+  const torch::Tensor actions = batch.actions.to(device, torch::kLong).reshape({B, 1});
+  const torch::Tensor q = q_all.slice(0, 0, B).gather(1, actions).squeeze(1);
+  torch::Tensor y;
+  {
+    torch::NoGradGuard no_grad;
+    const torch::Tensor next_q_target = target_->forward(next_observations);
+    const torch::Tensor next_q_online =
+        options_.double_dqn ? q_all.slice(0, B, 2 * B).detach() : next_q_target;
+    y = Targets(batch, next_q_online, next_q_target, options_.double_dqn);
+  }
+  const torch::Tensor td = y - q;
+  const torch::Tensor weights = batch.weights.defined()
+                                    ? batch.weights.to(device, torch::kFloat).reshape({B})
+                                    : torch::ones({B}, torch::TensorOptions(device));
+  const torch::Tensor loss = (weights * HuberLoss(td, options_.huber_delta)).mean();
+
+  optimizer_->zero_grad();
+  loss.backward();
+  const double max_norm = options_.max_grad_norm > 0.0 ? options_.max_grad_norm
+                                                       : std::numeric_limits<double>::infinity();
+  const double grad_norm = torch::nn::utils::clip_grad_norm_(online_->parameters(), max_norm);
+  optimizer_->step();
+  ++num_updates_;
+  if (num_updates_ % options_.target_update_period == 0) CopyOnlineToTarget();
+
+  const torch::Tensor abs_td = td.detach().abs().to(torch::kCPU, torch::kFloat).contiguous();
+  if (new_priorities != nullptr) {
+    new_priorities->assign(abs_td.data_ptr<float>(), abs_td.data_ptr<float>() + B);
+  }
+  DqnStats stats;
+  stats.loss = loss.item<double>();
+  stats.mean_q = q.detach().mean().item<double>();
+  stats.mean_abs_td = abs_td.mean().item<double>();
+  stats.grad_norm = grad_norm;
+  return stats;
+}
+
+void Dqn::SaveCheckpoint(const std::string& path) const {
+  try {
+    torch::serialize::OutputArchive archive;
+    torch::serialize::OutputArchive online_archive;
+    torch::serialize::OutputArchive target_archive;
+    torch::serialize::OutputArchive optimizer_archive;
+    online_->save(online_archive);
+    target_->save(target_archive);
+    optimizer_->save(optimizer_archive);
+    archive.write("online", online_archive);
+    archive.write("target", target_archive);
+    archive.write("optimizer", optimizer_archive);
+    archive.write("num_updates", torch::full({1}, num_updates_, torch::kLong));
+    archive.save_to(path);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("Dqn::SaveCheckpoint: cannot write '" + path + "': " + ErrorText(e));
+  }
+}
+
+void Dqn::LoadCheckpoint(const std::string& path) {
+  try {
+    const torch::Device device = DeviceOf(online_);
+    // Read and check every shape before touching the networks.
+    torch::serialize::InputArchive archive;
+    archive.load_from(path, device);
+    std::vector<std::pair<std::string, torch::Tensor>> online_loaded, target_loaded;
+    {
+      torch::serialize::InputArchive online_archive, target_archive;
+      archive.read("online", online_archive);
+      archive.read("target", target_archive);
+      ReadParameters(*online_, online_archive, "", &online_loaded);
+      ReadParameters(*target_, target_archive, "", &target_loaded);
+    }
+    auto online_own = online_->named_parameters();
+    auto target_own = target_->named_parameters();
+    for (const auto& item : online_loaded) {
+      if (online_own[item.first].sizes() != item.second.sizes()) {
+        throw std::invalid_argument("parameter '" + item.first + "' has another shape");
+      }
+    }
+    for (const auto& item : target_loaded) {
+      if (target_own[item.first].sizes() != item.second.sizes()) {
+        throw std::invalid_argument("target parameter '" + item.first + "' has another shape");
+      }
+    }
+    torch::serialize::InputArchive optimizer_archive;
+    archive.read("optimizer", optimizer_archive);
+    torch::Tensor num_updates;
+    archive.read("num_updates", num_updates);
+    optimizer_->load(optimizer_archive);
+    {
+      torch::NoGradGuard no_grad;
+      for (const auto& item : online_loaded) online_own[item.first].copy_(item.second);
+      for (const auto& item : target_loaded) target_own[item.first].copy_(item.second);
+    }
+    num_updates_ = num_updates.item<int64_t>();
+  } catch (const std::exception& e) {
+    throw std::runtime_error("Dqn::LoadCheckpoint: cannot load '" + path + "': " + ErrorText(e));
+  }
+}
+
+}  // namespace rlfleet

@@ -1,0 +1,111 @@
+#ifndef RLFLEET_ALGORITHMS_DQN_H_
+#define RLFLEET_ALGORITHMS_DQN_H_
+
+#include <torch/optim/adam.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "algorithms/q_network.h"
+#include "core/nstep.h"
+
+namespace rlfleet {
+
+// B n-step transitions as the DQN learner consumes them (CPU tensors).
+struct DqnBatch {
+  torch::Tensor observations;       // [B, D] float, x_t
+  torch::Tensor actions;            // [B] long
+  torch::Tensor rewards;            // [B] float, n-step discounted sums
+  torch::Tensor discounts;          // [B] float, γ^k, or 0 where the episode terminated
+  torch::Tensor next_observations;  // [B, D] float, x_{t+k}
+  torch::Tensor weights;            // [B] float, importance weights (1 for uniform sampling)
+};
+
+// Stacks transitions (transition b becomes row b). `weights` holds one importance weight per
+// transition, or is empty for all ones. Throws std::invalid_argument when `transitions` is
+// empty, their observation sizes differ (or are 0), or weights has another length.
+DqnBatch BatchFromTransitions(const std::vector<Transition>& transitions,
+                              const std::vector<double>& weights);
+
+struct DqnOptions {
+  double learning_rate = 1e-4;  // Adam
+  double adam_eps = 1.5e-4;
+  double max_grad_norm = 40.0;  // <= 0: no clipping (the norm is still reported)
+  // The target network is copied from the online one every this many updates.
+  int64_t target_update_period = 2500;
+  // Double DQN: the online network picks the bootstrap action, the target network values it.
+  // Otherwise the target network does both (max_a Q_target(x', a)).
+  bool double_dqn = true;
+  double huber_delta = 1.0;  // Huber loss: quadratic within ±delta, linear outside
+
+  // Throws std::invalid_argument naming the first invalid field.
+  void Validate() const;
+};
+
+// Measured on the batch before the optimiser step.
+struct DqnStats {
+  double loss = 0.0;         // mean_b(w_b · Huber(td_b))
+  double mean_q = 0.0;       // mean_b Q_online(x_b, a_b)
+  double mean_abs_td = 0.0;  // mean_b |td_b|
+  double grad_norm = 0.0;    // total gradient norm before clipping
+};
+
+// The bootstrapped targets y = r + discount · Q_target(x', a*), [B], without gradients, where
+// a* = argmax_a Q_online(x', a) (double DQN) or argmax_a Q_target(x', a). The batch may be on
+// the CPU; the result is on the networks' device.
+torch::Tensor DqnTargets(QNetwork& online, QNetwork& target, const DqnBatch& batch,
+                         bool double_dqn);
+
+// Elementwise Huber loss of x with threshold delta: 0.5·x² for |x| ≤ delta, else
+// delta·(|x| − 0.5·delta).
+torch::Tensor HuberLoss(const torch::Tensor& x, double delta);
+
+// |TD| = |y − Q(x, a)| per transition with the actor's own network as both online and target
+// network (the actor's initial priorities in Ape-X). With one network double DQN and plain
+// DQN give the same target (max_a Q(x', a)); `double_dqn` is kept for symmetry. Runs without
+// gradients; returns B floats.
+std::vector<float> InitialPriorities(QNetwork& network, const DqnBatch& batch, bool double_dqn);
+
+// The Ape-X learner: double DQN on n-step transitions with prioritized-replay importance
+// weights and one Adam step per batch.
+//   td = y − Q_online(x, a),  loss = mean(w · Huber(td))
+// Never changes the torch thread count (the caller decides). Not thread-safe.
+class Dqn {
+ public:
+  // Copies the online parameters into `target` (which must have the same architecture and
+  // device). Throws std::invalid_argument on invalid options, empty networks or mismatching
+  // parameter shapes.
+  Dqn(QNetwork online, QNetwork target, const DqnOptions& options);
+
+  // One update: targets, loss, backward, gradient-norm clipping and an Adam step; then, when
+  // num_updates() reaches a multiple of target_update_period, online → target.
+  // new_priorities (may be null) receives |td| per transition, measured before the step.
+  DqnStats Update(const DqnBatch& batch, std::vector<float>* new_priorities);
+
+  QNetwork online() const { return online_; }
+  QNetwork target() const { return target_; }
+  torch::optim::Adam& optimizer() { return *optimizer_; }
+  int64_t num_updates() const { return num_updates_; }
+  const DqnOptions& options() const { return options_; }
+
+  // Online and target parameters, optimiser state and update count in one torch::serialize
+  // archive. Both throw std::runtime_error naming the path on failure; a checkpoint whose
+  // shapes do not match changes nothing.
+  void SaveCheckpoint(const std::string& path) const;
+  void LoadCheckpoint(const std::string& path);
+
+ private:
+  void CopyOnlineToTarget();
+
+  QNetwork online_;
+  QNetwork target_;
+  DqnOptions options_;
+  std::unique_ptr<torch::optim::Adam> optimizer_;
+  int64_t num_updates_ = 0;
+};
+
+}  // namespace rlfleet
+
+#endif  // RLFLEET_ALGORITHMS_DQN_H_

@@ -1,0 +1,62 @@
+#include "learner/device.h"
+
+#include <torch/cuda.h>
+
+#include <stdexcept>
+
+#ifdef RLFLEET_WITH_CUDA
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#endif
+
+namespace rlfleet {
+
+bool CudaAvailable() { return torch::cuda::is_available(); }
+
+torch::Device ResolveDevice(const std::string& name) {
+  if (name == "cpu") return torch::Device(torch::kCPU);
+  if (name != "cuda" && name != "auto") {
+    throw std::invalid_argument("learner.device must be cpu, cuda or auto (got '" + name + "')");
+  }
+  if (CudaAvailable()) return torch::Device(torch::kCUDA, 0);
+  if (name == "auto") return torch::Device(torch::kCPU);
+#ifdef RLFLEET_WITH_CUDA
+  throw std::invalid_argument("learner.device is cuda but no CUDA device is visible");
+#else
+  throw std::invalid_argument(
+      "learner.device is cuda but this build's LibTorch has no CUDA support (configure with "
+      "CMAKE_PREFIX_PATH pointing at a CUDA LibTorch)");
+#endif
+}
+
+ImpalaBatch BatchToDevice(const ImpalaBatch& batch, const torch::Device& device) {
+  if (!device.is_cuda()) return batch;
+#ifdef RLFLEET_WITH_CUDA
+  c10::cuda::CUDAStream side_stream = c10::cuda::getStreamFromPool(false, device.index());
+  const c10::cuda::CUDAStream compute_stream = c10::cuda::getDefaultCUDAStream(device.index());
+  ImpalaBatch moved;
+  {
+    c10::cuda::CUDAStreamGuard guard(side_stream);
+    auto move = [&](const torch::Tensor& host) {
+      if (!host.defined()) return host;
+      torch::Tensor on_device = host.pin_memory().to(device, /*non_blocking=*/true);
+      on_device.record_stream(compute_stream.unwrap());
+      return on_device;
+    };
+    moved.observations = move(batch.observations);
+    moved.actions = move(batch.actions);
+    moved.rewards = move(batch.rewards);
+    moved.terminated = move(batch.terminated);
+    moved.truncated = move(batch.truncated);
+    moved.behaviour_log_probs = move(batch.behaviour_log_probs);
+    moved.truncation_observations = move(batch.truncation_observations);
+    moved.truncation_index = move(batch.truncation_index);
+  }
+  side_stream.synchronize();
+  return moved;
+#else
+  throw std::invalid_argument("BatchToDevice: this build has no CUDA support");
+#endif
+}
+
+}  // namespace rlfleet
