@@ -17,8 +17,10 @@
 #include "core/clock.h"
 #include "core/random.h"
 #include "core/unroll.h"
+#include "envs/envs_bench.h"
 #include "envs/registry.h"
 #include "envs/vector_env.h"
+#include "learner/device.h"
 #include "learner/learner.h"
 #include "replay/replay_client.h"
 #include "replay/shard_server.h"
@@ -32,6 +34,7 @@ RunConfig BenchConfig(const BenchOptions& options, const std::string& ipc_dir) {
   RunConfig config = options.config_path.empty()
                          ? ParseRunConfig("{}", options.overrides, "bench")
                          : LoadRunConfig(options.config_path, options.overrides);
+  if (!options.device.empty()) config.learner.device = options.device;
   config.cluster.num_actors = 1;
   config.cluster.num_shards = 1;
   config.cluster.shard_endpoints = {"ipc://" + ipc_dir + "/shard"};
@@ -197,8 +200,11 @@ int BenchLearner(const BenchOptions& options) {
   double bare_ups = 0.0;
   {
     const EnvSpec spec = MakeEnv(config.env.id)->spec();
-    Impala impala(MakeActorCritic(config.model, SpacesOf(spec), config.seed), ImpalaOptions{});
-    const ImpalaBatch batch = BatchFromUnrolls(unrolls);
+    const torch::Device device = ResolveDevice(config.learner.device);
+    ActorCritic model = MakeActorCritic(config.model, SpacesOf(spec), config.seed);
+    model->to(device);
+    Impala impala(model, ImpalaOptions{});
+    const ImpalaBatch batch = BatchToDevice(BatchFromUnrolls(unrolls), device);
     for (int i = 0; i < 10; ++i) impala.Update(batch);
     Stopwatch clock;
     int64_t updates = 0;
@@ -241,6 +247,8 @@ int BenchLearner(const BenchOptions& options) {
   nlohmann::json result;
   result["bench"] = "learner";
   result["algo"] = "impala";
+  result["device"] = ResolveDevice(config.learner.device).str();
+  result["hidden_sizes"] = config.model.hidden_sizes;
   result["env_id"] = config.env.id;
   result["batch_size"] = config.learner.batch_size;
   result["unroll_length"] = config.actor.unroll_length;
@@ -262,7 +270,13 @@ int RunBench(const BenchOptions& options) {
   if (options.seconds <= 0) throw std::invalid_argument("bench --seconds must be > 0");
   if (options.what == "actor") return BenchActor(options);
   if (options.what == "learner") return BenchLearner(options);
-  throw std::invalid_argument("unknown benchmark '" + options.what + "' (actor | learner)");
+  if (options.what == "envs") {
+    EnvsBenchOptions envs_options;
+    envs_options.seconds_per_task = options.seconds;
+    envs_options.json_only = options.json_only;
+    return RunEnvsBench(envs_options);
+  }
+  throw std::invalid_argument("unknown benchmark '" + options.what + "' (actor | learner | envs)");
 }
 
 }  // namespace rlfleet

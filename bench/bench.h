@@ -7,9 +7,10 @@
 namespace rlfleet {
 
 struct BenchOptions {
-  std::string what;         // actor | learner
+  std::string what;         // actor | learner | envs
   bool json_only = false;   // print only the final JSON object
-  double seconds = 5.0;     // length of each measured phase
+  double seconds = 5.0;     // length of each measured phase (envs: per task)
+  std::string device;       // learner: overrides learner.device (cpu | cuda | auto)
   std::string config_path;  // sizes come from this config (default: built-in CartPole IMPALA)
   std::vector<std::string> overrides;
 };

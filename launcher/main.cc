@@ -192,7 +192,8 @@ int main(int argc, char** argv) {
   // bench
   auto* bench = app.add_subcommand("bench", "Benchmarks; the last line is one JSON object");
   BenchOptions bench_options;
-  bench->add_option("what", bench_options.what, "actor | learner")->required();
+  bench->add_option("what", bench_options.what, "actor | learner | envs")->required();
+  bench->add_option("--device", bench_options.device, "learner: cpu | cuda | auto");
   bench->add_flag("--json", bench_options.json_only, "Print only the JSON object");
   bench->add_option("--seconds", bench_options.seconds, "Seconds per measured loop");
   bench->add_option("--config", bench_options.config_path, "Config to take sizes from");
