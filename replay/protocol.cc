@@ -4,6 +4,8 @@
 
 #include <utility>
 
+#include "transport/codec.h"
+
 namespace rlfleet {
 namespace replay_internal {
 
@@ -54,6 +56,52 @@ void FillInfo(const ShardStats& s, wire::InfoReply::Builder info) {
   info.setPendingSamples(s.pending_samples);
   info.setInsertBlockedSeconds(s.insert_blocked_seconds);
   info.setSampleBlockedSeconds(s.sample_blocked_seconds);
+  info.setUpdateRequests(s.update_requests);
+  info.setUnknownKeyUpdates(s.unknown_key_updates);
+  info.setCheckpoints(s.checkpoints);
+  info.setCheckpointFailures(s.checkpoint_failures);
+  info.setLastCheckpointPath(s.last_checkpoint_path);
+  info.setRestoredItems(s.restored_items);
+  auto tables = info.initTables(static_cast<unsigned int>(s.tables.size()));
+  for (size_t i = 0; i < s.tables.size(); ++i) {
+    const TableStats& t = s.tables[i];
+    auto b = tables[static_cast<unsigned int>(i)];
+    b.setName(t.name);
+    b.setSampler(t.sampler);
+    b.setRemover(t.remover);
+    b.setMaxSize(t.max_size);
+    b.setMaxTimesSampled(t.max_times_sampled);
+    b.setSize(t.size);
+    b.setInserts(t.inserts);
+    b.setSamples(t.samples);
+    b.setEvictions(t.evictions);
+    b.setExhausted(t.exhausted);
+    b.setUnknownKeyUpdates(t.unknown_key_updates);
+    b.setPriorityMass(t.priority_mass);
+    FillRateLimiter(t.rate_limiter, b.initRateLimiter());
+    b.setCanInsert(t.can_insert);
+    b.setCanSample(t.can_sample);
+    b.setGlobalRateLimit(t.global_rate_limit);
+    b.setInsertBlockedSeconds(t.rate_limiter.insert_blocked_seconds);
+    b.setSampleBlockedSeconds(t.rate_limiter.sample_blocked_seconds);
+    b.setPendingInserts(t.pending_inserts);
+    b.setPendingSamples(t.pending_samples);
+    b.setTimeouts(t.timeouts);
+  }
+}
+
+void FillRateLimiter(const RateLimiterState& state, wire::RateLimiterInfo::Builder info) {
+  info.setInserts(state.inserts);
+  info.setSamples(state.samples);
+  info.setDeletes(state.deletes);
+}
+
+RateLimiterState RateLimiterFromInfo(wire::RateLimiterInfo::Reader info) {
+  RateLimiterState state;
+  state.inserts = info.getInserts();
+  state.samples = info.getSamples();
+  state.deletes = info.getDeletes();
+  return state;
 }
 
 ShardStats StatsFromInfo(wire::InfoReply::Reader info) {
@@ -75,7 +123,106 @@ ShardStats StatsFromInfo(wire::InfoReply::Reader info) {
   s.pending_samples = info.getPendingSamples();
   s.insert_blocked_seconds = info.getInsertBlockedSeconds();
   s.sample_blocked_seconds = info.getSampleBlockedSeconds();
+  s.update_requests = info.getUpdateRequests();
+  s.unknown_key_updates = info.getUnknownKeyUpdates();
+  s.checkpoints = info.getCheckpoints();
+  s.checkpoint_failures = info.getCheckpointFailures();
+  s.last_checkpoint_path = info.getLastCheckpointPath().cStr();
+  s.restored_items = info.getRestoredItems();
+  for (auto b : info.getTables()) {
+    TableStats t;
+    t.name = b.getName().cStr();
+    t.sampler = b.getSampler().cStr();
+    t.remover = b.getRemover().cStr();
+    t.max_size = b.getMaxSize();
+    t.max_times_sampled = b.getMaxTimesSampled();
+    t.size = b.getSize();
+    t.inserts = b.getInserts();
+    t.samples = b.getSamples();
+    t.evictions = b.getEvictions();
+    t.exhausted = b.getExhausted();
+    t.unknown_key_updates = b.getUnknownKeyUpdates();
+    t.priority_mass = b.getPriorityMass();
+    t.rate_limiter = RateLimiterFromInfo(b.getRateLimiter());
+    t.rate_limiter.insert_blocked_seconds = b.getInsertBlockedSeconds();
+    t.rate_limiter.sample_blocked_seconds = b.getSampleBlockedSeconds();
+    t.can_insert = b.getCanInsert();
+    t.can_sample = b.getCanSample();
+    t.global_rate_limit = b.getGlobalRateLimit();
+    t.pending_inserts = b.getPendingInserts();
+    t.pending_samples = b.getPendingSamples();
+    t.timeouts = b.getTimeouts();
+    s.tables.push_back(std::move(t));
+  }
   return s;
+}
+
+namespace {
+
+DecodedRequest DecodeRequestOrThrowKj(const void* data, size_t size) {
+  DecodedRequest out;
+  CapnpReader reader(data, size);
+  auto request = reader.Root<wire::Request>();
+  out.request_id = request.getRequestId();
+  out.protocol_version = request.getProtocolVersion();
+  if (out.protocol_version != kProtocolVersion) return out;
+  out.which = request.which();
+  switch (out.which) {
+    case wire::Request::INSERT: {
+      auto insert = request.getInsert();
+      out.table = insert.getTable().cStr();
+      auto items = insert.getItems();
+      out.items.reserve(items.size());
+      for (capnp::Data::Reader item : items) {
+        out.items.push_back(std::make_shared<const std::string>(
+            reinterpret_cast<const char*>(item.begin()), item.size()));
+      }
+      auto priorities = insert.getPriorities();
+      out.priorities.reserve(priorities.size());
+      for (double p : priorities) out.priorities.push_back(p);
+      out.timeout_ms = insert.getTimeoutMs();
+      break;
+    }
+    case wire::Request::SAMPLE: {
+      auto sample = request.getSample();
+      out.table = sample.getTable().cStr();
+      out.batch_size = sample.getBatchSize();
+      out.timeout_ms = sample.getTimeoutMs();
+      out.has_global_counts = sample.getHasGlobalCounts();
+      out.global.inserts = sample.getGlobalInserts();
+      out.global.samples = sample.getGlobalSamples();
+      out.own_inserts_included = sample.getOwnInsertsIncluded();
+      out.own_samples_included = sample.getOwnSamplesIncluded();
+      break;
+    }
+    case wire::Request::INFO:
+      out.table = request.getInfo().getTable().cStr();
+      break;
+    case wire::Request::UPDATE_PRIORITIES: {
+      auto update = request.getUpdatePriorities();
+      out.table = update.getTable().cStr();
+      auto keys = update.getKeys();
+      out.keys.reserve(keys.size());
+      for (uint64_t k : keys) out.keys.push_back(k);
+      auto priorities = update.getPriorities();
+      out.priorities.reserve(priorities.size());
+      for (double p : priorities) out.priorities.push_back(p);
+      break;
+    }
+    case wire::Request::CHECKPOINT:
+      break;
+  }
+  return out;
+}
+
+}  // namespace
+
+DecodedRequest DecodeRequest(const void* data, size_t size) {
+  try {
+    return DecodeRequestOrThrowKj(data, size);
+  } catch (const kj::Exception& e) {
+    throw CapnpReader::KjDecodeError(e);
+  }
 }
 
 ReceivedMessage::ReceivedMessage(zmq::message_t&& m) : message(std::move(m)) {

@@ -11,7 +11,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "replay/rate_limiter.h"
 #include "replay/shard_stats.h"
 #include "transport/capnp_io.h"
 #include "transport/schema/rlfleet.capnp.h"
@@ -33,6 +35,31 @@ const char* ErrorCodeName(wire::ErrorCode code);
 
 void FillInfo(const ShardStats& stats, wire::InfoReply::Builder info);
 ShardStats StatsFromInfo(wire::InfoReply::Reader info);
+void FillRateLimiter(const RateLimiterState& state, wire::RateLimiterInfo::Builder info);
+RateLimiterState RateLimiterFromInfo(wire::RateLimiterInfo::Reader info);
+
+// Everything the shard needs from one Request, copied out of the message (item bytes once, into
+// the shared buffers the table keeps).
+struct DecodedRequest {
+  uint64_t request_id = 0;
+  uint32_t protocol_version = 0;  // when not kProtocolVersion, nothing below was decoded
+  wire::Request::Which which = wire::Request::INFO;
+  std::string table;
+  std::vector<std::shared_ptr<const std::string>> items;  // insert
+  std::vector<double> priorities;                         // insert (one per item), update
+  std::vector<uint64_t> keys;                             // update
+  int64_t batch_size = 0;                                 // sample
+  int64_t timeout_ms = 0;                                 // sample, insert (0: none)
+  bool has_global_counts = false;                         // sample
+  GlobalRateLimiterState global;
+  int64_t own_inserts_included = 0;
+  int64_t own_samples_included = 0;
+};
+
+// Decodes a Request. Throws DecodeError when the bytes are not a well-formed Request (any
+// Cap'n Proto error included). Semantic checks (list lengths, priority values, table names)
+// are the shard's. This is the function the request fuzzer (replay/fuzz) exercises.
+DecodedRequest DecodeRequest(const void* data, size_t size);
 
 // A received message and the reader over it; keeps both alive for views into the bytes.
 struct ReceivedMessage {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <stdexcept>
 #include <utility>
 
@@ -70,6 +71,9 @@ void InsertClientOptions::Validate() const {
   if (max_message_bytes < 1024) {
     throw std::invalid_argument("InsertClientOptions: max_message_bytes must be >= 1024");
   }
+  if (shard_timeout_ms < 0 || shard_timeout_ms > 0xFFFFFFFFLL) {
+    throw std::invalid_argument("InsertClientOptions: shard_timeout_ms must be in [0, 2^32)");
+  }
 }
 
 namespace {
@@ -89,17 +93,31 @@ InsertClient::InsertClient(const InsertClientOptions& options, const std::atomic
 
 InsertClient::~InsertClient() = default;
 
-void InsertClient::Insert(const std::vector<std::string>& items) {
+void InsertClient::Insert(const std::vector<std::string>& items) { Insert(items, {}); }
+
+void InsertClient::Insert(const std::vector<std::string>& items,
+                          const std::vector<double>& priorities) {
+  if (!priorities.empty() && priorities.size() != items.size()) {
+    throw std::invalid_argument("InsertClient::Insert: " + std::to_string(items.size()) +
+                                " items but " + std::to_string(priorities.size()) + " priorities");
+  }
   // Build the request first: a request that is too large fails without waiting.
   size_t bytes = 0;
   for (const std::string& item : items) bytes += item.size();
-  capnp::MallocMessageBuilder builder(FirstSegmentWordsFor(bytes + 16 * items.size()));
+  capnp::MallocMessageBuilder builder(FirstSegmentWordsFor(bytes + 24 * items.size() + 64));
   auto request = builder.initRoot<wire::Request>();
   request.setProtocolVersion(kProtocolVersion);
   const uint64_t id = next_request_id_++;
   request.setRequestId(id);
   auto insert = request.initInsert();
   insert.setTable(options_.table);
+  insert.setTimeoutMs(static_cast<uint32_t>(options_.shard_timeout_ms));
+  if (!priorities.empty()) {
+    auto list = insert.initPriorities(static_cast<unsigned int>(priorities.size()));
+    for (size_t i = 0; i < priorities.size(); ++i) {
+      list.set(static_cast<unsigned int>(i), priorities[i]);
+    }
+  }
   auto list = insert.initItems(static_cast<unsigned int>(items.size()));
   for (size_t i = 0; i < items.size(); ++i) {
     list.set(
@@ -179,6 +197,10 @@ int InsertClient::ReceiveAvailable() {
       switch (response.which()) {
         case wire::Response::INSERT_ACK:
           if (known) acked_items_ += response.getInsertAck().getCount();
+          if (response.getInsertAck().hasRateLimiter()) {
+            last_limiter_ =
+                replay_internal::RateLimiterFromInfo(response.getInsertAck().getRateLimiter());
+          }
           break;
         case wire::Response::ERROR:
           throw ReplayError(ErrorText(options_.endpoint, response.getError()));
@@ -205,6 +227,7 @@ std::string SampledBatch::ItemString(size_t i) const {
 
 void SampledBatch::Clear() {
   items_.clear();
+  infos_.clear();
   owners_.clear();
 }
 
@@ -230,14 +253,18 @@ void SampleClientOptions::Validate() const {
   if (max_message_bytes < 1024) {
     throw std::invalid_argument("SampleClientOptions: max_message_bytes must be >= 1024");
   }
+  if (endpoints.size() > (size_t{1} << (64 - kShardKeyShift))) {
+    throw std::invalid_argument("SampleClientOptions: too many endpoints");
+  }
 }
 
 SampleClient::SampleClient(const SampleClientOptions& options, const std::atomic<bool>* stop)
-    : options_(options), stop_(stop) {
+    : options_(options), stop_(stop), rng_(options.seed) {
   options_.Validate();
   for (const std::string& endpoint : options_.endpoints) {
     auto shard = std::make_unique<Shard>();
     shard->endpoint = endpoint;
+    shard->index = static_cast<uint32_t>(shards_.size());
     shard->socket = ConnectSocket(zmq::socket_type::dealer, endpoint,
                                   DealerOptions(options_.max_message_bytes));
     shards_.push_back(std::move(shard));
@@ -274,9 +301,11 @@ bool SampleClient::Sample(int32_t batch_size, int64_t timeout_ms, SampledBatch* 
   }
   // Hand out the oldest items; keep one reference per distinct message.
   out->items_.reserve(batch_size);
+  out->infos_.reserve(batch_size);
   for (int32_t i = 0; i < batch_size; ++i) {
     BufferedItem& item = buffer_.front();
     out->items_.push_back(item.view);
+    out->infos_.push_back(item.info);
     if (out->owners_.empty() || out->owners_.back() != item.owner) {
       out->owners_.push_back(std::move(item.owner));
     }
@@ -296,16 +325,9 @@ void SampleClient::TopUp(int32_t batch_size) {
     Shard& shard = *shards_[index];
     if (shard.inflight_samples >= options_.prefetch) continue;
 
-    capnp::MallocMessageBuilder builder(64);
-    auto request = builder.initRoot<wire::Request>();
-    request.setProtocolVersion(kProtocolVersion);
     const uint64_t id = next_request_id_++;
-    request.setRequestId(id);
-    auto sample = request.initSample();
-    sample.setTable(options_.table);
-    sample.setBatchSize(static_cast<uint32_t>(batch_size));
-    sample.setTimeoutMs(static_cast<uint32_t>(options_.request_timeout_ms));
-    zmq::message_t message = ToZmqMessage(builder);
+    zmq::message_t message =
+        SampleRequestMessage(index, id, batch_size, options_.request_timeout_ms);
     if (!TrySend(&shard, &message)) continue;
 
     Request& pending = shard.requests[id];
@@ -354,6 +376,18 @@ void SampleClient::HandleReply(Shard* shard, zmq::message_t&& message) {
     auto received = std::make_shared<ReceivedMessage>(std::move(message));
     auto response = ResponseOf(*received, shard->endpoint);
     const uint64_t id = response.getRequestId();
+    if (response.which() == wire::Response::SAMPLE) {
+      auto reply = response.getSample();
+      if (reply.hasRateLimiter()) {
+        NoteShardState(shard, reply.getPriorityMass(), reply.getTableSize(),
+                       replay_internal::RateLimiterFromInfo(reply.getRateLimiter()));
+      }
+    }
+    if (direct_requests_.erase(id) > 0) {
+      direct_replies_[id] = std::move(received);
+      return;
+    }
+    if (abandoned_requests_.erase(id) > 0) return;
     auto request = shard->requests.find(id);
     if (request != shard->requests.end()) {
       --shard->inflight_samples;
@@ -361,13 +395,36 @@ void SampleClient::HandleReply(Shard* shard, zmq::message_t&& message) {
       shard->requests.erase(request);
     }
     switch (response.which()) {
-      case wire::Response::SAMPLE:
+      case wire::Response::SAMPLE: {
         // Also when the request was presumed lost: the shard has handed these items out.
-        for (capnp::Data::Reader item : response.getSample().getItems()) {
-          buffer_.push_back(BufferedItem{SampledBatch::Item{item.begin(), item.size()},
-                                         std::shared_ptr<const void>(received)});
+        auto reply = response.getSample();
+        auto items = reply.getItems();
+        auto keys = reply.getKeys();
+        auto probabilities = reply.getProbabilities();
+        auto weights = reply.getImportanceWeights();
+        auto times = reply.getTimesSampled();
+        auto sizes = reply.getTableSizes();
+        const bool has_info = keys.size() == items.size() && probabilities.size() == items.size() &&
+                              weights.size() == items.size() && times.size() == items.size() &&
+                              sizes.size() == items.size();
+        const uint32_t shard_index = shard->index;
+        std::shared_ptr<const void> owner(received);
+        for (unsigned int i = 0; i < items.size(); ++i) {
+          capnp::Data::Reader item = items[i];
+          SampledBatch::ItemInfo info;
+          info.shard = shard_index;
+          if (has_info) {
+            info.key = GlobalKey(shard_index, keys[i]);
+            info.probability = probabilities[i];
+            info.importance_weight = weights[i];
+            info.times_sampled = static_cast<int32_t>(times[i]);
+            info.table_size = sizes[i];
+          }
+          buffer_.push_back(
+              BufferedItem{SampledBatch::Item{item.begin(), item.size()}, info, owner});
         }
         break;
+      }
       case wire::Response::INFO:
         if (info_requests_.erase(id) > 0) {
           info_replies_[id] = replay_internal::StatsFromInfo(response.getInfo());
@@ -455,6 +512,340 @@ ShardStats SampleClient::Info(size_t index, int64_t timeout_ms) {
     }
     WaitAndReceive(std::min(left, kMaxSliceMs));
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SampleClient: direct (unpipelined) requests
+
+void SampleClient::NoteShardState(Shard* shard, double priority_mass, int64_t size,
+                                  const RateLimiterState& limiter) {
+  shard->state.known = true;
+  shard->state.priority_mass = priority_mass;
+  shard->state.size = size;
+  shard->state.limiter_known = true;
+  shard->state.limiter = limiter;
+}
+
+zmq::message_t SampleClient::SampleRequestMessage(size_t shard, uint64_t id, int64_t batch_size,
+                                                  int64_t timeout_ms) {
+  capnp::MallocMessageBuilder builder(64);
+  auto request = builder.initRoot<wire::Request>();
+  request.setProtocolVersion(kProtocolVersion);
+  request.setRequestId(id);
+  auto sample = request.initSample();
+  sample.setTable(options_.table);
+  sample.setBatchSize(static_cast<uint32_t>(batch_size));
+  sample.setTimeoutMs(static_cast<uint32_t>(timeout_ms));
+  if (options_.global_rate_limit) {
+    // Only once every shard has reported: sums over part of the shards would undercount.
+    bool all_known = true;
+    std::vector<RateLimiterState> states;
+    for (const auto& s : shards_) {
+      all_known = all_known && s->state.limiter_known;
+      states.push_back(s->state.limiter);
+    }
+    if (all_known) {
+      const GlobalRateLimiterState global = GlobalRateLimiterState::Aggregate(states);
+      sample.setHasGlobalCounts(true);
+      sample.setGlobalInserts(global.inserts);
+      sample.setGlobalSamples(global.samples);
+      sample.setOwnInsertsIncluded(shards_[shard]->state.limiter.inserts);
+      sample.setOwnSamplesIncluded(shards_[shard]->state.limiter.samples);
+    }
+  }
+  return ToZmqMessage(builder);
+}
+
+void SampleClient::SendDirect(size_t index, uint64_t id, zmq::message_t* message,
+                              const Stopwatch& watch, int64_t timeout_ms, const char* what) {
+  Shard& shard = *shards_[index];
+  while (!TrySend(&shard, message)) {
+    CheckStop(what);
+    const int64_t left = timeout_ms - MillisecondsSince(watch);
+    if (left <= 0) {
+      throw TimeoutError(std::string(what) + ": cannot send to replay shard " + shard.endpoint +
+                         " within " + std::to_string(timeout_ms) + " ms");
+    }
+    WaitAndReceive(std::min(left, kMaxSliceMs));
+  }
+  direct_requests_.insert(id);
+}
+
+bool SampleClient::AwaitDirect(const std::vector<uint64_t>& ids, const Stopwatch& watch,
+                               int64_t timeout_ms, const char* what) {
+  ReceiveAvailable();
+  while (true) {
+    bool all = true;
+    for (uint64_t id : ids) all = all && direct_replies_.count(id) > 0;
+    if (all) return true;
+    if (stop_ != nullptr && stop_->load()) {
+      ForgetDirect(ids);
+      throw StoppedError(std::string(what) + " stopped");
+    }
+    const int64_t left = timeout_ms - MillisecondsSince(watch);
+    if (left <= 0) return false;
+    WaitAndReceive(std::min(left, kMaxSliceMs));
+  }
+}
+
+void SampleClient::ForgetDirect(const std::vector<uint64_t>& ids) {
+  for (uint64_t id : ids) {
+    // A reply still to come is dropped when it arrives (not buffered for Sample).
+    if (direct_requests_.erase(id) > 0) abandoned_requests_.insert(id);
+    direct_replies_.erase(id);
+  }
+}
+
+void SampleClient::RefreshUnknownShards(const Stopwatch& watch, int64_t timeout_ms) {
+  for (auto& shard : shards_) {
+    if (shard->state.known) continue;
+    const int64_t left = std::max<int64_t>(1, timeout_ms - MillisecondsSince(watch));
+    const ShardStats stats = Info(shard->index, left);
+    bool found = false;
+    for (const TableStats& t : stats.tables) {
+      if (t.name != options_.table) continue;
+      NoteShardState(shard.get(), t.priority_mass, t.size, t.rate_limiter);
+      found = true;
+    }
+    if (!found) {
+      throw ReplayError("replay shard " + shard->endpoint + ": unknown_table: no table '" +
+                        options_.table + "'");
+    }
+  }
+}
+
+bool SampleClient::SamplePrioritized(int32_t batch_size, int64_t timeout_ms, SampledBatch* out) {
+  if (batch_size <= 0) {
+    throw std::invalid_argument(
+        "SampleClient::SamplePrioritized: batch_size must be positive, got " +
+        std::to_string(batch_size));
+  }
+  out->Clear();
+  Stopwatch watch;
+  ReceiveAvailable();
+  try {
+    RefreshUnknownShards(watch, timeout_ms);
+  } catch (const TimeoutError&) {
+    return false;
+  }
+
+  // Split the batch across shards: multinomial in proportion to the priority mass (or to the
+  // size when every shard's mass is 0: a prioritized table whose priorities are all 0 samples
+  // uniformly).
+  const size_t num = shards_.size();
+  std::vector<double> mass(num);
+  double total = 0.0;
+  for (size_t s = 0; s < num; ++s) total += mass[s] = shards_[s]->state.priority_mass;
+  if (!(total > 0.0)) {
+    total = 0.0;
+    for (size_t s = 0; s < num; ++s) total += mass[s] = static_cast<double>(shards_[s]->state.size);
+  }
+  if (!(total > 0.0)) {
+    // Every shard is empty as far as we know: ask again next time, wait a slice now.
+    for (auto& shard : shards_) shard->state.known = false;
+    const int64_t left = timeout_ms - MillisecondsSince(watch);
+    if (left > 0) WaitAndReceive(std::min(left, kMaxSliceMs));
+    return false;
+  }
+  std::vector<int64_t> counts(num, 0);
+  for (int32_t i = 0; i < batch_size; ++i) {
+    double u = rng_.Uniform01() * total;
+    size_t s = 0;
+    while (s + 1 < num && (mass[s] <= 0.0 || u >= mass[s])) {
+      u -= mass[s];
+      ++s;
+    }
+    while (mass[s] <= 0.0) --s;  // rounding at the end of the range
+    ++counts[s];
+  }
+  int64_t global_size = 0;
+  for (size_t s = 0; s < num; ++s) global_size += shards_[s]->state.size;
+
+  // Ask each shard for its share, then wait for all of them.
+  const int64_t shard_timeout =
+      std::max<int64_t>(1, std::min<int64_t>(timeout_ms, options_.request_timeout_ms));
+  std::vector<uint64_t> ids(num, 0);
+  std::vector<uint64_t> sent;
+  for (size_t s = 0; s < num; ++s) {
+    if (counts[s] == 0) continue;
+    ids[s] = next_request_id_++;
+    zmq::message_t message = SampleRequestMessage(s, ids[s], counts[s], shard_timeout);
+    try {
+      SendDirect(s, ids[s], &message, watch, timeout_ms, "prioritized sampling");
+    } catch (const TimeoutError&) {
+      ForgetDirect(sent);
+      return false;
+    }
+    sent.push_back(ids[s]);
+  }
+  if (!AwaitDirect(sent, watch, timeout_ms, "prioritized sampling")) {
+    ForgetDirect(sent);
+    for (auto& shard : shards_) shard->state.known = false;
+    return false;
+  }
+
+  // Merge, turning each shard's probabilities into global ones.
+  std::string error;
+  bool timed_out = false;
+  double max_weight = 0.0;
+  out->items_.reserve(batch_size);
+  out->infos_.reserve(batch_size);
+  for (size_t s = 0; s < num && error.empty(); ++s) {
+    if (counts[s] == 0) continue;
+    auto received = direct_replies_[ids[s]];
+    auto response = received->reader->Root<wire::Response>();
+    if (response.which() == wire::Response::ERROR) {
+      if (response.getError().getCode() == wire::ErrorCode::TIMEOUT) {
+        timed_out = true;
+      } else {
+        error = ErrorText(shards_[s]->endpoint, response.getError());
+      }
+      continue;
+    }
+    if (response.which() != wire::Response::SAMPLE) {
+      error = "replay shard " + shards_[s]->endpoint + ": unexpected reply to a sample request";
+      continue;
+    }
+    auto reply = response.getSample();
+    auto items = reply.getItems();
+    auto keys = reply.getKeys();
+    auto probabilities = reply.getProbabilities();
+    auto times = reply.getTimesSampled();
+    if (keys.size() != items.size() || probabilities.size() != items.size() ||
+        times.size() != items.size()) {
+      error = "replay shard " + shards_[s]->endpoint + ": sample reply without item metadata";
+      continue;
+    }
+    const double beta = reply.getImportanceExponent();
+    const double share = mass[s] / total;
+    out->owners_.push_back(received);
+    for (unsigned int i = 0; i < items.size(); ++i) {
+      capnp::Data::Reader item = items[i];
+      SampledBatch::ItemInfo info;
+      info.shard = static_cast<uint32_t>(s);
+      info.key = GlobalKey(s, keys[i]);
+      info.probability = share * probabilities[i];
+      info.times_sampled = static_cast<int32_t>(times[i]);
+      info.table_size = global_size;
+      info.importance_weight =
+          beta == 0.0 ? 1.0 : std::pow(static_cast<double>(global_size) * info.probability, -beta);
+      max_weight = std::max(max_weight, info.importance_weight);
+      out->items_.push_back(SampledBatch::Item{item.begin(), item.size()});
+      out->infos_.push_back(info);
+    }
+  }
+  ForgetDirect(sent);
+  if (!error.empty()) {
+    out->Clear();
+    throw ReplayError(error);
+  }
+  if (timed_out) {
+    // A shard could not serve its share: its mass may be stale; ask every shard again.
+    for (auto& shard : shards_) shard->state.known = false;
+    out->Clear();
+    return false;
+  }
+  if (max_weight > 0.0 && std::isfinite(max_weight)) {
+    for (auto& info : out->infos_) info.importance_weight /= max_weight;
+  }
+  return true;
+}
+
+int64_t SampleClient::UpdatePriorities(const std::vector<uint64_t>& keys,
+                                       const std::vector<double>& priorities, int64_t timeout_ms) {
+  if (keys.size() != priorities.size()) {
+    throw std::invalid_argument("SampleClient::UpdatePriorities: " + std::to_string(keys.size()) +
+                                " keys but " + std::to_string(priorities.size()) + " priorities");
+  }
+  std::vector<std::vector<uint64_t>> shard_keys(shards_.size());
+  std::vector<std::vector<double>> shard_priorities(shards_.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const size_t s = ShardOfKey(keys[i]);
+    if (s >= shards_.size()) {
+      throw std::invalid_argument("SampleClient::UpdatePriorities: key " + std::to_string(keys[i]) +
+                                  " names shard " + std::to_string(s) + " of " +
+                                  std::to_string(shards_.size()));
+    }
+    shard_keys[s].push_back(LocalKey(keys[i]));
+    shard_priorities[s].push_back(priorities[i]);
+  }
+  Stopwatch watch;
+  std::vector<uint64_t> sent;
+  std::vector<size_t> sent_shard;
+  for (size_t s = 0; s < shards_.size(); ++s) {
+    if (shard_keys[s].empty()) continue;
+    const unsigned int n = static_cast<unsigned int>(shard_keys[s].size());
+    capnp::MallocMessageBuilder builder(FirstSegmentWordsFor(16 * n + 64));
+    auto request = builder.initRoot<wire::Request>();
+    request.setProtocolVersion(kProtocolVersion);
+    const uint64_t id = next_request_id_++;
+    request.setRequestId(id);
+    auto update = request.initUpdatePriorities();
+    update.setTable(options_.table);
+    auto k = update.initKeys(n);
+    auto p = update.initPriorities(n);
+    for (unsigned int i = 0; i < n; ++i) {
+      k.set(i, shard_keys[s][i]);
+      p.set(i, shard_priorities[s][i]);
+    }
+    zmq::message_t message = ToZmqMessage(builder);
+    try {
+      SendDirect(s, id, &message, watch, timeout_ms, "priority update");
+    } catch (...) {
+      ForgetDirect(sent);
+      throw;
+    }
+    sent.push_back(id);
+    sent_shard.push_back(s);
+  }
+  if (!AwaitDirect(sent, watch, timeout_ms, "priority update")) {
+    ForgetDirect(sent);
+    throw TimeoutError("no priority update ack within " + std::to_string(timeout_ms) + " ms");
+  }
+  int64_t unknown = 0;
+  std::string error;
+  for (size_t j = 0; j < sent.size(); ++j) {
+    auto response = direct_replies_[sent[j]]->reader->Root<wire::Response>();
+    if (response.which() == wire::Response::UPDATE_PRIORITIES_ACK) {
+      unknown += response.getUpdatePrioritiesAck().getUnknownKeys();
+    } else if (response.which() == wire::Response::ERROR && error.empty()) {
+      error = ErrorText(shards_[sent_shard[j]]->endpoint, response.getError());
+    }
+  }
+  ForgetDirect(sent);
+  if (!error.empty()) throw ReplayError(error);
+  return unknown;
+}
+
+std::string SampleClient::Checkpoint(size_t index, int64_t timeout_ms) {
+  if (index >= shards_.size()) {
+    throw std::out_of_range("SampleClient::Checkpoint: no shard " + std::to_string(index));
+  }
+  capnp::MallocMessageBuilder builder(32);
+  auto request = builder.initRoot<wire::Request>();
+  request.setProtocolVersion(kProtocolVersion);
+  const uint64_t id = next_request_id_++;
+  request.setRequestId(id);
+  request.initCheckpoint();
+  zmq::message_t message = ToZmqMessage(builder);
+  Stopwatch watch;
+  SendDirect(index, id, &message, watch, timeout_ms, "checkpoint");
+  if (!AwaitDirect({id}, watch, timeout_ms, "checkpoint")) {
+    ForgetDirect({id});
+    throw TimeoutError("no checkpoint reply from replay shard " + shards_[index]->endpoint +
+                       " within " + std::to_string(timeout_ms) + " ms");
+  }
+  auto received = direct_replies_[id];
+  ForgetDirect({id});
+  auto response = received->reader->Root<wire::Response>();
+  if (response.which() == wire::Response::ERROR) {
+    throw ReplayError(ErrorText(shards_[index]->endpoint, response.getError()));
+  }
+  if (response.which() != wire::Response::CHECKPOINT) {
+    throw ReplayError("replay shard " + shards_[index]->endpoint +
+                      ": unexpected reply to a checkpoint request");
+  }
+  return response.getCheckpoint().getPath().cStr();
 }
 
 }  // namespace rlfleet

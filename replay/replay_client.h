@@ -19,10 +19,16 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/random.h"
 #include "replay/errors.h"
+#include "replay/rate_limiter.h"
 #include "replay/shard_stats.h"
 
 namespace rlfleet {
+
+namespace replay_internal {
+struct ReceivedMessage;
+}  // namespace replay_internal
 
 struct InsertClientOptions {
   std::string endpoint;  // one shard
@@ -30,6 +36,9 @@ struct InsertClientOptions {
   int32_t max_inflight = 2;              // insert requests sent but not yet acked
   int64_t timeout_ms = 30000;            // longest wait without any ack before TimeoutError
   int64_t max_message_bytes = 64 << 20;  // largest request sent (and reply accepted)
+  // > 0: the shard answers an insert its rate limiter holds back longer than this with a
+  // timeout error (a ReplayError here); 0: the shard holds it until it fits.
+  int64_t shard_timeout_ms = 0;
 
   // Throws std::invalid_argument naming the first bad field.
   void Validate() const;
@@ -54,6 +63,9 @@ class InsertClient {
   // larger than max_message_bytes. After TimeoutError the request was not sent; the client
   // stays usable.
   void Insert(const std::vector<std::string>& items);
+  // The same with one priority per item (finite, >= 0; a mismatch is std::invalid_argument).
+  // Insert(items) gives every item priority 1.
+  void Insert(const std::vector<std::string>& items, const std::vector<double>& priorities);
 
   // Waits until every request sent so far is acked. Same errors as Insert.
   void Flush();
@@ -66,6 +78,8 @@ class InsertClient {
   int64_t inflight() const { return static_cast<int64_t>(inflight_.size()); }
   // Items acked since construction.
   int64_t acked_items() const { return acked_items_; }
+  // The shard's rate-limiter counts for this table as of the last ack.
+  const RateLimiterState& last_rate_limiter_state() const { return last_limiter_; }
   const InsertClientOptions& options() const { return options_; }
 
  private:
@@ -80,7 +94,20 @@ class InsertClient {
   uint64_t next_request_id_ = 1;
   std::unordered_set<uint64_t> inflight_;
   int64_t acked_items_ = 0;
+  RateLimiterState last_limiter_;
 };
+
+// Keys handed out by a SampleClient name their shard in the top bits, so that priority updates
+// route back: global key = shard << kShardKeyShift | key in the shard's table.
+inline constexpr int kShardKeyShift = 48;
+inline constexpr uint64_t kLocalKeyMask = (uint64_t{1} << kShardKeyShift) - 1;
+inline uint64_t GlobalKey(size_t shard, uint64_t local_key) {
+  return (static_cast<uint64_t>(shard) << kShardKeyShift) | (local_key & kLocalKeyMask);
+}
+inline size_t ShardOfKey(uint64_t global_key) {
+  return static_cast<size_t>(global_key >> kShardKeyShift);
+}
+inline uint64_t LocalKey(uint64_t global_key) { return global_key & kLocalKeyMask; }
 
 struct SampleClientOptions {
   std::vector<std::string> endpoints;  // one per shard
@@ -88,6 +115,11 @@ struct SampleClientOptions {
   int32_t prefetch = 2;                  // sample requests kept in flight per shard
   int64_t request_timeout_ms = 1000;     // how long a shard holds one request for items
   int64_t max_message_bytes = 64 << 20;  // largest reply accepted: must exceed a whole batch
+  // Cross-shard rate limiting (replay/README.md, "Holding the ratio across shards"): keep every
+  // shard's latest rate-limiter counts and send their sums with each sample request, so that
+  // every shard's limiter holds the samples / inserts ratio for the whole table.
+  bool global_rate_limit = false;
+  uint64_t seed = 0;  // random stream of SamplePrioritized's split of a batch across shards
 
   // Throws std::invalid_argument naming the first bad field.
   void Validate() const;
@@ -102,11 +134,24 @@ class SampledBatch {
     const uint8_t* data = nullptr;
     size_t size = 0;
   };
+  // What the shard said about a sampled item.
+  struct ItemInfo {
+    uint64_t key = 0;                // GlobalKey(shard, key in the shard): for UpdatePriorities
+    double probability = 0.0;        // P(i) of the draw (over all shards for SamplePrioritized)
+    double importance_weight = 1.0;  // (N·P(i))^-β normalised by the batch maximum
+    int32_t times_sampled = 0;       // this draw included
+    int64_t table_size = 0;          // N (over all shards for SamplePrioritized)
+    uint32_t shard = 0;
+  };
 
   size_t size() const { return items_.size(); }
   bool empty() const { return items_.empty(); }
   // Throws std::out_of_range when i >= size().
   Item item(size_t i) const { return items_.at(i); }
+  // Throws std::out_of_range when i >= size().
+  const ItemInfo& info(size_t i) const { return infos_.at(i); }
+  uint64_t key(size_t i) const { return info(i).key; }
+  double importance_weight(size_t i) const { return info(i).importance_weight; }
   // A copy of item i's bytes (for tests and slow paths).
   std::string ItemString(size_t i) const;
   // Releases the items and the messages they point into.
@@ -115,6 +160,7 @@ class SampledBatch {
  private:
   friend class SampleClient;
   std::vector<Item> items_;
+  std::vector<ItemInfo> infos_;
   std::vector<std::shared_ptr<const void>> owners_;
 };
 
@@ -142,6 +188,31 @@ class SampleClient {
   // table's max_size) and std::invalid_argument for batch_size <= 0.
   bool Sample(int32_t batch_size, int64_t timeout_ms, SampledBatch* out);
 
+  // Samples batch_size items following the table's distribution over ALL shards (e.g.
+  // p^α / Σ_all p^α for prioritized tables): splits the batch by a multinomial draw in
+  // proportion to each shard's priority mass (Σ p^α, or the size for other samplers; learned by
+  // an info request the first time and then from every sample reply), asks each shard for its
+  // share, and merges the replies (grouped by shard). Probabilities, table sizes and importance
+  // weights in the batch are the global ones: P(i) = m_s / Σm · P_s(i), N = Σ sizes,
+  // w_i = (N·P(i))^-β / max over the batch. Synchronous (no prefetch; does not touch the items
+  // buffered for Sample). Returns false on timeout (items some shards already sent for this
+  // call are then dropped); throws like Sample. Meant for tables sampled with replacement
+  // (max_times_sampled 0); a shard asked for more than it can serve answers with a timeout.
+  bool SamplePrioritized(int32_t batch_size, int64_t timeout_ms, SampledBatch* out);
+
+  // Sets the priorities of sampled items by their (global) keys: one request per shard
+  // involved, waiting for every ack. Returns the number of keys that were no longer in their
+  // table (ignored by the shard, and counted there). Throws std::invalid_argument on a length
+  // mismatch or a key naming no shard, ReplayError on an error reply (e.g. a bad priority),
+  // TimeoutError, StoppedError.
+  int64_t UpdatePriorities(const std::vector<uint64_t>& keys, const std::vector<double>& priorities,
+                           int64_t timeout_ms);
+
+  // Asks shard `shard` to write a checkpoint and waits until it is written; returns the
+  // checkpoint directory. Throws ReplayError (e.g. the shard has no checkpoint_dir),
+  // TimeoutError, StoppedError, std::out_of_range.
+  std::string Checkpoint(size_t shard, int64_t timeout_ms);
+
   // The counters of shard `shard` (index into options.endpoints). Sample replies that arrive
   // meanwhile are buffered, not lost. Throws TimeoutError, StoppedError, ReplayError, and
   // std::out_of_range for a bad index.
@@ -158,17 +229,44 @@ class SampleClient {
     int64_t batch_size = 0;           // 0 for an info request
     SteadyClock::time_point expires;  // when it is presumed lost
   };
+  // What the client knows of one shard's table, from its latest replies.
+  struct ShardTableState {
+    bool known = false;  // a reply carrying mass and size has arrived
+    double priority_mass = 0.0;
+    int64_t size = 0;
+    bool limiter_known = false;
+    RateLimiterState limiter;
+  };
   struct Shard {
     std::string endpoint;
+    uint32_t index = 0;
     zmq::socket_t socket;
     std::map<uint64_t, Request> requests;  // sample requests in flight
     int inflight_samples = 0;
+    ShardTableState state;
     bool send_blocked = false;  // last send found no connection / a full queue
   };
   struct BufferedItem {
     SampledBatch::Item view;
+    SampledBatch::ItemInfo info;
     std::shared_ptr<const void> owner;
   };
+
+  // A sample request for batch_size items (with the global counts when global_rate_limit).
+  zmq::message_t SampleRequestMessage(size_t shard, uint64_t id, int64_t batch_size,
+                                      int64_t timeout_ms);
+  // Sends `message` (request `id`) to a shard, waiting for the connection up to the deadline;
+  // its reply is kept in direct_replies_.
+  void SendDirect(size_t shard, uint64_t id, zmq::message_t* message, const Stopwatch& watch,
+                  int64_t timeout_ms, const char* what);
+  // Waits until every id has a reply in direct_replies_; false on timeout.
+  bool AwaitDirect(const std::vector<uint64_t>& ids, const Stopwatch& watch, int64_t timeout_ms,
+                   const char* what);
+  void ForgetDirect(const std::vector<uint64_t>& ids);
+  // Learns the priority mass of shards not heard from yet (info requests).
+  void RefreshUnknownShards(const Stopwatch& watch, int64_t timeout_ms);
+  void NoteShardState(Shard* shard, double priority_mass, int64_t size,
+                      const RateLimiterState& limiter);
 
   // Sends sample requests round-robin until the prefetch budget for batch_size is used.
   void TopUp(int32_t batch_size);
@@ -191,6 +289,10 @@ class SampleClient {
   std::map<uint64_t, ShardStats> info_replies_;
   std::map<uint64_t, std::string> info_errors_;
   std::unordered_set<uint64_t> info_requests_;
+  std::unordered_set<uint64_t> direct_requests_;     // sent, reply awaited by a direct call
+  std::unordered_set<uint64_t> abandoned_requests_;  // direct calls that gave up on them
+  std::map<uint64_t, std::shared_ptr<replay_internal::ReceivedMessage>> direct_replies_;
+  Rng rng_;
 };
 
 }  // namespace rlfleet

@@ -1,25 +1,35 @@
 #include "replay/shard_server.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <fstream>
+#include <set>
 #include <stdexcept>
 #include <utility>
 
 #include "core/logging.h"
 #include "replay/protocol.h"
+#include "replay/table_snapshot.h"
 #include "transport/codec.h"
 #include "transport/socket.h"
 
 namespace rlfleet {
 namespace {
 
-using replay_internal::kMaxSliceMs;
+using replay_internal::DecodedRequest;
 using replay_internal::ToZmqMessage;
 
 // A ROUTER message is [identity, ..., payload]; more frames than this are not a request.
 constexpr size_t kMaxFrames = 8;
 // Messages handled per loop iteration before pending work is looked at again.
 constexpr int kMaxMessagesPerIteration = 256;
+// Longest wait of the loop while a checkpoint is being written (to answer its request soon).
+constexpr int64_t kCheckpointPollMs = 5;
+// Largest batch of a table sampled with replacement (max_times_sampled 0).
+constexpr int64_t kMaxBatchWithReplacement = int64_t{1} << 20;
 
 // ZMQ_MAXMSGSIZE of the ROUTER: frames up to max_message_bytes are served, frames somewhat
 // larger get a too_large reply, and ZeroMQ drops the connection of anything beyond.
@@ -31,18 +41,82 @@ int64_t HardFrameLimit(int64_t max_message_bytes) {
 // ever more rarely, so a peer sending garbage cannot flood the log.
 bool ShouldLog(int64_t count) { return count > 0 && (count & (count - 1)) == 0; }
 
+constexpr int kMalformed = static_cast<int>(wire::ErrorCode::MALFORMED);
+constexpr int kWrongVersion = static_cast<int>(wire::ErrorCode::WRONG_VERSION);
+constexpr int kUnknownTable = static_cast<int>(wire::ErrorCode::UNKNOWN_TABLE);
+constexpr int kTooLarge = static_cast<int>(wire::ErrorCode::TOO_LARGE);
+constexpr int kTimeout = static_cast<int>(wire::ErrorCode::TIMEOUT);
+constexpr int kBadRequest = static_cast<int>(wire::ErrorCode::BAD_REQUEST);
+
+bool FileExists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// mkdir -p; throws std::runtime_error naming the directory.
+void MakeDirectories(const std::string& dir) {
+  std::string partial;
+  size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = dir.find('/', pos + 1);
+    partial = dir.substr(0, pos);
+    if (partial.empty()) continue;
+    if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) {
+      throw std::runtime_error("cannot create checkpoint directory " + partial);
+    }
+  }
+}
+
 }  // namespace
+
+TableOptions QueueTableOptions(const std::string& name, int64_t max_size) {
+  TableOptions options;
+  options.name = name;
+  options.sampler = "fifo";
+  options.remover = "fifo";
+  options.max_size = max_size;
+  options.max_times_sampled = 1;
+  options.importance_exponent = 0.0;
+  options.rate_limiter = RateLimiterOptions::Queue(max_size);
+  return options;
+}
+
+std::vector<TableOptions> ShardServerOptions::ResolvedTables() const {
+  if (!tables.empty()) return tables;
+  return {QueueTableOptions(table, max_size)};
+}
 
 void ShardServerOptions::Validate() const {
   if (endpoint.empty()) throw std::invalid_argument("ShardServerOptions: endpoint is empty");
-  if (table.empty()) throw std::invalid_argument("ShardServerOptions: table is empty");
-  if (max_size <= 0) {
-    throw std::invalid_argument("ShardServerOptions: max_size must be positive, got " +
-                                std::to_string(max_size));
+  if (tables.empty()) {
+    if (table.empty()) throw std::invalid_argument("ShardServerOptions: table is empty");
+    if (max_size <= 0) {
+      throw std::invalid_argument("ShardServerOptions: max_size must be positive, got " +
+                                  std::to_string(max_size));
+    }
+  }
+  std::set<std::string> names;
+  for (const TableOptions& t : ResolvedTables()) {
+    t.Validate();
+    if (!names.insert(t.name).second) {
+      throw std::invalid_argument("ShardServerOptions: two tables named '" + t.name + "'");
+    }
+    if (t.name.find('/') != std::string::npos || t.name[0] == '.') {
+      throw std::invalid_argument("ShardServerOptions: table name '" + t.name +
+                                  "' must not contain '/' or start with '.'");
+    }
   }
   if (max_message_bytes < 1024) {
     throw std::invalid_argument("ShardServerOptions: max_message_bytes must be >= 1024, got " +
                                 std::to_string(max_message_bytes));
+  }
+  if (!(checkpoint_interval_seconds >= 0) || !std::isfinite(checkpoint_interval_seconds)) {
+    throw std::invalid_argument(
+        "ShardServerOptions: checkpoint_interval_seconds must be finite and >= 0");
+  }
+  if (checkpoint_interval_seconds > 0 && checkpoint_dir.empty()) {
+    throw std::invalid_argument(
+        "ShardServerOptions: checkpoint_interval_seconds needs a checkpoint_dir");
   }
 }
 
@@ -51,13 +125,6 @@ namespace {
 ShardServerOptions Validated(const ShardServerOptions& options) {
   options.Validate();
   return options;
-}
-
-QueueTableOptions TableOptions(const ShardServerOptions& options) {
-  QueueTableOptions table;
-  table.name = options.table;
-  table.max_size = options.max_size;
-  return table;
 }
 
 SocketOptions RouterOptions(const ShardServerOptions& options) {
@@ -74,21 +141,45 @@ SocketOptions RouterOptions(const ShardServerOptions& options) {
 ShardServer::ShardServer(const ShardServerOptions& options)
     : options_(Validated(options)),
       socket_(MakeSocket(zmq::socket_type::router, RouterOptions(options_))),
-      table_(TableOptions(options_)),
+      rng_(options_.seed),
       last_tick_(SteadyClock::now()) {
-  // Unroutable replies fail (EHOSTUNREACH) instead of vanishing, so their items can be
-  // returned to the table.
+  // Tables: fresh, or restored from the checkpoint directory.
+  if (!options_.checkpoint_dir.empty()) MakeDirectories(options_.checkpoint_dir);
+  for (const TableOptions& t : options_.ResolvedTables()) {
+    const std::string path = options_.checkpoint_dir.empty() ? "" : CheckpointPath(t.name);
+    if (!path.empty() && FileExists(path)) {
+      tables_.push_back(std::make_unique<HostedTable>(LoadSnapshot(path, t)));
+      live_.restored_items += tables_.back()->table.size();
+      RLF_LOG(Info) << "replay shard: restored table '" << t.name << "' ("
+                    << tables_.back()->table.size() << " items) from " << path;
+    } else {
+      tables_.push_back(std::make_unique<HostedTable>(Table(t)));
+    }
+  }
+  // Unroutable replies fail (EHOSTUNREACH) instead of vanishing, so that they are counted.
   socket_.set(zmq::sockopt::router_mandatory, 1);
   Bind(socket_, options_.endpoint);
   endpoint_ = BoundEndpoint(socket_);
-  live_.table = options_.table;
-  live_.max_size = options_.max_size;
+  live_.table = tables_.front()->table.name();
+  live_.max_size = tables_.front()->table.max_size();
+  if (!options_.checkpoint_dir.empty()) writer_ = std::thread([this] { WriterLoop(); });
+  next_checkpoint_ =
+      SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(
+                               std::chrono::duration<double>(options_.checkpoint_interval_seconds));
   Publish();
-  RLF_LOG(Info) << "replay shard: table '" << options_.table << "' (max_size " << options_.max_size
-                << ") on " << endpoint_;
+  RLF_LOG(Info) << "replay shard: " << tables_.size() << " table(s), first '" << live_.table
+                << "' (max_size " << live_.max_size << ") on " << endpoint_;
 }
 
 ShardServer::~ShardServer() {
+  if (writer_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(writer_mutex_);
+      writer_stop_ = true;
+    }
+    writer_cv_.notify_all();
+    writer_.join();
+  }
   socket_.close();
   RemoveIpcFile(endpoint_);
 }
@@ -98,12 +189,46 @@ ShardStats ShardServer::stats() const {
   return published_;
 }
 
+TableStats ShardServer::StatsOf(const HostedTable& t) const {
+  const Table& table = t.table;
+  TableStats s;
+  s.name = table.name();
+  s.sampler = table.options().sampler;
+  s.remover = table.options().remover;
+  s.max_size = table.max_size();
+  s.max_times_sampled = table.options().max_times_sampled;
+  s.size = table.size();
+  s.inserts = table.counters().inserts;
+  s.samples = table.counters().samples;
+  s.evictions = table.counters().evictions;
+  s.exhausted = table.counters().exhausted;
+  s.unknown_key_updates = table.counters().unknown_key_updates;
+  s.priority_mass = table.priority_mass();
+  s.rate_limiter = table.rate_limiter().state();
+  s.can_insert = table.CanInsert(1);
+  s.can_sample = table.CanSample(1);
+  s.global_rate_limit = table.rate_limiter().has_external_counts();
+  s.pending_inserts = static_cast<int64_t>(t.pending_inserts.size());
+  s.pending_samples = static_cast<int64_t>(t.pending_samples.size());
+  s.timeouts = t.timeouts;
+  return s;
+}
+
 void ShardServer::Publish() {
-  live_.size = table_.size();
-  live_.inserts = table_.inserted();
-  live_.samples = table_.popped();
-  live_.pending_inserts = static_cast<int64_t>(pending_inserts_.size());
-  live_.pending_samples = static_cast<int64_t>(pending_samples_.size());
+  const Table& first = tables_.front()->table;
+  live_.size = first.size();
+  live_.inserts = first.counters().inserts;
+  live_.samples = first.counters().samples;
+  live_.pending_inserts = 0;
+  live_.pending_samples = 0;
+  live_.unknown_key_updates = 0;
+  live_.tables.resize(tables_.size());
+  for (size_t i = 0; i < tables_.size(); ++i) {
+    live_.tables[i] = StatsOf(*tables_[i]);
+    live_.pending_inserts += live_.tables[i].pending_inserts;
+    live_.pending_samples += live_.tables[i].pending_samples;
+    live_.unknown_key_updates += live_.tables[i].unknown_key_updates;
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   published_ = live_;
 }
@@ -111,22 +236,48 @@ void ShardServer::Publish() {
 void ShardServer::AccountTime(SteadyClock::time_point now) {
   const double dt = std::chrono::duration<double>(now - last_tick_).count();
   last_tick_ = now;
-  if (!pending_inserts_.empty()) live_.insert_blocked_seconds += dt;
-  if (!pending_samples_.empty()) live_.sample_blocked_seconds += dt;
+  bool inserts_wait = false;
+  bool samples_wait = false;
+  for (auto& t : tables_) {
+    if (!t->pending_inserts.empty()) {
+      inserts_wait = true;
+      t->table.rate_limiter().AddInsertBlockedSeconds(dt);
+    }
+    if (!t->pending_samples.empty()) {
+      samples_wait = true;
+      t->table.rate_limiter().AddSampleBlockedSeconds(dt);
+    }
+  }
+  if (inserts_wait) live_.insert_blocked_seconds += dt;
+  if (samples_wait) live_.sample_blocked_seconds += dt;
+}
+
+ShardServer::HostedTable* ShardServer::FindTable(const std::string& name) {
+  for (auto& t : tables_) {
+    if (t->table.name() == name) return t.get();
+  }
+  return nullptr;
 }
 
 void ShardServer::Run(const std::atomic<bool>& stop) {
   std::vector<zmq::message_t> frames;
   last_tick_ = SteadyClock::now();
   while (!stop.load(std::memory_order_relaxed)) {
-    // Wait for a request, at most one slice or until the earliest pending sample expires.
-    int64_t wait_ms = kMaxSliceMs;
+    // Wait for a request, at most one slice or until the earliest deadline.
+    int64_t wait_ms = jobs_in_flight_ > 0 ? kCheckpointPollMs : replay_internal::kMaxSliceMs;
     const auto now = SteadyClock::now();
-    for (const PendingSample& p : pending_samples_) {
+    auto wait_until = [&](SteadyClock::time_point deadline) {
       const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(p.deadline - now).count() + 1;
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
       wait_ms = std::max<int64_t>(0, std::min<int64_t>(wait_ms, left));
+    };
+    for (const auto& t : tables_) {
+      for (const PendingSample& p : t->pending_samples) wait_until(p.deadline);
+      for (const PendingInsert& p : t->pending_inserts) {
+        if (p.has_deadline) wait_until(p.deadline);
+      }
     }
+    if (options_.checkpoint_interval_seconds > 0) wait_until(next_checkpoint_);
     PollIn(socket_, wait_ms);
     AccountTime(SteadyClock::now());
 
@@ -144,7 +295,15 @@ void ShardServer::Run(const std::atomic<bool>& stop) {
       HandleMessage(&frames, truncated);
     }
     Progress();
-    ExpireSamples(SteadyClock::now());
+    const auto after = SteadyClock::now();
+    Expire(after);
+    if (options_.checkpoint_interval_seconds > 0 && after >= next_checkpoint_) {
+      if (jobs_in_flight_ == 0) StartCheckpoint();
+      next_checkpoint_ =
+          after + std::chrono::duration_cast<SteadyClock::duration>(
+                      std::chrono::duration<double>(options_.checkpoint_interval_seconds));
+    }
+    if (jobs_in_flight_ > 0) CollectCheckpointResults();
     Publish();
   }
   Publish();
@@ -161,7 +320,7 @@ void ShardServer::HandleMessage(std::vector<zmq::message_t>* frames, bool trunca
     }
     Envelope envelope;
     envelope.push_back(std::move(frames->front()));
-    SendError(envelope, 0, static_cast<int>(wire::ErrorCode::MALFORMED),
+    SendError(envelope, 0, kMalformed,
               "a request is one frame after the envelope, got " +
                   std::to_string(frames->size() - 1) + (truncated ? " or more" : ""));
     return;
@@ -174,7 +333,7 @@ void ShardServer::HandleMessage(std::vector<zmq::message_t>* frames, bool trunca
     // Not expected (decoding errors are handled inside); keep serving regardless.
     ++live_.malformed;
     RLF_LOG(Warning) << "replay shard " << endpoint_ << ": request failed: " << e.what();
-    SendError(*frames, 0, static_cast<int>(wire::ErrorCode::MALFORMED), e.what());
+    SendError(*frames, 0, kMalformed, e.what());
   }
 }
 
@@ -187,48 +346,16 @@ void ShardServer::HandleRequest(Envelope* envelope, const zmq::message_t& payloa
                        << "-byte request exceeds max_message_bytes (too_large #" << live_.too_large
                        << ")";
     }
-    SendError(*envelope, 0, static_cast<int>(wire::ErrorCode::TOO_LARGE),
+    SendError(*envelope, 0, kTooLarge,
               "request of " + std::to_string(payload.size()) + " bytes exceeds max_message_bytes " +
                   std::to_string(options_.max_message_bytes));
     return;
   }
 
   // Decode everything needed from the request before changing any state.
-  uint64_t request_id = 0;
-  wire::Request::Which which = wire::Request::INFO;
-  std::string table;
-  std::deque<std::string> items;
-  int64_t batch_size = 0;
-  int64_t timeout_ms = 0;
+  DecodedRequest request;
   try {
-    CapnpReader reader(payload.data(), payload.size());
-    auto request = reader.Root<wire::Request>();
-    request_id = request.getRequestId();
-    const uint32_t version = request.getProtocolVersion();
-    if (version != kProtocolVersion) {
-      ++live_.wrong_version;
-      if (ShouldLog(live_.wrong_version)) {
-        RLF_LOG(Warning) << "replay shard " << endpoint_ << ": request with protocol version "
-                         << version << " (wrong_version #" << live_.wrong_version << ")";
-      }
-      SendError(*envelope, request_id, static_cast<int>(wire::ErrorCode::WRONG_VERSION),
-                "wrong protocol version " + std::to_string(version) + " (this shard speaks " +
-                    std::to_string(kProtocolVersion) + ")");
-      return;
-    }
-    which = request.which();
-    if (which == wire::Request::INSERT) {
-      auto insert = request.getInsert();
-      table = insert.getTable().cStr();
-      for (capnp::Data::Reader item : insert.getItems()) {
-        items.emplace_back(reinterpret_cast<const char*>(item.begin()), item.size());
-      }
-    } else if (which == wire::Request::SAMPLE) {
-      auto sample = request.getSample();
-      table = sample.getTable().cStr();
-      batch_size = sample.getBatchSize();
-      timeout_ms = sample.getTimeoutMs();
-    }
+    request = replay_internal::DecodeRequest(payload.data(), payload.size());
   } catch (const DecodeError& e) {
     ++live_.malformed;
     if (ShouldLog(live_.malformed)) {
@@ -236,167 +363,328 @@ void ShardServer::HandleRequest(Envelope* envelope, const zmq::message_t& payloa
                        << payload.size() << " bytes: " << e.what() << " (malformed #"
                        << live_.malformed << ")";
     }
-    SendError(*envelope, request_id, static_cast<int>(wire::ErrorCode::MALFORMED), e.what());
+    SendError(*envelope, request.request_id, kMalformed, e.what());
     return;
-  } catch (const kj::Exception& e) {
-    ++live_.malformed;
-    const std::string what = CapnpReader::KjDecodeError(e).what();
-    if (ShouldLog(live_.malformed)) {
-      RLF_LOG(Warning) << "replay shard " << endpoint_ << ": undecodable request: " << what
-                       << " (malformed #" << live_.malformed << ")";
+  }
+  const uint64_t request_id = request.request_id;
+  if (request.protocol_version != kProtocolVersion) {
+    ++live_.wrong_version;
+    if (ShouldLog(live_.wrong_version)) {
+      RLF_LOG(Warning) << "replay shard " << endpoint_ << ": request with protocol version "
+                       << request.protocol_version << " (wrong_version #" << live_.wrong_version
+                       << ")";
     }
-    SendError(*envelope, request_id, static_cast<int>(wire::ErrorCode::MALFORMED), what);
+    SendError(*envelope, request_id, kWrongVersion,
+              "wrong protocol version " + std::to_string(request.protocol_version) +
+                  " (this shard speaks " + std::to_string(kProtocolVersion) + ")");
     return;
   }
 
+  const auto which = request.which;
+  if (which == wire::Request::CHECKPOINT) {
+    if (options_.checkpoint_dir.empty()) {
+      SendError(*envelope, request_id, kBadRequest, "this shard has no checkpoint_dir");
+      return;
+    }
+    CheckpointWaiter waiter;
+    waiter.envelope = std::move(*envelope);
+    waiter.request_id = request_id;
+    waiter.job = StartCheckpoint();
+    checkpoint_waiters_.push_back(std::move(waiter));
+    return;
+  }
+  if (which != wire::Request::INSERT && which != wire::Request::SAMPLE &&
+      which != wire::Request::INFO && which != wire::Request::UPDATE_PRIORITIES) {
+    SendError(*envelope, request_id, kBadRequest,
+              "unknown request kind " + std::to_string(static_cast<int>(which)));
+    return;
+  }
+  HostedTable* t = (which == wire::Request::INFO && request.table.empty())
+                       ? tables_.front().get()
+                       : FindTable(request.table);
+  if (t == nullptr) {
+    std::string names;
+    for (const auto& h : tables_) names += (names.empty() ? "'" : ", '") + h->table.name() + "'";
+    SendError(*envelope, request_id, kUnknownTable,
+              "no table '" + request.table + "' on this shard (it serves " + names + ")");
+    return;
+  }
+  Table& table = t->table;
+
   if (which == wire::Request::INFO) {
     Publish();
+    ShardStats stats = live_;
+    stats.table = table.name();
+    stats.max_size = table.max_size();
+    stats.size = table.size();
+    stats.inserts = table.counters().inserts;
+    stats.samples = table.counters().samples;
     capnp::MallocMessageBuilder builder;
     auto response = builder.initRoot<wire::Response>();
     response.setProtocolVersion(kProtocolVersion);
     response.setRequestId(request_id);
-    replay_internal::FillInfo(live_, response.initInfo());
+    replay_internal::FillInfo(stats, response.initInfo());
     SendReply(*envelope, ToZmqMessage(builder));
     return;
   }
-  if (which != wire::Request::INSERT && which != wire::Request::SAMPLE) {
-    SendError(*envelope, request_id, static_cast<int>(wire::ErrorCode::BAD_REQUEST),
-              "unknown request kind " + std::to_string(static_cast<int>(which)));
-    return;
-  }
-  if (table != options_.table) {
-    SendError(*envelope, request_id, static_cast<int>(wire::ErrorCode::UNKNOWN_TABLE),
-              "no table '" + table + "' on this shard (it serves '" + options_.table + "')");
+
+  if (which == wire::Request::UPDATE_PRIORITIES) {
+    ++live_.update_requests;
+    if (request.keys.size() != request.priorities.size()) {
+      SendError(*envelope, request_id, kBadRequest,
+                std::to_string(request.keys.size()) + " keys but " +
+                    std::to_string(request.priorities.size()) + " priorities");
+      return;
+    }
+    int64_t unknown = 0;
+    try {
+      unknown = table.UpdatePriorities(request.keys, request.priorities);
+    } catch (const std::invalid_argument& e) {
+      SendError(*envelope, request_id, kBadRequest, e.what());
+      return;
+    }
+    capnp::MallocMessageBuilder builder(64);
+    auto response = builder.initRoot<wire::Response>();
+    response.setProtocolVersion(kProtocolVersion);
+    response.setRequestId(request_id);
+    auto ack = response.initUpdatePrioritiesAck();
+    ack.setUpdated(static_cast<uint32_t>(request.keys.size() - unknown));
+    ack.setUnknownKeys(static_cast<uint32_t>(unknown));
+    Publish();
+    SendReply(*envelope, ToZmqMessage(builder));
+    // A prioritized remover may now choose differently; nothing waits on priorities otherwise.
     return;
   }
 
   if (which == wire::Request::INSERT) {
     ++live_.insert_requests;
-    PendingInsert insert;
-    insert.request_id = request_id;
-    insert.count = static_cast<uint32_t>(items.size());
-    insert.items = std::move(items);
-    // Behind earlier pending inserts, so that items keep their arrival order.
-    if (pending_inserts_.empty()) {
-      while (!insert.items.empty() && table_.TryInsert(std::move(insert.items.front()))) {
-        insert.items.pop_front();
-      }
-      if (insert.items.empty()) {
-        SendAck(*envelope, request_id, insert.count);
+    if (!request.priorities.empty() && request.priorities.size() != request.items.size()) {
+      SendError(*envelope, request_id, kBadRequest,
+                std::to_string(request.items.size()) + " items but " +
+                    std::to_string(request.priorities.size()) + " priorities");
+      return;
+    }
+    for (double p : request.priorities) {
+      if (!(p >= 0.0) || !std::isfinite(p)) {
+        SendError(*envelope, request_id, kBadRequest,
+                  "priority " + std::to_string(p) + " is not finite and >= 0");
         return;
       }
     }
+    PendingInsert insert;
+    insert.request_id = request_id;
+    insert.items = std::move(request.items);
+    insert.priorities = std::move(request.priorities);
+    if (request.timeout_ms > 0) {
+      insert.has_deadline = true;
+      insert.deadline = SteadyClock::now() + std::chrono::milliseconds(request.timeout_ms);
+    }
+    // Behind earlier pending inserts, so that items keep their arrival order.
+    if (t->pending_inserts.empty() && AdvanceInsert(t, &insert)) {
+      SendAck(*t, *envelope, request_id, static_cast<uint32_t>(insert.items.size()));
+      Progress();  // pending samples may now be servable
+      return;
+    }
     insert.envelope = std::move(*envelope);
-    pending_inserts_.push_back(std::move(insert));
+    t->pending_inserts.push_back(std::move(insert));
+    Progress();
     return;
   }
 
+  // Sample.
   ++live_.sample_requests;
-  if (batch_size <= 0 || batch_size > table_.max_size()) {
-    SendError(*envelope, request_id, static_cast<int>(wire::ErrorCode::BAD_REQUEST),
-              "batch size " + std::to_string(batch_size) + " is not in [1, max_size " +
-                  std::to_string(table_.max_size()) + "]");
+  const int64_t batch_size = request.batch_size;
+  // With max_times_sampled a batch needs that many distinct items, so more than max_size can
+  // never be served; sampling with replacement has no such bound.
+  const int64_t max_batch =
+      table.options().max_times_sampled > 0 ? table.max_size() : kMaxBatchWithReplacement;
+  if (batch_size <= 0 || batch_size > max_batch) {
+    SendError(*envelope, request_id, kBadRequest,
+              "batch size " + std::to_string(batch_size) + " is not in [1, " +
+                  (table.options().max_times_sampled > 0 ? "max_size " : "") +
+                  std::to_string(max_batch) + "]");
     return;
   }
+  if (request.has_global_counts) {
+    try {
+      table.rate_limiter().SetExternalCounts(request.global, request.own_inserts_included,
+                                             request.own_samples_included);
+    } catch (const std::invalid_argument& e) {
+      SendError(*envelope, request_id, kBadRequest, e.what());
+      return;
+    }
+  }
   // Behind earlier pending samples, so that requests are served in arrival order.
-  if (pending_samples_.empty() && ServeSample(*envelope, request_id, batch_size)) return;
-  if (timeout_ms == 0 && pending_samples_.empty()) {
+  if (t->pending_samples.empty() && ServeSample(t, *envelope, request_id, batch_size)) {
+    Progress();  // pending inserts may now fit
+    return;
+  }
+  if (request.timeout_ms == 0 && t->pending_samples.empty()) {
     ++live_.timeouts;
-    SendError(*envelope, request_id, static_cast<int>(wire::ErrorCode::TIMEOUT),
-              "table '" + options_.table + "' holds " + std::to_string(table_.size()) +
-                  " items, fewer than the batch size " + std::to_string(batch_size));
+    ++t->timeouts;
+    SendError(*envelope, request_id, kTimeout, SampleWaitReason(*t, batch_size));
     return;
   }
   PendingSample sample;
   sample.envelope = std::move(*envelope);
   sample.request_id = request_id;
   sample.batch_size = batch_size;
-  sample.deadline = SteadyClock::now() + std::chrono::milliseconds(timeout_ms);
-  pending_samples_.push_back(std::move(sample));
+  sample.deadline = SteadyClock::now() + std::chrono::milliseconds(request.timeout_ms);
+  t->pending_samples.push_back(std::move(sample));
+  Progress();
+}
+
+bool ShardServer::AdvanceInsert(HostedTable* t, PendingInsert* insert) {
+  Table& table = t->table;
+  while (insert->next < insert->items.size() && table.CanInsert(1)) {
+    const double priority = insert->priorities.empty() ? 1.0 : insert->priorities[insert->next];
+    table.Insert(std::move(insert->items[insert->next]), priority);
+    ++insert->next;
+  }
+  return insert->next == insert->items.size();
 }
 
 void ShardServer::Progress() {
   bool progress = true;
   while (progress) {
-    const bool inserted = ProgressInserts();
-    const bool sampled = ProgressSamples();
-    progress = inserted || sampled;
+    progress = false;
+    for (auto& t : tables_) {
+      const bool inserted = ProgressInserts(t.get());
+      const bool sampled = ProgressSamples(t.get());
+      progress = progress || inserted || sampled;
+    }
   }
 }
 
-bool ShardServer::ProgressInserts() {
+bool ShardServer::ProgressInserts(HostedTable* t) {
   bool progress = false;
-  while (!pending_inserts_.empty()) {
-    PendingInsert& front = pending_inserts_.front();
-    while (!front.items.empty() && table_.TryInsert(std::move(front.items.front()))) {
-      front.items.pop_front();
-      progress = true;
-    }
-    if (!front.items.empty()) break;
-    SendAck(front.envelope, front.request_id, front.count);
-    pending_inserts_.pop_front();
+  while (!t->pending_inserts.empty()) {
+    PendingInsert& front = t->pending_inserts.front();
+    const size_t before = front.next;
+    const bool done = AdvanceInsert(t, &front);
+    progress = progress || front.next != before;
+    if (!done) break;
+    SendAck(*t, front.envelope, front.request_id, static_cast<uint32_t>(front.items.size()));
+    t->pending_inserts.pop_front();
     progress = true;
   }
   return progress;
 }
 
-bool ShardServer::ProgressSamples() {
+bool ShardServer::ProgressSamples(HostedTable* t) {
   bool progress = false;
-  while (!pending_samples_.empty()) {
-    PendingSample& front = pending_samples_.front();
-    if (!ServeSample(front.envelope, front.request_id, front.batch_size)) break;
-    pending_samples_.pop_front();
+  while (!t->pending_samples.empty()) {
+    PendingSample& front = t->pending_samples.front();
+    if (!ServeSample(t, front.envelope, front.request_id, front.batch_size)) break;
+    t->pending_samples.pop_front();
     progress = true;
   }
   return progress;
 }
 
-void ShardServer::ExpireSamples(SteadyClock::time_point now) {
-  for (auto it = pending_samples_.begin(); it != pending_samples_.end();) {
-    if (it->deadline > now) {
-      ++it;
-      continue;
+void ShardServer::Expire(SteadyClock::time_point now) {
+  for (auto& t : tables_) {
+    for (auto it = t->pending_samples.begin(); it != t->pending_samples.end();) {
+      if (it->deadline > now) {
+        ++it;
+        continue;
+      }
+      ++live_.timeouts;
+      ++t->timeouts;
+      SendError(it->envelope, it->request_id, kTimeout,
+                SampleWaitReason(*t, it->batch_size) + ", until the request timed out");
+      it = t->pending_samples.erase(it);
     }
-    ++live_.timeouts;
-    SendError(it->envelope, it->request_id, static_cast<int>(wire::ErrorCode::TIMEOUT),
-              "table '" + options_.table + "' held " + std::to_string(table_.size()) +
-                  " items, fewer than the batch size " + std::to_string(it->batch_size) +
-                  ", until the request timed out");
-    it = pending_samples_.erase(it);
+    for (auto it = t->pending_inserts.begin(); it != t->pending_inserts.end();) {
+      if (!it->has_deadline || it->deadline > now) {
+        ++it;
+        continue;
+      }
+      ++live_.timeouts;
+      ++t->timeouts;
+      SendError(it->envelope, it->request_id, kTimeout,
+                "table '" + t->table.name() + "': the rate limiter let " +
+                    std::to_string(it->next) + " of " + std::to_string(it->items.size()) +
+                    " items in before the insert timed out");
+      it = t->pending_inserts.erase(it);
+    }
   }
 }
 
-bool ShardServer::ServeSample(const Envelope& envelope, uint64_t request_id, int64_t batch_size) {
-  std::vector<std::string> items;
-  if (!table_.TryPop(batch_size, &items)) return false;
+std::string ShardServer::SampleWaitReason(const HostedTable& t, int64_t batch_size) const {
+  const Table& table = t.table;
+  const int64_t needed = table.options().max_times_sampled > 0 ? batch_size : 1;
+  if (table.size() < needed) {
+    return "table '" + table.name() + "' holds " + std::to_string(table.size()) +
+           " items, fewer than the batch size " + std::to_string(batch_size);
+  }
+  const RateLimiter& limiter = table.rate_limiter();
+  return "table '" + table.name() + "': the rate limiter holds back a batch of " +
+         std::to_string(batch_size) + " (size " + std::to_string(table.size()) + ", inserts " +
+         std::to_string(limiter.inserts_for_ratio()) + ", samples " +
+         std::to_string(limiter.samples_for_ratio()) + ")";
+}
+
+bool ShardServer::CanServeSample(const HostedTable& t, int64_t batch_size) const {
+  const Table& table = t.table;
+  if (!table.CanSample(batch_size)) return false;
+  // With max_times_sampled, a draw may remove its item: batch_size items guarantee a full
+  // batch. Otherwise (sampling with replacement) one item is enough.
+  const int64_t needed = table.options().max_times_sampled > 0 ? batch_size : 1;
+  return table.size() >= needed;
+}
+
+bool ShardServer::ServeSample(HostedTable* t, const Envelope& envelope, uint64_t request_id,
+                              int64_t batch_size) {
+  if (!CanServeSample(*t, batch_size)) return false;
+  Table& table = t->table;
+  sampled_.clear();
+  table.Sample(batch_size, rng_, &sampled_);
+  const unsigned int n = static_cast<unsigned int>(sampled_.size());
   size_t bytes = 0;
-  for (const std::string& item : items) bytes += item.size();
-  capnp::MallocMessageBuilder builder(FirstSegmentWordsFor(bytes + 16 * items.size()));
+  for (const SampledItem& item : sampled_) bytes += item.bytes->size();
+  capnp::MallocMessageBuilder builder(FirstSegmentWordsFor(bytes + 64 * sampled_.size() + 256));
   auto response = builder.initRoot<wire::Response>();
   response.setProtocolVersion(kProtocolVersion);
   response.setRequestId(request_id);
-  auto list = response.initSample().initItems(static_cast<unsigned int>(items.size()));
-  for (size_t i = 0; i < items.size(); ++i) {
-    list.set(
-        static_cast<unsigned int>(i),
-        capnp::Data::Reader(reinterpret_cast<const kj::byte*>(items[i].data()), items[i].size()));
+  auto reply = response.initSample();
+  auto items = reply.initItems(n);
+  auto keys = reply.initKeys(n);
+  auto probabilities = reply.initProbabilities(n);
+  auto weights = reply.initImportanceWeights(n);
+  auto times = reply.initTimesSampled(n);
+  auto sizes = reply.initTableSizes(n);
+  for (unsigned int i = 0; i < n; ++i) {
+    const SampledItem& s = sampled_[i];
+    items.set(i, capnp::Data::Reader(reinterpret_cast<const kj::byte*>(s.bytes->data()),
+                                     s.bytes->size()));
+    keys.set(i, s.key);
+    probabilities.set(i, s.probability);
+    weights.set(i, s.importance_weight);
+    times.set(i, static_cast<uint32_t>(s.times_sampled));
+    sizes.set(i, s.table_size);
   }
-  zmq::message_t reply = ToZmqMessage(builder);
+  reply.setPriorityMass(table.priority_mass());
+  reply.setTableSize(table.size());
+  reply.setImportanceExponent(table.options().importance_exponent);
+  replay_internal::FillRateLimiter(table.rate_limiter().state(), reply.initRateLimiter());
+  sampled_.clear();  // drop the references before sending
+  zmq::message_t message = ToZmqMessage(builder);
   // The counters in the reply's wake must already say these items are gone.
   Publish();
-  if (!SendReply(envelope, std::move(reply))) {
-    table_.ReturnToFront(std::move(items));
-    Publish();
-  }
+  SendReply(envelope, std::move(message));
   return true;
 }
 
-void ShardServer::SendAck(const Envelope& envelope, uint64_t request_id, uint32_t count) {
+void ShardServer::SendAck(const HostedTable& t, const Envelope& envelope, uint64_t request_id,
+                          uint32_t count) {
   capnp::MallocMessageBuilder builder(64);
   auto response = builder.initRoot<wire::Response>();
   response.setProtocolVersion(kProtocolVersion);
   response.setRequestId(request_id);
-  response.initInsertAck().setCount(count);
+  auto ack = response.initInsertAck();
+  ack.setCount(count);
+  replay_internal::FillRateLimiter(t.table.rate_limiter().state(), ack.initRateLimiter());
   Publish();
   SendReply(envelope, ToZmqMessage(builder));
 }
@@ -437,6 +725,91 @@ bool ShardServer::SendReply(const Envelope& envelope, zmq::message_t&& reply) {
   ++live_.dropped_replies;
   Publish();
   return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checkpoints
+
+std::string ShardServer::CheckpointPath(const std::string& table) const {
+  return options_.checkpoint_dir + "/" + table + ".rlftable";
+}
+
+uint64_t ShardServer::StartCheckpoint() {
+  CheckpointJob job;
+  job.id = next_job_++;
+  job.snapshots.reserve(tables_.size());
+  for (const auto& t : tables_) job.snapshots.push_back(t->table.Snapshot());
+  const uint64_t id = job.id;
+  {
+    std::lock_guard<std::mutex> lock(writer_mutex_);
+    jobs_.push_back(std::move(job));
+  }
+  writer_cv_.notify_all();
+  ++jobs_in_flight_;
+  return id;
+}
+
+void ShardServer::CollectCheckpointResults() {
+  std::deque<CheckpointResult> results;
+  {
+    std::lock_guard<std::mutex> lock(writer_mutex_);
+    results.swap(results_);
+  }
+  for (const CheckpointResult& result : results) {
+    --jobs_in_flight_;
+    if (result.error.empty()) {
+      ++live_.checkpoints;
+      live_.last_checkpoint_path = options_.checkpoint_dir;
+    } else {
+      ++live_.checkpoint_failures;
+      RLF_LOG(Warning) << "replay shard " << endpoint_ << ": checkpoint failed: " << result.error;
+    }
+    for (auto it = checkpoint_waiters_.begin(); it != checkpoint_waiters_.end();) {
+      if (it->job != result.id) {
+        ++it;
+        continue;
+      }
+      if (result.error.empty()) {
+        capnp::MallocMessageBuilder builder(64);
+        auto response = builder.initRoot<wire::Response>();
+        response.setProtocolVersion(kProtocolVersion);
+        response.setRequestId(it->request_id);
+        auto reply = response.initCheckpoint();
+        reply.setPath(options_.checkpoint_dir);
+        reply.setTables(static_cast<uint32_t>(tables_.size()));
+        Publish();
+        SendReply(it->envelope, ToZmqMessage(builder));
+      } else {
+        SendError(it->envelope, it->request_id, kBadRequest, "checkpoint failed: " + result.error);
+      }
+      it = checkpoint_waiters_.erase(it);
+    }
+  }
+}
+
+void ShardServer::WriterLoop() {
+  while (true) {
+    CheckpointJob job;
+    {
+      std::unique_lock<std::mutex> lock(writer_mutex_);
+      writer_cv_.wait(lock, [this] { return writer_stop_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;  // stopping, nothing left to write
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    CheckpointResult result;
+    result.id = job.id;
+    try {
+      for (const TableSnapshot& snapshot : job.snapshots) {
+        WriteSnapshot(snapshot, CheckpointPath(snapshot.options.name));
+      }
+    } catch (const std::exception& e) {
+      result.error = e.what();
+    }
+    job.snapshots.clear();  // release the item references outside the lock
+    std::lock_guard<std::mutex> lock(writer_mutex_);
+    results_.push_back(std::move(result));
+  }
 }
 
 }  // namespace rlfleet

@@ -4,57 +4,87 @@
 #include <zmq.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/clock.h"
-#include "replay/queue_table.h"
+#include "core/random.h"
 #include "replay/shard_stats.h"
+#include "replay/table.h"
 
 namespace rlfleet {
 
+// The options of the IMPALA queue table: fifo sampler and remover, each item sampled once
+// (max_times_sampled 1), rate limiter Queue(max_size): inserts wait while max_size unsampled
+// items are in, samples wait for their whole batch.
+TableOptions QueueTableOptions(const std::string& name, int64_t max_size);
+
 struct ShardServerOptions {
   std::string endpoint;                  // e.g. "ipc:///tmp/run/replay-0", "tcp://127.0.0.1:*"
-  std::string table = "queue";           // the one table this shard serves
-  int64_t max_size = 1024;               // items the table holds
+  std::string table = "queue";           // legacy: the one (queue) table when `tables` is empty
+  int64_t max_size = 1024;               // legacy: its size in items
   int64_t max_message_bytes = 64 << 20;  // larger requests get a too_large error reply
+  // The tables this shard hosts (distinct names). Empty: one queue table,
+  // QueueTableOptions(table, max_size).
+  std::vector<TableOptions> tables;
+  // Where checkpoints go: one file "<name>.rlftable" per table (table_snapshot.h), each written
+  // atomically by a background thread. A shard started on a directory holding such files
+  // restores those tables from them. Empty: no checkpoints (checkpoint requests are refused).
+  std::string checkpoint_dir;
+  double checkpoint_interval_seconds = 0;  // > 0: also checkpoint this often; 0: on request only
+  uint64_t seed = 0;                       // random stream of the samplers
 
   // Throws std::invalid_argument naming the first bad field.
   void Validate() const;
+  // `tables`, or the legacy queue table when it is empty.
+  std::vector<TableOptions> ResolvedTables() const;
 };
 
-// One replay shard: a ROUTER socket serving insert / sample / info requests
-// (transport/schema/rlfleet.capnp) for one QueueTable, from a single thread.
+// One replay shard: a ROUTER socket serving insert / sample / update-priorities / info /
+// checkpoint requests (transport/schema/rlfleet.capnp) for its Tables (replay/table.h), from a
+// single thread.
 //
 // The loop never blocks on a client:
-//  - an insert whose items do not all fit waits in a FIFO pending list; its items go in as room
-//    appears (in order, behind earlier pending inserts) and it is acked only once all of them
-//    are in. Actors bound their unacked inserts, so a full table pushes back on them;
-//  - a sample request waits in a FIFO pending list until batchSize items exist (then gets them,
-//    oldest first) or its timeoutMs passes (then an error reply with code `timeout`). A
-//    batchSize of 0 or above max_size is answered with `bad_request` at once;
-//  - a request that does not decode, has another protocol version, names another table or
+//  - an insert whose items the table's rate limiter does not all let in waits in the table's
+//    FIFO pending list; its items go in as the limiter allows (in order, behind earlier pending
+//    inserts) and it is acked once all of them are in. Actors bound their unacked inserts, so a
+//    full queue (or a sampler that falls behind) pushes back on them. An insert with a
+//    timeoutMs that is still waiting when it passes gets an error reply `timeout` (the items
+//    already in stay in);
+//  - a sample request waits in the table's FIFO pending list until the limiter allows
+//    batchSize samples and the table can supply them (at least batchSize items when items are
+//    removed after max_times_sampled, else at least one), or its timeoutMs passes (error
+//    `timeout`). A batchSize of 0, or above max_size when items are removed after
+//    max_times_sampled (above 2^20 otherwise), is answered with `bad_request` at once;
+//  - a priority update applies at once (unknown keys are ignored and counted);
+//  - a request that does not decode, has another protocol version, names an unknown table or
 //    exceeds max_message_bytes gets an error reply (when its ROUTER envelope is readable) and
 //    is counted; the shard keeps serving. Frames beyond 2 * max_message_bytes + 64 KiB are
 //    refused by ZeroMQ itself (the peer is disconnected; no reply, no counter);
-//  - a sample reply that cannot be delivered (peer gone, or its queue full) puts its items
-//    back at the front of the table and counts a dropped reply.
-// Items handed out in a delivered reply are gone from the shard, even if the client then
-// drops them (e.g. a SampleClient destroyed with requests in flight).
+//  - a reply that cannot be delivered (peer gone, or its queue full) is counted as dropped. The
+//    items of a dropped sample reply count as sampled (as in Reverb).
+//  - checkpoints: the loop takes a copy-on-write Table::Snapshot of every table (pointer
+//    copies) and a background thread writes the files; inserts and samples go on meanwhile. A
+//    checkpoint request is answered once its files are in place.
 //
 // Thread-safety: construct anywhere, then call Run() from exactly one thread (once); stats()
 // and endpoint() may be called from any thread at any time.
 class ShardServer {
  public:
-  // Validates the options and binds the ROUTER socket. Throws std::invalid_argument on bad
-  // options and TransportError naming the endpoint when it cannot bind.
+  // Validates the options, restores tables from checkpoint_dir, and binds the ROUTER socket.
+  // Throws std::invalid_argument on bad options, std::runtime_error naming the file when a
+  // checkpoint cannot be restored (e.g. written under other table options), and TransportError
+  // naming the endpoint when it cannot bind.
   explicit ShardServer(const ShardServerOptions& options);
   ShardServer(const ShardServer&) = delete;
   ShardServer& operator=(const ShardServer&) = delete;
-  // Closes the socket and removes an ipc:// socket file.
+  // Waits for a checkpoint being written, closes the socket and removes an ipc:// socket file.
   ~ShardServer();
 
   // The endpoint actually bound (a "tcp://host:*" endpoint resolved to its port).
@@ -72,8 +102,11 @@ class ShardServer {
   struct PendingInsert {
     Envelope envelope;
     uint64_t request_id = 0;
-    uint32_t count = 0;             // items in the request
-    std::deque<std::string> items;  // items not yet in the table
+    std::vector<std::shared_ptr<const std::string>> items;
+    std::vector<double> priorities;  // empty: all 1
+    size_t next = 0;                 // items[next..] are not yet in the table
+    bool has_deadline = false;
+    SteadyClock::time_point deadline;
   };
   struct PendingSample {
     Envelope envelope;
@@ -81,19 +114,43 @@ class ShardServer {
     int64_t batch_size = 0;
     SteadyClock::time_point deadline;
   };
+  struct HostedTable {
+    explicit HostedTable(Table&& t) : table(std::move(t)) {}
+    Table table;
+    std::deque<PendingInsert> pending_inserts;
+    std::deque<PendingSample> pending_samples;
+    int64_t timeouts = 0;
+  };
+  struct CheckpointJob {
+    uint64_t id = 0;
+    std::vector<TableSnapshot> snapshots;
+  };
+  struct CheckpointResult {
+    uint64_t id = 0;
+    std::string error;  // empty: written
+  };
+  struct CheckpointWaiter {
+    Envelope envelope;
+    uint64_t request_id = 0;
+    uint64_t job = 0;
+  };
 
   void HandleMessage(std::vector<zmq::message_t>* frames, bool truncated);
   void HandleRequest(Envelope* envelope, const zmq::message_t& payload);
-  // Moves items of pending inserts into the table and serves pending samples until neither
-  // makes progress.
+  HostedTable* FindTable(const std::string& name);
+  // Inserts the request's items as far as the limiter allows; true when all are in.
+  bool AdvanceInsert(HostedTable* t, PendingInsert* insert);
+  // Moves pending inserts and samples of every table forward until nothing changes.
   void Progress();
-  bool ProgressInserts();
-  bool ProgressSamples();
-  void ExpireSamples(SteadyClock::time_point now);
-  // Pops batch_size items and sends them; on a failed send puts them back. False if the
-  // table does not hold batch_size items.
-  bool ServeSample(const Envelope& envelope, uint64_t request_id, int64_t batch_size);
-  void SendAck(const Envelope& envelope, uint64_t request_id, uint32_t count);
+  bool ProgressInserts(HostedTable* t);
+  bool ProgressSamples(HostedTable* t);
+  void Expire(SteadyClock::time_point now);
+  bool CanServeSample(const HostedTable& t, int64_t batch_size) const;
+  std::string SampleWaitReason(const HostedTable& t, int64_t batch_size) const;
+  // Samples batch_size items and sends them. False (nothing done) if the table cannot serve.
+  bool ServeSample(HostedTable* t, const Envelope& envelope, uint64_t request_id,
+                   int64_t batch_size);
+  void SendAck(const HostedTable& t, const Envelope& envelope, uint64_t request_id, uint32_t count);
   void SendError(const Envelope& envelope, uint64_t request_id, int code,
                  const std::string& message);
   // Sends envelope + reply without blocking; false when the peer cannot take it.
@@ -101,18 +158,37 @@ class ShardServer {
   // Adds the time since the last call to the blocked-seconds counters.
   void AccountTime(SteadyClock::time_point now);
   void Publish();
+  TableStats StatsOf(const HostedTable& t) const;
+
+  // Checkpoints.
+  std::string CheckpointPath(const std::string& table) const;
+  uint64_t StartCheckpoint();  // snapshots every table and queues the job; returns its id
+  void CollectCheckpointResults();
+  void WriterLoop();
 
   ShardServerOptions options_;
   zmq::socket_t socket_;
   std::string endpoint_;
-  QueueTable table_;
-  std::deque<PendingInsert> pending_inserts_;
-  std::deque<PendingSample> pending_samples_;
+  std::vector<std::unique_ptr<HostedTable>> tables_;
+  Rng rng_;
+  std::vector<SampledItem> sampled_;  // reused by ServeSample
   SteadyClock::time_point last_tick_;
+  SteadyClock::time_point next_checkpoint_;
   ShardStats live_;  // used by the Run thread only
 
   mutable std::mutex mutex_;
   ShardStats published_;  // guarded by mutex_
+
+  // Background checkpoint writer (only with a checkpoint_dir).
+  uint64_t next_job_ = 1;
+  uint64_t jobs_in_flight_ = 0;  // Run thread only
+  std::vector<CheckpointWaiter> checkpoint_waiters_;
+  std::mutex writer_mutex_;
+  std::condition_variable writer_cv_;
+  std::deque<CheckpointJob> jobs_;        // guarded by writer_mutex_
+  std::deque<CheckpointResult> results_;  // guarded by writer_mutex_
+  bool writer_stop_ = false;              // guarded by writer_mutex_
+  std::thread writer_;
 };
 
 }  // namespace rlfleet

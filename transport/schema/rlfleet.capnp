@@ -44,6 +44,8 @@ struct Request {
     insert @2 :InsertRequest;
     sample @3 :SampleRequest;
     info @4 :InfoRequest;
+    updatePriorities @5 :UpdatePrioritiesRequest;
+    checkpoint @6 :CheckpointRequest;
   }
 }
 
@@ -52,6 +54,10 @@ struct Request {
 struct InsertRequest {
   table @0 :Text;
   items @1 :List(Data);
+  priorities @2 :List(Float64);      # one per item, or empty: every item gets priority 1
+  timeoutMs @3 :UInt32;              # 0: wait for room (the rate limiter) forever; else the
+                                     # shard replies error.timeout once it passes (items already
+                                     # in stay in)
 }
 
 # Asks for exactly batchSize items. The shard holds the request until that many items exist
@@ -60,9 +66,32 @@ struct SampleRequest {
   table @0 :Text;
   batchSize @1 :UInt32;
   timeoutMs @2 :UInt32;
+  # Cross-shard rate limiting (replay/README.md): when hasGlobalCounts, the shard's limiter
+  # applies the ratio to globalInserts/globalSamples (sums over all shards as the client last saw
+  # them), of which ownInsertsIncluded/ownSamplesIncluded are this shard's share.
+  hasGlobalCounts @3 :Bool;
+  globalInserts @4 :Int64;
+  globalSamples @5 :Int64;
+  ownInsertsIncluded @6 :Int64;
+  ownSamplesIncluded @7 :Int64;
 }
 
-struct InfoRequest {}
+struct InfoRequest {
+  table @0 :Text;                    # which table the top-level InfoReply fields describe
+                                     # (empty: the shard's first table)
+}
+
+# Sets the priorities of items by key (keys as handed out in SampleReply.keys). Keys no longer in
+# the table (evicted or exhausted meanwhile) are ignored and counted.
+struct UpdatePrioritiesRequest {
+  table @0 :Text;
+  keys @1 :List(UInt64);
+  priorities @2 :List(Float64);      # same length as keys; finite and >= 0
+}
+
+# Writes every table of the shard to its checkpoint directory (atomically, in the background);
+# answered once the files are in place.
+struct CheckpointRequest {}
 
 struct Response {
   protocolVersion @0 :UInt32;
@@ -72,15 +101,70 @@ struct Response {
     sample @3 :SampleReply;
     info @4 :InfoReply;
     error @5 :Error;
+    updatePrioritiesAck @6 :UpdatePrioritiesAck;
+    checkpoint @7 :CheckpointReply;
   }
+}
+
+# The counters of a table's rate limiter after the reply's operation (for cross-shard limiting).
+struct RateLimiterInfo {
+  inserts @0 :Int64;
+  samples @1 :Int64;
+  deletes @2 :Int64;
 }
 
 struct InsertAck {
   count @0 :UInt32;                  # items inserted by the acked request
+  rateLimiter @1 :RateLimiterInfo;
 }
 
 struct SampleReply {
-  items @0 :List(Data);              # in FIFO order
+  items @0 :List(Data);              # in the sampler's order (FIFO order for a queue table)
+  keys @1 :List(UInt64);             # per item: the key to update its priority with
+  probabilities @2 :List(Float64);   # per item: P(i) of its draw within this shard's table
+  importanceWeights @3 :List(Float64); # per item: (N·P(i))^-β / max over this reply
+  timesSampled @4 :List(UInt32);     # per item, this draw included
+  tableSizes @5 :List(Int64);        # per item: N, the table size when it was drawn
+  priorityMass @6 :Float64;          # Σ p^α over the table after this sample (size if not
+                                     # prioritized): what global sampling splits batches by
+  tableSize @7 :Int64;               # items in the table after this sample
+  importanceExponent @8 :Float64;    # β of the table
+  rateLimiter @9 :RateLimiterInfo;
+}
+
+struct UpdatePrioritiesAck {
+  updated @0 :UInt32;                # keys found and updated
+  unknownKeys @1 :UInt32;            # keys not in the table (ignored)
+}
+
+struct CheckpointReply {
+  path @0 :Text;                     # the checkpoint directory written
+  tables @1 :UInt32;                 # table files written
+}
+
+# Per table state (InfoReply.tables).
+struct TableInfo {
+  name @0 :Text;
+  sampler @1 :Text;
+  remover @2 :Text;
+  maxSize @3 :Int64;
+  maxTimesSampled @4 :Int32;
+  size @5 :Int64;
+  inserts @6 :Int64;
+  samples @7 :Int64;
+  evictions @8 :Int64;
+  exhausted @9 :Int64;
+  unknownKeyUpdates @10 :Int64;
+  priorityMass @11 :Float64;
+  rateLimiter @12 :RateLimiterInfo;
+  canInsert @13 :Bool;               # the rate limiter lets one insert / one sample through now
+  canSample @14 :Bool;
+  globalRateLimit @15 :Bool;         # the limiter applies the ratio to cross-shard counts
+  insertBlockedSeconds @16 :Float64; # time during which at least one insert of this table waited
+  sampleBlockedSeconds @17 :Float64;
+  pendingInserts @18 :Int64;
+  pendingSamples @19 :Int64;
+  timeouts @20 :Int64;               # insert and sample requests of this table that timed out
 }
 
 # Counters of one shard since it started (replay/shard_stats.h).
@@ -96,12 +180,19 @@ struct InfoReply {
   wrongVersion @8 :Int64;
   tooLarge @9 :Int64;
   errors @10 :Int64;                 # error replies of any kind, timeouts included
-  timeouts @11 :Int64;               # sample requests that timed out
+  timeouts @11 :Int64;               # insert and sample requests that timed out
   droppedReplies @12 :Int64;         # replies that could not be delivered
   pendingInserts @13 :Int64;         # insert requests waiting for room
   pendingSamples @14 :Int64;         # sample requests waiting for items
   insertBlockedSeconds @15 :Float64; # time during which at least one insert waited
   sampleBlockedSeconds @16 :Float64; # time during which at least one sample waited
+  tables @17 :List(TableInfo);       # every table of the shard (the fields above describe one)
+  updateRequests @18 :Int64;         # priority update requests
+  unknownKeyUpdates @19 :Int64;      # priority updates of keys no longer present, all tables
+  checkpoints @20 :Int64;            # checkpoints written
+  checkpointFailures @21 :Int64;
+  lastCheckpointPath @22 :Text;
+  restoredItems @23 :Int64;          # items restored from a checkpoint at start
 }
 
 enum ErrorCode {

@@ -1,0 +1,33 @@
+#include "replay/selectors/item_selector.h"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "replay/selectors/fifo.h"
+#include "replay/selectors/lifo.h"
+#include "replay/selectors/prioritized.h"
+#include "replay/selectors/uniform.h"
+
+namespace rlfleet {
+
+bool IsSelectorName(const std::string& name) {
+  return name == "uniform" || name == "fifo" || name == "lifo" || name == "prioritized";
+}
+
+std::unique_ptr<ItemSelector> MakeItemSelector(const std::string& name, double priority_exponent) {
+  if (name == "uniform") return std::make_unique<UniformSelector>();
+  if (name == "fifo") return std::make_unique<FifoSelector>();
+  if (name == "lifo") return std::make_unique<LifoSelector>();
+  if (name == "prioritized") return std::make_unique<PrioritizedSelector>(priority_exponent);
+  throw std::invalid_argument("unknown selector '" + name +
+                              "' (expected uniform, fifo, lifo or prioritized)");
+}
+
+void CheckPriority(double priority) {
+  if (!(priority >= 0.0) || !std::isfinite(priority)) {
+    throw std::invalid_argument("priority must be finite and >= 0, got " +
+                                std::to_string(priority));
+  }
+}
+
+}  // namespace rlfleet
