@@ -1,4 +1,5 @@
 #include "algorithms/actor_critic.h"
+#include "algorithms/torch_helpers.h"
 
 #include <torch/nn/init.h>
 
@@ -16,14 +17,6 @@ void Require(bool ok, const std::string& field, const std::string& why) {
   if (!ok) {
     throw std::invalid_argument("ActorCriticOptions." + field + " " + why);
   }
-}
-
-torch::nn::Linear MakeLinear(int64_t in, int64_t out, double gain) {
-  torch::nn::Linear layer(torch::nn::LinearOptions(in, out));
-  torch::NoGradGuard no_grad;
-  torch::nn::init::orthogonal_(layer->weight, gain);
-  layer->bias.zero_();
-  return layer;
 }
 
 // Contiguous CPU float32 copy (or view) of a tensor, detached from autograd.
@@ -56,7 +49,7 @@ ActorCriticImpl::ActorCriticImpl(const ActorCriticOptions& options) : options_(o
     for (size_t i = 0; i < options_.hidden_sizes.size(); ++i) {
       const int64_t out = options_.hidden_sizes[i];
       layers->push_back(
-          register_module(prefix + std::to_string(i), MakeLinear(in, out, hidden_gain)));
+          register_module(prefix + std::to_string(i), OrthogonalLinear(in, out, hidden_gain)));
       in = out;
     }
   };
@@ -70,8 +63,8 @@ ActorCriticImpl::ActorCriticImpl(const ActorCriticOptions& options) : options_(o
       options_.hidden_sizes.empty() ? options_.observation_size : options_.hidden_sizes.back();
   const int64_t policy_outputs =
       options_.discrete_actions ? options_.num_actions : options_.action_size;
-  policy_head_ = register_module("policy_head", MakeLinear(features, policy_outputs, 0.01));
-  value_head_ = register_module("value_head", MakeLinear(features, 1, 1.0));
+  policy_head_ = register_module("policy_head", OrthogonalLinear(features, policy_outputs, 0.01));
+  value_head_ = register_module("value_head", OrthogonalLinear(features, 1, 1.0));
   if (!options_.discrete_actions) {
     log_std_ = register_parameter("log_std",
                                   torch::full({options_.action_size}, options_.initial_log_std));
@@ -89,15 +82,7 @@ torch::Tensor ActorCriticImpl::Torso(const std::vector<torch::nn::Linear>& layer
 }
 
 PolicyOutput ActorCriticImpl::forward(const torch::Tensor& observations) {
-  if (observations.dim() != 2 || observations.size(1) != options_.observation_size) {
-    std::string shape;
-    for (int64_t i = 0; i < observations.dim(); ++i) {
-      shape += (i ? ", " : "") + std::to_string(observations.size(i));
-    }
-    throw std::invalid_argument("ActorCritic expects observations [N, " +
-                                std::to_string(options_.observation_size) + "], got [" + shape +
-                                "]");
-  }
+  CheckObservationBatch(observations, options_.observation_size, "ActorCritic");
   PolicyOutput out;
   const torch::Tensor policy_features = Torso(policy_torso_, observations);
   const torch::Tensor value_features =

@@ -1,4 +1,5 @@
 #include "algorithms/dqn.h"
+#include "algorithms/torch_helpers.h"
 
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/serialize/archive.h>
@@ -17,29 +18,6 @@ void Require(bool ok, const char* field, const std::string& why) {
   if (!ok) throw std::invalid_argument(std::string("DqnOptions.") + field + " " + why);
 }
 
-std::string ErrorText(const std::exception& e) {
-  if (const auto* c10_error = dynamic_cast<const c10::Error*>(&e)) {
-    return c10_error->what_without_backtrace();
-  }
-  return e.what();
-}
-
-// Reads the parameters a Module::save() archive holds for `module` (same layout as
-// Module::load), without modifying the module.
-void ReadParameters(torch::nn::Module& module, torch::serialize::InputArchive& archive,
-                    const std::string& prefix,
-                    std::vector<std::pair<std::string, torch::Tensor>>* out) {
-  for (const auto& item : module.named_parameters(/*recurse=*/false)) {
-    torch::Tensor value;
-    archive.read(item.key(), value);
-    out->emplace_back(prefix + item.key(), value);
-  }
-  for (const auto& child : module.named_children()) {
-    torch::serialize::InputArchive child_archive;
-    archive.read(child.key(), child_archive);
-    ReadParameters(*child.value(), child_archive, prefix + child.key() + ".", out);
-  }
-}
 
 torch::Device DeviceOf(const QNetwork& network) { return network->parameters().front().device(); }
 
@@ -261,7 +239,7 @@ void Dqn::SaveCheckpoint(const std::string& path) const {
     archive.write("num_updates", torch::full({1}, num_updates_, torch::kLong));
     archive.save_to(path);
   } catch (const std::exception& e) {
-    throw std::runtime_error("Dqn::SaveCheckpoint: cannot write '" + path + "': " + ErrorText(e));
+    throw std::runtime_error("Dqn::SaveCheckpoint: cannot write '" + path + "': " + TorchErrorText(e));
   }
 }
 
@@ -276,8 +254,8 @@ void Dqn::LoadCheckpoint(const std::string& path) {
       torch::serialize::InputArchive online_archive, target_archive;
       archive.read("online", online_archive);
       archive.read("target", target_archive);
-      ReadParameters(*online_, online_archive, "", &online_loaded);
-      ReadParameters(*target_, target_archive, "", &target_loaded);
+      ReadArchiveParameters(*online_, online_archive, "", &online_loaded);
+      ReadArchiveParameters(*target_, target_archive, "", &target_loaded);
     }
     auto online_own = online_->named_parameters();
     auto target_own = target_->named_parameters();
@@ -303,7 +281,7 @@ void Dqn::LoadCheckpoint(const std::string& path) {
     }
     num_updates_ = num_updates.item<int64_t>();
   } catch (const std::exception& e) {
-    throw std::runtime_error("Dqn::LoadCheckpoint: cannot load '" + path + "': " + ErrorText(e));
+    throw std::runtime_error("Dqn::LoadCheckpoint: cannot load '" + path + "': " + TorchErrorText(e));
   }
 }
 

@@ -1,4 +1,5 @@
 #include "algorithms/impala.h"
+#include "algorithms/torch_helpers.h"
 
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/serialize/archive.h>
@@ -18,29 +19,6 @@ void Require(bool ok, const char* field, const std::string& why) {
   if (!ok) throw std::invalid_argument(std::string("ImpalaOptions.") + field + " " + why);
 }
 
-std::string ErrorText(const std::exception& e) {
-  if (const auto* c10_error = dynamic_cast<const c10::Error*>(&e)) {
-    return c10_error->what_without_backtrace();
-  }
-  return e.what();
-}
-
-// Reads the parameters a Module::save() archive holds for `module` (same layout as
-// Module::load), without modifying the module.
-void ReadParameters(torch::nn::Module& module, torch::serialize::InputArchive& archive,
-                    const std::string& prefix,
-                    std::vector<std::pair<std::string, torch::Tensor>>* out) {
-  for (const auto& item : module.named_parameters(/*recurse=*/false)) {
-    torch::Tensor value;
-    archive.read(item.key(), value);
-    out->emplace_back(prefix + item.key(), value);
-  }
-  for (const auto& child : module.named_children()) {
-    torch::serialize::InputArchive child_archive;
-    archive.read(child.key(), child_archive);
-    ReadParameters(*child.value(), child_archive, prefix + child.key() + ".", out);
-  }
-}
 
 template <typename T>
 void CopyInto(const std::vector<T>& source, torch::Tensor& target, int64_t row) {
@@ -248,7 +226,7 @@ void Impala::SaveCheckpoint(const std::string& path) const {
     archive.save_to(path);
   } catch (const std::exception& e) {
     throw std::runtime_error("Impala::SaveCheckpoint: cannot write '" + path +
-                             "': " + ErrorText(e));
+                             "': " + TorchErrorText(e));
   }
 }
 
@@ -261,7 +239,7 @@ void Impala::LoadCheckpoint(const std::string& path) {
     torch::serialize::InputArchive model_archive;
     archive.read("model", model_archive);
     std::vector<std::pair<std::string, torch::Tensor>> loaded;
-    ReadParameters(*model_, model_archive, "", &loaded);
+    ReadArchiveParameters(*model_, model_archive, "", &loaded);
     auto own = model_->named_parameters();
     for (const auto& item : loaded) {
       if (own[item.first].sizes() != item.second.sizes()) {
@@ -279,7 +257,7 @@ void Impala::LoadCheckpoint(const std::string& path) {
     }
     num_updates_ = num_updates.item<int64_t>();
   } catch (const std::exception& e) {
-    throw std::runtime_error("Impala::LoadCheckpoint: cannot load '" + path + "': " + ErrorText(e));
+    throw std::runtime_error("Impala::LoadCheckpoint: cannot load '" + path + "': " + TorchErrorText(e));
   }
 }
 

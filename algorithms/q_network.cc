@@ -1,4 +1,5 @@
 #include "algorithms/q_network.h"
+#include "algorithms/torch_helpers.h"
 
 #include <torch/nn/init.h>
 
@@ -10,14 +11,6 @@ namespace {
 
 void Require(bool ok, const std::string& field, const std::string& why) {
   if (!ok) throw std::invalid_argument("QNetworkOptions." + field + " " + why);
-}
-
-torch::nn::Linear MakeLinear(int64_t in, int64_t out, double gain) {
-  torch::nn::Linear layer(torch::nn::LinearOptions(in, out));
-  torch::NoGradGuard no_grad;
-  torch::nn::init::orthogonal_(layer->weight, gain);
-  layer->bias.zero_();
-  return layer;
 }
 
 }  // namespace
@@ -36,27 +29,19 @@ QNetworkImpl::QNetworkImpl(const QNetworkOptions& options) : options_(options) {
   for (size_t i = 0; i < options_.hidden_sizes.size(); ++i) {
     const int64_t out = options_.hidden_sizes[i];
     torso_.push_back(
-        register_module("fc" + std::to_string(i), MakeLinear(in, out, std::sqrt(2.0))));
+        register_module("fc" + std::to_string(i), OrthogonalLinear(in, out, std::sqrt(2.0))));
     in = out;
   }
   if (options_.dueling) {
-    value_head_ = register_module("value_head", MakeLinear(in, 1, 1.0));
-    advantage_head_ = register_module("advantage_head", MakeLinear(in, options_.num_actions, 1.0));
+    value_head_ = register_module("value_head", OrthogonalLinear(in, 1, 1.0));
+    advantage_head_ = register_module("advantage_head", OrthogonalLinear(in, options_.num_actions, 1.0));
   } else {
-    q_head_ = register_module("q_head", MakeLinear(in, options_.num_actions, 1.0));
+    q_head_ = register_module("q_head", OrthogonalLinear(in, options_.num_actions, 1.0));
   }
 }
 
 torch::Tensor QNetworkImpl::forward(const torch::Tensor& observations) {
-  if (observations.dim() != 2 || observations.size(1) != options_.observation_size) {
-    std::string shape;
-    for (int64_t i = 0; i < observations.dim(); ++i) {
-      shape += (i ? ", " : "") + std::to_string(observations.size(i));
-    }
-    throw std::invalid_argument("QNetwork expects observations [N, " +
-                                std::to_string(options_.observation_size) + "], got [" + shape +
-                                "]");
-  }
+  CheckObservationBatch(observations, options_.observation_size, "QNetwork");
   const bool tanh = options_.activation == "tanh";
   torch::Tensor x = observations;
   for (torch::nn::Linear layer : torso_) {  // a holder copy: forward() is non-const

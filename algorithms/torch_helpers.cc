@@ -1,0 +1,50 @@
+#include "algorithms/torch_helpers.h"
+
+#include <c10/util/Exception.h>
+
+#include <stdexcept>
+
+namespace rlfleet {
+
+torch::nn::Linear OrthogonalLinear(int64_t in, int64_t out, double gain) {
+  torch::nn::Linear layer(torch::nn::LinearOptions(in, out));
+  torch::NoGradGuard no_grad;
+  torch::nn::init::orthogonal_(layer->weight, gain);
+  layer->bias.zero_();
+  return layer;
+}
+
+std::string TorchErrorText(const std::exception& e) {
+  if (const auto* c10_error = dynamic_cast<const c10::Error*>(&e)) {
+    return c10_error->what_without_backtrace();
+  }
+  return e.what();
+}
+
+void ReadArchiveParameters(torch::nn::Module& module, torch::serialize::InputArchive& archive,
+                           const std::string& prefix,
+                           std::vector<std::pair<std::string, torch::Tensor>>* out) {
+  for (const auto& item : module.named_parameters(/*recurse=*/false)) {
+    torch::Tensor value;
+    archive.read(item.key(), value);
+    out->emplace_back(prefix + item.key(), value);
+  }
+  for (const auto& child : module.named_children()) {
+    torch::serialize::InputArchive child_archive;
+    archive.read(child.key(), child_archive);
+    ReadArchiveParameters(*child.value(), child_archive, prefix + child.key() + ".", out);
+  }
+}
+
+void CheckObservationBatch(const torch::Tensor& observations, int64_t observation_size,
+                          const char* network) {
+  if (observations.dim() == 2 && observations.size(1) == observation_size) return;
+  std::string shape;
+  for (int64_t i = 0; i < observations.dim(); ++i) {
+    shape += (i ? ", " : "") + std::to_string(observations.size(i));
+  }
+  throw std::invalid_argument(std::string(network) + " expects observations [N, " +
+                              std::to_string(observation_size) + "], got [" + shape + "]");
+}
+
+}  // namespace rlfleet

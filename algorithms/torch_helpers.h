@@ -1,0 +1,37 @@
+#ifndef RLFLEET_ALGORITHMS_TORCH_HELPERS_H_
+#define RLFLEET_ALGORITHMS_TORCH_HELPERS_H_
+
+// Small LibTorch helpers shared by the networks and algorithms of this folder.
+
+#include <torch/nn.h>
+#include <torch/serialize.h>
+
+#include <exception>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace rlfleet {
+
+// A Linear layer with orthogonal weights (the given gain) and zero biases, as CleanRL and the
+// Ape-X / IMPALA reference networks initialise them.
+torch::nn::Linear OrthogonalLinear(int64_t in, int64_t out, double gain);
+
+// The message of an exception without LibTorch's C++ backtrace.
+std::string TorchErrorText(const std::exception& e);
+
+// Reads the parameters a Module::save() archive holds for `module` (the layout Module::load
+// reads), named "<prefix><child>.<param>", without modifying the module; lets a loader check
+// every shape before it changes anything.
+void ReadArchiveParameters(torch::nn::Module& module, torch::serialize::InputArchive& archive,
+                           const std::string& prefix,
+                           std::vector<std::pair<std::string, torch::Tensor>>* out);
+
+// Throws std::invalid_argument "<network> expects observations [N, D], got [..]" unless
+// `observations` is a 2-D batch of `observation_size` columns.
+void CheckObservationBatch(const torch::Tensor& observations, int64_t observation_size,
+                          const char* network);
+
+}  // namespace rlfleet
+
+#endif  // RLFLEET_ALGORITHMS_TORCH_HELPERS_H_
