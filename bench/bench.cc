@@ -2,17 +2,18 @@
 
 #include <torch/torch.h>
 
+#include <unistd.h>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <thread>
-#include <unistd.h>
 
 #include "actors/actor.h"
 #include "algorithms/impala.h"
 #include "algorithms/model_factory.h"
+#include "bench/replay_bench.h"
 #include "config/config_io.h"
 #include "core/clock.h"
 #include "core/random.h"
@@ -90,8 +91,8 @@ double BareActorFps(const RunConfig& config, double seconds) {
   ActorCritic model = MakeActorCritic(config.model, SpacesOf(spec), config.seed);
   const int32_t m = config.env.num_envs;
   torch::Tensor obs = torch::zeros({m, spec.observation_size});
-  std::vector<float> actions(static_cast<size_t>(m) * spec.action_size), log_probs(m),
-      rewards(m), final_obs(static_cast<size_t>(m) * spec.observation_size);
+  std::vector<float> actions(static_cast<size_t>(m) * spec.action_size), log_probs(m), rewards(m),
+      final_obs(static_cast<size_t>(m) * spec.observation_size);
   std::vector<uint8_t> terminated(m), truncated(m);
   Rng rng(1);
   envs.Reset(obs.data_ptr<float>());
@@ -142,8 +143,8 @@ int BenchActor(const BenchOptions& options) {
     const double fps = BareActorFps(config, phase_seconds);
     bare_frames += fps * phase_seconds;
     bare_seconds += phase_seconds;
-    const int64_t target = std::max<int64_t>(static_cast<int64_t>(fps * phase_seconds),
-                                             warmup_steps);
+    const int64_t target =
+        std::max<int64_t>(static_cast<int64_t>(fps * phase_seconds), warmup_steps);
     Stopwatch clock;
     actor_frames += static_cast<double>(actor.Run(stop, target));
     actor_seconds += clock.Seconds();
@@ -257,8 +258,9 @@ int BenchLearner(const BenchOptions& options) {
   result["ratio"] = learner_ups / bare_ups;
   result["goal_ratio"] = 0.9;
   if (!options.json_only) {
-    std::printf("bare training step:        %.1f updates/s\nlearner with replay/ipc:  %.1f updates/s\n",
-                bare_ups, learner_ups);
+    std::printf(
+        "bare training step:        %.1f updates/s\nlearner with replay/ipc:  %.1f updates/s\n",
+        bare_ups, learner_ups);
   }
   std::printf("%s\n", result.dump().c_str());
   return 0;
@@ -276,7 +278,14 @@ int RunBench(const BenchOptions& options) {
     envs_options.json_only = options.json_only;
     return RunEnvsBench(envs_options);
   }
-  throw std::invalid_argument("unknown benchmark '" + options.what + "' (actor | learner | envs)");
+  if (options.what == "replay") {
+    ReplayBenchOptions replay_options;
+    replay_options.seconds = options.seconds;
+    replay_options.json_only = options.json_only;
+    return RunReplayBench(replay_options);
+  }
+  throw std::invalid_argument("unknown benchmark '" + options.what +
+                              "' (actor | learner | envs | replay)");
 }
 
 }  // namespace rlfleet
