@@ -197,24 +197,27 @@ int BenchLearner(const BenchOptions& options) {
   const int64_t frames_per_update =
       static_cast<int64_t>(config.learner.batch_size) * config.actor.unroll_length;
 
-  // Bare: Update() on one ready batch, repeatedly.
-  double bare_ups = 0.0;
-  {
-    const EnvSpec spec = MakeEnv(config.env.id)->spec();
-    const torch::Device device = ResolveDevice(config.learner.device);
-    ActorCritic model = MakeActorCritic(config.model, SpacesOf(spec), config.seed);
-    model->to(device);
-    Impala impala(model, ImpalaOptions{});
-    const ImpalaBatch batch = BatchToDevice(BatchFromUnrolls(unrolls), device);
-    for (int i = 0; i < 10; ++i) impala.Update(batch);
+  // Bare: Update() on one ready batch, repeatedly. Measured half before and half after the
+  // full learner, so that a drift in machine load affects both sides alike.
+  const EnvSpec spec = MakeEnv(config.env.id)->spec();
+  const torch::Device device = ResolveDevice(config.learner.device);
+  ActorCritic bare_model = MakeActorCritic(config.model, SpacesOf(spec), config.seed);
+  bare_model->to(device);
+  Impala bare_impala(bare_model, ImpalaOptions{});
+  const ImpalaBatch bare_batch = BatchToDevice(BatchFromUnrolls(unrolls), device);
+  for (int i = 0; i < 10; ++i) bare_impala.Update(bare_batch);
+  int64_t bare_updates = 0;
+  double bare_seconds = 0.0;
+  auto measure_bare = [&](double seconds) {
     Stopwatch clock;
-    int64_t updates = 0;
-    while (clock.Seconds() < options.seconds) {
-      impala.Update(batch);
-      ++updates;
+    while (clock.Seconds() < seconds) {
+      bare_impala.Update(bare_batch);
+      ++bare_updates;
     }
-    bare_ups = static_cast<double>(updates) / clock.Seconds();
-  }
+    bare_seconds += clock.Seconds();
+    return static_cast<double>(bare_updates) / bare_seconds;
+  };
+  double bare_ups = measure_bare(options.seconds / 2);
 
   // Full learner: sampling over ipc from a shard that inserter threads keep full.
   ShardThread shard(config);
@@ -244,6 +247,7 @@ int BenchLearner(const BenchOptions& options) {
   }
   stop = true;
   inserter.join();
+  bare_ups = measure_bare(options.seconds / 2);
 
   nlohmann::json result;
   result["bench"] = "learner";
