@@ -7,6 +7,15 @@
 #include "core/random.h"
 
 namespace rlfleet {
+namespace {
+
+// LibTorch's initialisers draw from the global generator: one lock for every model built here.
+std::mutex& SeedMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+}  // namespace
 
 ActorCritic MakeActorCritic(const ModelConfig& config, const ModelSpaces& spaces,
                             uint64_t run_seed) {
@@ -20,11 +29,24 @@ ActorCritic MakeActorCritic(const ModelConfig& config, const ModelSpaces& spaces
   options.shared_torso = config.shared_torso;
   options.initial_log_std = config.initial_log_std;
   options.Validate();
-  static std::mutex mutex;
-  std::lock_guard<std::mutex> lock(mutex);
+  std::lock_guard<std::mutex> lock(SeedMutex());
   // LibTorch's initialisers draw from the global generator; 63 bits keep the seed positive.
   torch::manual_seed(DeriveSeed(run_seed, "model", 0) >> 1);
   return ActorCritic(options);
+}
+
+QNetwork MakeQNetwork(const ModelConfig& config, bool dueling, const ModelSpaces& spaces,
+                      uint64_t run_seed) {
+  QNetworkOptions options;
+  options.observation_size = spaces.observation_size;
+  options.num_actions = spaces.num_actions;
+  options.hidden_sizes = config.hidden_sizes;
+  options.activation = config.activation;
+  options.dueling = dueling;
+  options.Validate();
+  std::lock_guard<std::mutex> lock(SeedMutex());
+  torch::manual_seed(DeriveSeed(run_seed, "model", 0) >> 1);
+  return QNetwork(options);
 }
 
 }  // namespace rlfleet

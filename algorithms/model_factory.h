@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "algorithms/actor_critic.h"
+#include "algorithms/q_network.h"
 #include "core/run_config.h"
 
 namespace rlfleet {
@@ -21,6 +22,12 @@ struct ModelSpaces {
 // for a broadcast. Thread-safe: it holds a lock while it seeds LibTorch's global generator.
 ActorCritic MakeActorCritic(const ModelConfig& config, const ModelSpaces& spaces,
                             uint64_t run_seed);
+
+// Builds the Q network of an Ape-X DQN run (learner.algo apex_dqn: hidden sizes and activation
+// from `config`, dueling from apex.dueling), seeded like MakeActorCritic so that the learner and
+// every actor start from the same weights. Thread-safe.
+QNetwork MakeQNetwork(const ModelConfig& config, bool dueling, const ModelSpaces& spaces,
+                      uint64_t run_seed);
 
 }  // namespace rlfleet
 

@@ -34,6 +34,11 @@ void VisitFields(Config& c, Visitor&& visit) {
   visit("replay.table", c.replay.table);
   visit("replay.max_size", c.replay.max_size);
   visit("replay.max_message_bytes", c.replay.max_message_bytes);
+  visit("replay.sampler", c.replay.sampler);
+  visit("replay.priority_exponent", c.replay.priority_exponent);
+  visit("replay.importance_exponent", c.replay.importance_exponent);
+  visit("replay.min_size_to_sample", c.replay.min_size_to_sample);
+  visit("replay.samples_per_insert", c.replay.samples_per_insert);
   visit("actor.unroll_length", c.actor.unroll_length);
   visit("actor.max_inflight_inserts", c.actor.max_inflight_inserts);
   visit("actor.stats_interval_seconds", c.actor.stats_interval_seconds);
@@ -63,6 +68,16 @@ void VisitFields(Config& c, Visitor&& visit) {
   visit("learner.checkpoint_interval_seconds", c.learner.checkpoint_interval_seconds);
   visit("learner.keep_checkpoints", c.learner.keep_checkpoints);
   visit("learner.metrics_interval_seconds", c.learner.metrics_interval_seconds);
+  visit("apex.n_step", c.apex.n_step);
+  visit("apex.epsilon_base", c.apex.epsilon_base);
+  visit("apex.epsilon_alpha", c.apex.epsilon_alpha);
+  visit("apex.target_update_period", c.apex.target_update_period);
+  visit("apex.weights_interval_frames", c.apex.weights_interval_frames);
+  visit("apex.insert_batch", c.apex.insert_batch);
+  visit("apex.double_dqn", c.apex.double_dqn);
+  visit("apex.dueling", c.apex.dueling);
+  visit("apex.eval_interval_updates", c.apex.eval_interval_updates);
+  visit("apex.eval_episodes", c.apex.eval_episodes);
 }
 
 // Levenshtein distance, for "did you mean" hints.

@@ -70,5 +70,93 @@ TEST(ConfigIoTest, YamlRoundTripKeepsEveryField) {
   EXPECT_TRUE(back.model.shared_torso);
 }
 
+TEST(ConfigIoTest, ApexKeysHaveDefaultsThatKeepImpalaUnchanged) {
+  const RunConfig config = ParseRunConfig("", {});
+  EXPECT_EQ(config.learner.algo, "impala");
+  EXPECT_EQ(config.replay.sampler, "fifo");
+  EXPECT_EQ(config.replay.table, "queue");
+  EXPECT_DOUBLE_EQ(config.replay.priority_exponent, 0.6);
+  EXPECT_DOUBLE_EQ(config.replay.importance_exponent, 0.4);
+  EXPECT_EQ(config.replay.min_size_to_sample, 1);
+  EXPECT_DOUBLE_EQ(config.replay.samples_per_insert, 0.0);
+  EXPECT_EQ(config.apex.n_step, 3);
+  EXPECT_DOUBLE_EQ(config.apex.epsilon_base, 0.4);
+  EXPECT_DOUBLE_EQ(config.apex.epsilon_alpha, 7.0);
+  EXPECT_GT(config.apex.target_update_period, 0);
+  EXPECT_GT(config.apex.weights_interval_frames, 0);
+  EXPECT_GT(config.apex.insert_batch, 0);
+  EXPECT_EQ(config.apex.eval_interval_updates, 0);
+}
+
+TEST(ConfigIoTest, ReadsApexKeys) {
+  const RunConfig config = ParseRunConfig(
+      "learner:\n  algo: apex_dqn\nreplay:\n  table: priority\n  sampler: prioritized\n"
+      "  max_size: 100000\n  priority_exponent: 0.5\n  importance_exponent: 0.6\n"
+      "  min_size_to_sample: 2000\n  samples_per_insert: 4\n"
+      "apex:\n  n_step: 5\n  epsilon_base: 0.3\n  epsilon_alpha: 6\n"
+      "  target_update_period: 300\n  weights_interval_frames: 800\n  insert_batch: 32\n"
+      "  double_dqn: false\n  dueling: false\n  eval_interval_updates: 1000\n"
+      "  eval_episodes: 3\n",
+      {"apex.n_step=4"});
+  EXPECT_EQ(config.learner.algo, "apex_dqn");
+  EXPECT_EQ(config.replay.table, "priority");
+  EXPECT_EQ(config.replay.sampler, "prioritized");
+  EXPECT_DOUBLE_EQ(config.replay.priority_exponent, 0.5);
+  EXPECT_DOUBLE_EQ(config.replay.importance_exponent, 0.6);
+  EXPECT_EQ(config.replay.min_size_to_sample, 2000);
+  EXPECT_DOUBLE_EQ(config.replay.samples_per_insert, 4.0);
+  EXPECT_EQ(config.apex.n_step, 4);
+  EXPECT_DOUBLE_EQ(config.apex.epsilon_base, 0.3);
+  EXPECT_DOUBLE_EQ(config.apex.epsilon_alpha, 6.0);
+  EXPECT_EQ(config.apex.target_update_period, 300);
+  EXPECT_EQ(config.apex.weights_interval_frames, 800);
+  EXPECT_EQ(config.apex.insert_batch, 32);
+  EXPECT_FALSE(config.apex.double_dqn);
+  EXPECT_FALSE(config.apex.dueling);
+  EXPECT_EQ(config.apex.eval_interval_updates, 1000);
+  EXPECT_EQ(config.apex.eval_episodes, 3);
+  // Every key survives a YAML round trip.
+  EXPECT_EQ(RunConfigToYaml(ParseRunConfig(RunConfigToYaml(config), {})), RunConfigToYaml(config));
+}
+
+TEST(ConfigIoTest, ApexKeysAreChecked) {
+  EXPECT_NE(ErrorOf("learner:\n  algo: dqn\n").find("learner.algo must be impala or apex_dqn"),
+            std::string::npos);
+  // IMPALA keeps its queue; Ape-X needs a replay memory.
+  EXPECT_NE(ErrorOf("replay:\n  sampler: prioritized\n").find("replay.sampler"), std::string::npos);
+  EXPECT_NE(ErrorOf("learner:\n  algo: apex_dqn\n").find("replay.sampler"), std::string::npos);
+  EXPECT_NE(ErrorOf("replay:\n  sampler: lifo\n").find("replay.sampler"), std::string::npos);
+  const std::vector<std::string> apex = {"learner.algo=apex_dqn", "replay.sampler=prioritized",
+                                         "replay.max_size=1000"};
+  EXPECT_EQ(ErrorOf("", apex), "");
+  auto with = [&](const std::string& extra) {
+    std::vector<std::string> overrides = apex;
+    overrides.push_back(extra);
+    return ErrorOf("", overrides);
+  };
+  EXPECT_NE(with("replay.min_size_to_sample=2000").find("replay.min_size_to_sample"),
+            std::string::npos);
+  EXPECT_NE(with("replay.min_size_to_sample=0").find("replay.min_size_to_sample"),
+            std::string::npos);
+  EXPECT_NE(with("replay.samples_per_insert=-1").find("replay.samples_per_insert"),
+            std::string::npos);
+  EXPECT_NE(with("replay.importance_exponent=2").find("replay.importance_exponent"),
+            std::string::npos);
+  EXPECT_NE(with("replay.priority_exponent=-0.1").find("replay.priority_exponent"),
+            std::string::npos);
+  EXPECT_NE(with("apex.n_step=0").find("apex.n_step"), std::string::npos);
+  EXPECT_NE(with("apex.epsilon_base=1.5").find("apex.epsilon_base"), std::string::npos);
+  EXPECT_NE(with("apex.epsilon_alpha=-1").find("apex.epsilon_alpha"), std::string::npos);
+  EXPECT_NE(with("apex.target_update_period=0").find("apex.target_update_period"),
+            std::string::npos);
+  EXPECT_NE(with("apex.weights_interval_frames=0").find("apex.weights_interval_frames"),
+            std::string::npos);
+  EXPECT_NE(with("apex.insert_batch=0").find("apex.insert_batch"), std::string::npos);
+  EXPECT_NE(with("apex.eval_interval_updates=-1").find("apex.eval_interval_updates"),
+            std::string::npos);
+  EXPECT_NE(with("apex.eval_episodes=0").find("apex.eval_episodes"), std::string::npos);
+  EXPECT_NE(with("apex.n_stp=3").find("did you mean 'apex.n_step'"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace rlfleet

@@ -34,7 +34,18 @@ void RunConfig::Validate() const {
           cluster.max_actor_restarts);
   Require(cluster.shutdown_grace_seconds > 0, "cluster.shutdown_grace_seconds", "> 0",
           cluster.shutdown_grace_seconds);
-  Require(replay.table == "queue", "replay.table", "queue", replay.table);
+  Require(!replay.table.empty(), "replay.table", "non-empty", "''");
+  Require(
+      replay.sampler == "fifo" || replay.sampler == "prioritized" || replay.sampler == "uniform",
+      "replay.sampler", "fifo, prioritized or uniform", replay.sampler);
+  Require(replay.priority_exponent >= 0, "replay.priority_exponent", ">= 0",
+          replay.priority_exponent);
+  Require(replay.importance_exponent >= 0 && replay.importance_exponent <= 1,
+          "replay.importance_exponent", "in [0, 1]", replay.importance_exponent);
+  Require(replay.min_size_to_sample >= 1, "replay.min_size_to_sample", ">= 1",
+          replay.min_size_to_sample);
+  Require(replay.samples_per_insert >= 0, "replay.samples_per_insert", ">= 0",
+          replay.samples_per_insert);
   Require(replay.max_size > 0, "replay.max_size", "> 0", replay.max_size);
   Require(replay.max_message_bytes >= 1024, "replay.max_message_bytes", ">= 1024",
           replay.max_message_bytes);
@@ -51,7 +62,17 @@ void RunConfig::Validate() const {
   }
   Require(model.activation == "tanh" || model.activation == "relu", "model.activation",
           "tanh or relu", model.activation);
-  Require(learner.algo == "impala", "learner.algo", "impala", learner.algo);
+  Require(learner.algo == "impala" || learner.algo == "apex_dqn", "learner.algo",
+          "impala or apex_dqn", learner.algo);
+  if (learner.algo == "impala") {
+    Require(replay.sampler == "fifo", "replay.sampler", "fifo with learner.algo impala",
+            replay.sampler);
+  } else {
+    Require(replay.sampler != "fifo", "replay.sampler",
+            "prioritized or uniform with learner.algo apex_dqn", replay.sampler);
+    Require(replay.min_size_to_sample <= replay.max_size, "replay.min_size_to_sample",
+            "<= replay.max_size", replay.min_size_to_sample);
+  }
   Require(learner.device == "cpu" || learner.device == "cuda" || learner.device == "auto",
           "learner.device", "cpu, cuda or auto", learner.device);
   Require(learner.batch_size > 0, "learner.batch_size", "> 0", learner.batch_size);
@@ -80,6 +101,18 @@ void RunConfig::Validate() const {
           "> 0", learner.checkpoint_interval_seconds);
   Require(learner.keep_checkpoints > 0, "learner.keep_checkpoints", "> 0",
           learner.keep_checkpoints);
+  Require(apex.n_step >= 1, "apex.n_step", ">= 1", apex.n_step);
+  Require(apex.epsilon_base >= 0 && apex.epsilon_base <= 1, "apex.epsilon_base", "in [0, 1]",
+          apex.epsilon_base);
+  Require(apex.epsilon_alpha >= 0, "apex.epsilon_alpha", ">= 0", apex.epsilon_alpha);
+  Require(apex.target_update_period > 0, "apex.target_update_period", "> 0",
+          apex.target_update_period);
+  Require(apex.weights_interval_frames > 0, "apex.weights_interval_frames", "> 0",
+          apex.weights_interval_frames);
+  Require(apex.insert_batch > 0, "apex.insert_batch", "> 0", apex.insert_batch);
+  Require(apex.eval_interval_updates >= 0, "apex.eval_interval_updates", ">= 0",
+          apex.eval_interval_updates);
+  Require(apex.eval_episodes > 0, "apex.eval_episodes", "> 0", apex.eval_episodes);
   Require(learner.metrics_interval_seconds > 0, "learner.metrics_interval_seconds", "> 0",
           learner.metrics_interval_seconds);
 }

@@ -32,8 +32,16 @@ struct ClusterConfig {
 
 struct ReplayConfig {
   std::string table = "queue";
-  int64_t max_size = 256;  // items (unrolls) per shard; a full queue holds back inserters
+  int64_t max_size = 256;  // items (unrolls / transitions) per shard; see sampler
   int64_t max_message_bytes = 64 << 20;
+  // fifo: the IMPALA queue (each item sampled once, a full queue holds back inserters).
+  // prioritized | uniform: a replay memory for learner.algo apex_dqn (FIFO eviction at
+  // max_size, items sampled with replacement).
+  std::string sampler = "fifo";
+  double priority_exponent = 0.6;    // α (prioritized)
+  double importance_exponent = 0.4;  // β of the importance weights
+  int64_t min_size_to_sample = 1;    // samples wait until a shard holds this many items
+  double samples_per_insert = 0.0;   // > 0: Reverb's ratio limiter per shard; 0: no ratio limit
 };
 
 struct ActorConfig {
@@ -74,6 +82,21 @@ struct LearnerConfig {
   double metrics_interval_seconds = 1.0;
 };
 
+// Ape-X DQN (learner.algo apex_dqn; Horgan et al. 2018). The learner also uses
+// learner.{batch_size, discount, learning_rate, adam_eps, max_grad_norm, publish_interval}.
+struct ApexConfig {
+  int32_t n_step = 3;
+  double epsilon_base = 0.4;  // ε_i = base^(1 + alpha · i / (N − 1)) over all N actor envs
+  double epsilon_alpha = 7.0;
+  int64_t target_update_period = 2500;    // learner updates between target-network copies
+  int64_t weights_interval_frames = 400;  // an actor takes new weights every this many frames
+  int32_t insert_batch = 64;              // transitions per insert request (one item each)
+  bool double_dqn = true;
+  bool dueling = true;
+  int64_t eval_interval_updates = 0;  // greedy evaluation every this many updates; 0: never
+  int32_t eval_episodes = 5;          // episodes per evaluation (also at the end when > 0)
+};
+
 struct RunConfig {
   std::string name = "run";
   uint64_t seed = 1;
@@ -84,6 +107,7 @@ struct RunConfig {
   ActorConfig actor;
   ModelConfig model;
   LearnerConfig learner;
+  ApexConfig apex;
 
   // Checks ranges and choices (not the env id, which envs/ knows). Throws
   // std::invalid_argument naming the key, e.g. "learner.batch_size must be > 0 (got 0)".

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -13,14 +14,17 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/actor.h"
+#include "actors/apex_actor.h"
 #include "bench/bench.h"
 #include "config/config_io.h"
 #include "core/clock.h"
 #include "core/file_util.h"
 #include "core/logging.h"
+#include "core/random.h"
 #include "envs/registry.h"
 #include "envs/rollout.h"
 #include "launcher/local_cluster.h"
+#include "learner/apex_learner.h"
 #include "learner/evaluate.h"
 #include "learner/learner.h"
 #include "replay/shard_server.h"
@@ -74,6 +78,32 @@ void TuneOpenBlasAndReexec(char** argv) {
 
 std::string SelfExecutable() { return fs::read_symlink("/proc/self/exe").string(); }
 
+// The replay table of an Ape-X run: sampler replay.sampler (prioritized or uniform) with
+// α and β, FIFO eviction at replay.max_size, items sampled with replacement; samples wait
+// for replay.min_size_to_sample items, and with replay.samples_per_insert > 0 Reverb's
+// ratio limiter keeps samples ≈ samples_per_insert · inserts.
+TableOptions ApexTableOptions(const RunConfig& config) {
+  TableOptions table;
+  table.name = config.replay.table;
+  table.sampler = config.replay.sampler;
+  table.priority_exponent = config.replay.priority_exponent;
+  table.importance_exponent = config.replay.importance_exponent;
+  table.remover = "fifo";
+  table.max_size = config.replay.max_size;
+  table.max_times_sampled = 0;
+  if (config.replay.samples_per_insert > 0) {
+    // A wide buffer: the ratio holds on average without stalling either side for long.
+    const double buffer =
+        std::max(100.0 * config.replay.samples_per_insert,
+                 2.0 * std::max(1.0, config.replay.samples_per_insert) * config.learner.batch_size);
+    table.rate_limiter = RateLimiterOptions::SampleToInsertRatio(
+        config.replay.samples_per_insert, config.replay.min_size_to_sample, buffer);
+  } else {
+    table.rate_limiter = RateLimiterOptions::MinSize(config.replay.min_size_to_sample);
+  }
+  return table;
+}
+
 RunConfig LoadWorkerConfig(const std::string& run_dir) {
   return LoadRunConfig((fs::path(run_dir) / "cluster.yaml").string());
 }
@@ -88,9 +118,21 @@ int RunWorker(const std::string& role, int32_t index, const std::string& run_dir
     options.table = config.replay.table;
     options.max_size = config.replay.max_size;
     options.max_message_bytes = config.replay.max_message_bytes;
+    if (config.learner.algo == "apex_dqn") {
+      options.tables = {ApexTableOptions(config)};
+      options.seed = DeriveSeed(config.seed, "shard_sampler", index);
+    }
     ShardServer server(options);
     RLF_LOG(Info) << "serving table '" << options.table << "' on " << server.endpoint();
     server.Run(g_stop);
+    return 0;
+  }
+  const bool apex = config.learner.algo == "apex_dqn";
+  if (role == "learner" && apex) {
+    ApexLearner learner(config, run_dir, resume);
+    const LearnerSummary summary = learner.Run(g_stop);
+    RLF_LOG(Info) << "apex learner finished: " << summary.actor_env_steps << " actor env steps, "
+                  << summary.updates << " updates, mean return " << summary.final_mean_return;
     return 0;
   }
   if (role == "learner") {
@@ -98,6 +140,12 @@ int RunWorker(const std::string& role, int32_t index, const std::string& run_dir
     const LearnerSummary summary = learner.Run(g_stop);
     RLF_LOG(Info) << "learner finished: " << summary.env_steps << " env steps, "
                   << summary.updates << " updates, mean return " << summary.final_mean_return;
+    return 0;
+  }
+  if (role == "actor" && apex) {
+    ApexActor actor(config, index);
+    const int64_t steps = actor.Run(g_stop);
+    RLF_LOG(Info) << "apex actor stopped after " << steps << " env steps";
     return 0;
   }
   if (role == "actor") {
@@ -192,7 +240,7 @@ int main(int argc, char** argv) {
   // bench
   auto* bench = app.add_subcommand("bench", "Benchmarks; the last line is one JSON object");
   BenchOptions bench_options;
-  bench->add_option("what", bench_options.what, "actor | learner | envs")->required();
+  bench->add_option("what", bench_options.what, "actor | learner | envs | replay")->required();
   bench->add_option("--device", bench_options.device, "learner: cpu | cuda | auto");
   bench->add_flag("--json", bench_options.json_only, "Print only the JSON object");
   bench->add_option("--seconds", bench_options.seconds, "Seconds per measured loop");

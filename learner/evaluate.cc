@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "algorithms/dqn.h"
 #include "algorithms/impala.h"
 #include "algorithms/model_factory.h"
 #include "core/random.h"
@@ -20,6 +21,54 @@ void EvaluateOptions::Validate() const {
   if (episodes <= 0) throw std::invalid_argument("evaluate: episodes must be > 0");
 }
 
+namespace {
+
+void SetMeanAndStddev(EvaluateResult* result) {
+  double sum = 0.0;
+  for (double r : result->returns) sum += r;
+  result->mean = sum / static_cast<double>(result->returns.size());
+  double squares = 0.0;
+  for (double r : result->returns) squares += (r - result->mean) * (r - result->mean);
+  result->stddev = std::sqrt(squares / static_cast<double>(result->returns.size()));
+}
+
+// An Ape-X DQN checkpoint (dqn.pt): greedy = argmax Q; "stochastic" = ε-greedy with ε 0.01.
+EvaluateResult EvaluateDqn(const RunConfig& config, const EvaluateOptions& options,
+                           EvaluateResult result) {
+  std::unique_ptr<Env> env = MakeEnv(config.env.id);
+  const EnvSpec& spec = env->spec();
+  const ModelSpaces spaces{spec.observation_size, spec.discrete_actions, spec.num_actions,
+                           spec.action_size};
+  QNetwork online = MakeQNetwork(config.model, config.apex.dueling, spaces, config.seed);
+  QNetwork target = MakeQNetwork(config.model, config.apex.dueling, spaces, config.seed);
+  Dqn dqn(online, target, DqnOptions{});
+  dqn.LoadCheckpoint((std::filesystem::path(result.checkpoint) / "dqn.pt").string());
+  online->eval();
+  Rng rng(DeriveSeed(options.seed, "eval_actions", 0));
+  const double epsilon = options.greedy ? 0.0 : 0.01;
+  std::vector<float> observation(spec.observation_size);
+  float action = 0.0f;
+  torch::InferenceMode guard;
+  for (int32_t episode = 0; episode < options.episodes; ++episode) {
+    env->Seed(options.seed + static_cast<uint64_t>(episode));
+    env->Reset(observation.data());
+    double episode_return = 0.0;
+    while (true) {
+      const torch::Tensor q = online->forward(
+          torch::from_blob(observation.data(), {1, spec.observation_size}, torch::kFloat32));
+      EpsilonGreedyActions(q, &epsilon, rng, &action);
+      const StepResult step = env->Step(&action, observation.data());
+      episode_return += step.reward;
+      if (step.terminated || step.truncated) break;
+    }
+    result.returns.push_back(episode_return);
+  }
+  SetMeanAndStddev(&result);
+  return result;
+}
+
+}  // namespace
+
 EvaluateResult EvaluateCheckpoint(const EvaluateOptions& options) {
   options.Validate();
   const std::filesystem::path run_dir = options.run_dir;
@@ -31,6 +80,7 @@ EvaluateResult EvaluateCheckpoint(const EvaluateOptions& options) {
   }
   std::unique_ptr<Env> env = MakeEnv(config.env.id);
   const EnvSpec& spec = env->spec();
+  if (config.learner.algo == "apex_dqn") return EvaluateDqn(config, options, std::move(result));
   ActorCritic model = MakeActorCritic(
       config.model,
       ModelSpaces{spec.observation_size, spec.discrete_actions, spec.num_actions,
@@ -63,12 +113,7 @@ EvaluateResult EvaluateCheckpoint(const EvaluateOptions& options) {
     }
     result.returns.push_back(episode_return);
   }
-  double sum = 0.0;
-  for (double r : result.returns) sum += r;
-  result.mean = sum / static_cast<double>(result.returns.size());
-  double squares = 0.0;
-  for (double r : result.returns) squares += (r - result.mean) * (r - result.mean);
-  result.stddev = std::sqrt(squares / static_cast<double>(result.returns.size()));
+  SetMeanAndStddev(&result);
   return result;
 }
 

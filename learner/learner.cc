@@ -20,6 +20,7 @@
 #include "core/windowed_mean.h"
 #include "envs/registry.h"
 #include "learner/device.h"
+#include "learner/run_files.h"
 #include "replay/replay_client.h"
 #include "transport/codec.h"
 #include "transport/socket.h"
@@ -37,14 +38,6 @@ struct PreparedBatch {
   double mean_policy_version = 0.0;
   int64_t frames = 0;
 };
-
-std::string CheckpointName(int64_t updates) {
-  std::ostringstream name;
-  name << "ckpt-" << std::setw(12) << std::setfill('0') << updates;
-  return name.str();
-}
-
-double NanToZero(double x) { return std::isnan(x) ? 0.0 : x; }
 
 }  // namespace
 
@@ -309,17 +302,7 @@ struct Learner::Impl {
     state["recent_returns"] = recent_return_values;
     WriteFileAtomic((temporary / "state.json").string(), state.dump(2) + "\n");
     fs::rename(temporary, final_path);
-    // Keep the newest keep_checkpoints complete checkpoints.
-    std::vector<fs::path> complete;
-    for (const auto& entry : fs::directory_iterator(dir)) {
-      const std::string name = entry.path().filename().string();
-      if (name.rfind("ckpt-", 0) == 0 && name.find(".tmp") == std::string::npos) {
-        complete.push_back(entry.path());
-      }
-    }
-    std::sort(complete.begin(), complete.end());
-    const size_t keep = static_cast<size_t>(config.learner.keep_checkpoints);
-    for (size_t i = 0; i + keep < complete.size(); ++i) fs::remove_all(complete[i]);
+    PruneCheckpoints(dir.string(), config.learner.keep_checkpoints);
   }
 
   void Restore(const std::string& checkpoint) {
