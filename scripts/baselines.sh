@@ -16,15 +16,17 @@ field() {  # field NAME FILE: a number or boolean from a flat JSON object
   sed -n "s/.*\"$1\": *\([-0-9.eE+a-z]*\).*/\1/p" "$2" | head -1
 }
 
-echo "| seed | final mean return (last 100 episodes) | env steps | wall seconds | updates | completed |"
-echo "|---|---|---|---|---|---|"
+echo "| seed | final mean return (last 100 episodes) | greedy evaluation return | env steps | wall seconds | updates | completed |"
+echo "|---|---|---|---|---|---|---|"
 for seed in "${seeds[@]}"; do
   name="$(basename "$config" .yaml)-seed$seed"
   build/rlfleet train "$config" --quiet --set "seed=$seed" --set "name=$name" \
     --set "runs_dir=$runs_dir" "${extra[@]}" > /dev/null
   run="$(ls -td "$runs_dir/$name"-*/ | head -1)"
   s="$run/summary.json"
-  printf "| %s | %.1f | %s | %.1f | %s | %s |\n" "$seed" "$(field final_mean_return_100 "$s")" \
-    "$(field env_steps "$s")" "$(field wall_seconds "$s")" "$(field updates "$s")" \
+  evaluation="$(field final_eval_mean_return "$s")"  # Ape-X only
+  [ -n "$evaluation" ] && evaluation="$(printf %.1f "$evaluation")" || evaluation="-"
+  printf "| %s | %.1f | %s | %s | %.1f | %s | %s |\n" "$seed" "$(field final_mean_return_100 "$s")" \
+    "$evaluation" "$(field env_steps "$s")" "$(field wall_seconds "$s")" "$(field updates "$s")" \
     "$(field completed "$s")"
 done
