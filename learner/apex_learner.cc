@@ -27,6 +27,7 @@
 #include "core/windowed_mean.h"
 #include "envs/registry.h"
 #include "learner/device.h"
+#include "learner/learner_channels.h"
 #include "learner/run_files.h"
 #include "replay/replay_client.h"
 #include "transport/codec.h"
@@ -37,7 +38,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr size_t kReturnWindow = 100;
 constexpr auto kPollSlice = std::chrono::milliseconds(100);
 constexpr int64_t kPriorityTimeoutMs = 10000;
 constexpr double kMinPriority = 1e-6;  // a priority of 0 would never be sampled again
@@ -57,8 +57,8 @@ struct ApexLearner::Impl {
   QNetwork online;
   QNetwork target;
   std::unique_ptr<Dqn> dqn;
-  zmq::socket_t weights_socket;
-  zmq::socket_t stats_socket;
+  WeightsPublisher weights;
+  ActorStatsReceiver stats;
 
   BoundedQueue<PreparedBatch> ready;
   std::atomic<bool> prefetch_stop{false};
@@ -68,13 +68,9 @@ struct ApexLearner::Impl {
   std::atomic<int64_t> malformed_items{0};
 
   // Counters (persisted in checkpoints).
-  int64_t env_steps = 0;        // transitions consumed by updates
-  int64_t actor_env_steps = 0;  // frames the actors reported: the budget
-  int64_t episodes = 0;
+  int64_t env_steps = 0;     // transitions consumed by updates
   int64_t unknown_keys = 0;  // priority updates of keys evicted meanwhile
   double wall_seconds_before = 0.0;
-  WindowedMean recent_returns{kReturnWindow};
-  std::vector<double> recent_return_values;
   double eval_mean_return = std::numeric_limits<double>::quiet_NaN();
   int64_t eval_updates = -1;  // update count of the latest evaluation
   int64_t evaluations = 0;
@@ -82,15 +78,10 @@ struct ApexLearner::Impl {
   Stopwatch wall;
   Stopwatch since_metrics;
   Stopwatch since_checkpoint;
-  Stopwatch since_publish;
   int64_t metrics_env_steps = 0;
   int64_t metrics_actor_env_steps = 0;
   int64_t metrics_updates = 0;
   DqnStats last_stats{};
-
-  std::vector<std::string> parameter_names;
-  std::vector<std::vector<int64_t>> parameter_shapes;
-  std::vector<float> flat_weights;
 
   Impl(const RunConfig& c, const std::string& dir)
       : config(c),
@@ -99,8 +90,9 @@ struct ApexLearner::Impl {
         spec(MakeEnv(c.env.id)->spec()),
         online(MakeQNetwork(c.model, c.apex.dueling, Spaces(spec), c.seed)),
         target(MakeQNetwork(c.model, c.apex.dueling, Spaces(spec), c.seed)),
-        weights_socket(SharedContext(), zmq::socket_type::pub),
-        stats_socket(SharedContext(), zmq::socket_type::pull),
+        weights(*online, c.cluster.weights_endpoint),
+        stats(c.cluster.stats_endpoint, c.replay.max_message_bytes,
+              (fs::path(dir) / "episodes.csv").string()),
         ready(static_cast<size_t>(c.learner.prefetch)) {
     if (!spec.discrete_actions) {
       throw std::invalid_argument("apex_dqn needs discrete actions; " + c.env.id +
@@ -115,27 +107,10 @@ struct ApexLearner::Impl {
     options.target_update_period = c.apex.target_update_period;
     options.double_dqn = c.apex.double_dqn;
     dqn = std::make_unique<Dqn>(online, target, options);
-    parameter_names = ParameterNames(*online);
-    parameter_shapes = ParameterShapes(*online);
-
-    weights_socket.set(zmq::sockopt::linger, 0);
-    weights_socket.set(zmq::sockopt::sndhwm, 4);
-    BindOrThrow(weights_socket, c.cluster.weights_endpoint);
-    stats_socket.set(zmq::sockopt::linger, 0);
-    stats_socket.set(zmq::sockopt::maxmsgsize, c.replay.max_message_bytes);
-    BindOrThrow(stats_socket, c.cluster.stats_endpoint);
   }
 
   static ModelSpaces Spaces(const EnvSpec& s) {
     return ModelSpaces{s.observation_size, s.discrete_actions, s.num_actions, s.action_size};
-  }
-
-  static void BindOrThrow(zmq::socket_t& socket, const std::string& endpoint) {
-    try {
-      socket.bind(endpoint);
-    } catch (const zmq::error_t& e) {
-      throw std::runtime_error("learner cannot bind " + endpoint + ": " + e.what());
-    }
   }
 
   int64_t updates() const { return dqn->num_updates(); }
@@ -193,47 +168,9 @@ struct ApexLearner::Impl {
     ready.Close();
   }
 
-  void Publish() {
-    since_publish.Reset();
-    FlattenParameters(*online, &flat_weights);
-    WeightsMessage message;
-    message.version = updates();
-    message.learner_step = updates();
-    message.names = parameter_names;
-    message.shapes = parameter_shapes;
-    message.flat = flat_weights;
-    const std::string bytes = EncodeWeights(message);
-    weights_socket.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
-  }
+  void Publish() { weights.Publish(*online, updates()); }
 
-  void DrainStats() {
-    zmq::message_t message;
-    std::ostringstream rows;
-    const double now = wall_seconds_before + wall.Seconds();
-    while (stats_socket.recv(message, zmq::recv_flags::dontwait)) {
-      try {
-        ActorStatsMessage stats = DecodeActorStats(message.data(), message.size());
-        actor_env_steps += stats.env_steps;
-        for (size_t i = 0; i < stats.episode_returns.size(); ++i) {
-          const double episode_return = stats.episode_returns[i];
-          const int64_t length = i < stats.episode_lengths.size() ? stats.episode_lengths[i] : 0;
-          recent_returns.Add(episode_return);
-          recent_return_values.push_back(episode_return);
-          ++episodes;
-          rows << std::fixed << std::setprecision(3) << now << ',' << stats.actor_index << ','
-               << std::setprecision(6) << episode_return << ',' << length << '\n';
-        }
-      } catch (const DecodeError& e) {
-        RLF_LOG(Warning) << "dropping a malformed stats message: " << e.what();
-      }
-    }
-    if (recent_return_values.size() > kReturnWindow) {
-      recent_return_values.erase(recent_return_values.begin(),
-                                 recent_return_values.end() - kReturnWindow);
-    }
-    const std::string text = rows.str();
-    if (!text.empty()) AppendToFile((run_dir / "episodes.csv").string(), text);
-  }
+  void DrainStats() { stats.Drain(wall_seconds_before + wall.Seconds()); }
 
   // apex.eval_episodes greedy episodes (argmax Q) on a local env; env seeds continue from one
   // evaluation to the next.
@@ -274,15 +211,15 @@ struct ApexLearner::Impl {
     nlohmann::json status;
     status["wall_seconds"] = wall_seconds_before + wall.Seconds();
     // The launcher's progress line reads env_steps against total_env_steps: the actors' frames.
-    status["env_steps"] = actor_env_steps;
+    status["env_steps"] = stats.actor_env_steps;
     status["replayed_transitions"] = env_steps;
-    status["actor_env_steps"] = actor_env_steps;
+    status["actor_env_steps"] = stats.actor_env_steps;
     status["total_env_steps"] = config.learner.total_env_steps;
     status["updates"] = updates();
-    status["fps"] = static_cast<double>(actor_env_steps - metrics_actor_env_steps) / elapsed;
+    status["fps"] = static_cast<double>(stats.actor_env_steps - metrics_actor_env_steps) / elapsed;
     status["updates_per_second"] = static_cast<double>(updates() - metrics_updates) / elapsed;
-    status["mean_return"] = NanToZero(recent_returns.Mean());
-    status["episodes"] = episodes;
+    status["mean_return"] = NanToZero(stats.recent_returns.Mean());
+    status["episodes"] = stats.episodes;
     status["eval_mean_return"] = NanToZero(eval_mean_return);
     status["policy_lag"] = 0.0;
     return status;
@@ -298,9 +235,9 @@ struct ApexLearner::Impl {
              "unknown_key_updates,learning_rate\n";
     }
     row << std::setprecision(6) << status["wall_seconds"].get<double>() << ',' << env_steps << ','
-        << actor_env_steps << ',' << updates() << ',' << status["fps"].get<double>() << ','
+        << stats.actor_env_steps << ',' << updates() << ',' << status["fps"].get<double>() << ','
         << status["updates_per_second"].get<double>() << ',' << status["mean_return"].get<double>()
-        << ',' << episodes << ',';
+        << ',' << stats.episodes << ',';
     if (!std::isnan(eval_mean_return)) row << eval_mean_return;
     row << ',' << last_stats.loss << ',' << last_stats.mean_q << ',' << last_stats.mean_abs_td
         << ',' << last_stats.grad_norm << ',' << unknown_keys << ',' << config.learner.learning_rate
@@ -309,7 +246,7 @@ struct ApexLearner::Impl {
     WriteFileAtomic((run_dir / "status.json").string(), status.dump() + "\n");
     since_metrics.Reset();
     metrics_env_steps = env_steps;
-    metrics_actor_env_steps = actor_env_steps;
+    metrics_actor_env_steps = stats.actor_env_steps;
     metrics_updates = updates();
   }
 
@@ -326,11 +263,11 @@ struct ApexLearner::Impl {
     state["algo"] = "apex_dqn";
     state["updates"] = updates();
     state["env_steps"] = env_steps;
-    state["actor_env_steps"] = actor_env_steps;
-    state["episodes"] = episodes;
+    state["actor_env_steps"] = stats.actor_env_steps;
+    state["episodes"] = stats.episodes;
     state["evaluations"] = evaluations;
     state["wall_seconds"] = wall_seconds_before + wall.Seconds();
-    state["recent_returns"] = recent_return_values;
+    state["recent_returns"] = stats.recent_return_values;
     WriteFileAtomic((temporary / "state.json").string(), state.dump(2) + "\n");
     fs::rename(temporary, final_path);
     PruneCheckpoints(dir.string(), config.learner.keep_checkpoints);
@@ -341,18 +278,16 @@ struct ApexLearner::Impl {
     const nlohmann::json state =
         nlohmann::json::parse(ReadFile((fs::path(checkpoint) / "state.json").string()));
     env_steps = state.at("env_steps").get<int64_t>();
-    actor_env_steps = state.at("actor_env_steps").get<int64_t>();
-    episodes = state.at("episodes").get<int64_t>();
     evaluations = state.value("evaluations", int64_t{0});
     wall_seconds_before = state.at("wall_seconds").get<double>();
-    recent_return_values = state.at("recent_returns").get<std::vector<double>>();
-    for (double value : recent_return_values) recent_returns.Add(value);
+    stats.Restore(state.at("actor_env_steps").get<int64_t>(), state.at("episodes").get<int64_t>(),
+                  state.at("recent_returns").get<std::vector<double>>());
     if (state.at("updates").get<int64_t>() != updates()) {
       throw std::runtime_error("checkpoint " + checkpoint + " is inconsistent: state.json says " +
                                std::to_string(state.at("updates").get<int64_t>()) +
                                " updates, the model archive " + std::to_string(updates()));
     }
-    RLF_LOG(Info) << "resumed from " << checkpoint << " at " << actor_env_steps
+    RLF_LOG(Info) << "resumed from " << checkpoint << " at " << stats.actor_env_steps
                   << " actor env steps, " << updates() << " updates";
   }
 
@@ -396,20 +331,20 @@ LearnerSummary ApexLearner::Run(const std::atomic<bool>& stop) {
   SampleClient priority_client(s.ClientOptions("learner_priorities"), &stop);
   s.prefetch_thread = std::thread([&s] { s.PrefetchLoop(); });
   s.Publish();
-  bool completed = s.actor_env_steps >= c.learner.total_env_steps;
+  bool completed = s.stats.actor_env_steps >= c.learner.total_env_steps;
   Stopwatch waiting;
   std::vector<float> new_priorities;
   std::vector<double> priorities;
   try {
     while (!stop.load() && !completed) {
       s.DrainStats();
-      completed = s.actor_env_steps >= c.learner.total_env_steps;
+      completed = s.stats.actor_env_steps >= c.learner.total_env_steps;
       if (completed) break;
       std::optional<PreparedBatch> prepared = s.ready.Pop(kPollSlice);
       if (!prepared) {
         const std::string error = s.PrefetchError();
         if (!error.empty()) throw std::runtime_error("learner prefetch failed: " + error);
-        if (s.since_publish.Seconds() > 1.0) s.Publish();
+        if (s.weights.SecondsSincePublish() > 1.0) s.Publish();
         if (waiting.Seconds() > 10.0) {
           RLF_LOG(Info) << "waiting for data from the replay shards";
           waiting.Reset();
@@ -446,11 +381,11 @@ LearnerSummary ApexLearner::Run(const std::atomic<bool>& stop) {
 
   LearnerSummary summary;
   summary.env_steps = s.env_steps;
-  summary.actor_env_steps = s.actor_env_steps;
+  summary.actor_env_steps = s.stats.actor_env_steps;
   summary.updates = s.updates();
-  summary.episodes = s.episodes;
+  summary.episodes = s.stats.episodes;
   summary.wall_seconds = s.wall_seconds_before + s.wall.Seconds();
-  summary.final_mean_return = s.recent_returns.Mean();
+  summary.final_mean_return = s.stats.recent_returns.Mean();
   summary.completed = completed;
   nlohmann::json json;
   json["algo"] = "apex_dqn";

@@ -20,6 +20,7 @@
 #include "core/windowed_mean.h"
 #include "envs/registry.h"
 #include "learner/device.h"
+#include "learner/learner_channels.h"
 #include "learner/run_files.h"
 #include "replay/replay_client.h"
 #include "transport/codec.h"
@@ -30,7 +31,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr size_t kReturnWindow = 100;
 constexpr auto kPollSlice = std::chrono::milliseconds(100);
 
 struct PreparedBatch {
@@ -62,8 +62,8 @@ struct Learner::Impl {
   EnvSpec spec;
   ActorCritic model;
   std::unique_ptr<Impala> impala;
-  zmq::socket_t weights_socket;
-  zmq::socket_t stats_socket;
+  WeightsPublisher weights;
+  ActorStatsReceiver stats;
 
   // Prefetch thread and its hand-off queue.
   BoundedQueue<PreparedBatch> ready;
@@ -75,11 +75,7 @@ struct Learner::Impl {
 
   // Counters (persisted in checkpoints).
   int64_t env_steps = 0;
-  int64_t actor_env_steps = 0;
-  int64_t episodes = 0;
   double wall_seconds_before = 0.0;  // from earlier segments of a resumed run
-  WindowedMean recent_returns{kReturnWindow};
-  std::vector<double> recent_return_values;  // the same window, for checkpoints
 
   // Rates since the last metrics row.
   Stopwatch wall;
@@ -90,11 +86,6 @@ struct Learner::Impl {
   double lag_sum = 0.0;
   int64_t lag_count = 0;
   ImpalaStats last_stats{};
-  Stopwatch since_publish;  // weights are re-sent at least every second for late joiners
-
-  std::vector<std::string> parameter_names;
-  std::vector<std::vector<int64_t>> parameter_shapes;
-  std::vector<float> flat_weights;
 
   Impl(const RunConfig& c, const std::string& dir)
       : config(c),
@@ -105,8 +96,9 @@ struct Learner::Impl {
                               ModelSpaces{spec.observation_size, spec.discrete_actions,
                                           spec.num_actions, spec.action_size},
                               c.seed)),
-        weights_socket(SharedContext(), zmq::socket_type::pub),
-        stats_socket(SharedContext(), zmq::socket_type::pull),
+        weights(*model, c.cluster.weights_endpoint),
+        stats(c.cluster.stats_endpoint, c.replay.max_message_bytes,
+              (fs::path(dir) / "episodes.csv").string()),
         ready(static_cast<size_t>(c.learner.prefetch)) {
     // Parameters move before the optimizer is built; weights come back to the host only when
     // they are published (FlattenParameters).
@@ -124,29 +116,11 @@ struct Learner::Impl {
     options.max_grad_norm = c.learner.max_grad_norm;
     const int64_t frames_per_update =
         static_cast<int64_t>(c.actor.unroll_length) * c.learner.batch_size;
-    options.total_updates = c.learner.anneal_learning_rate
-                                ? (c.learner.total_env_steps + frames_per_update - 1) /
-                                      frames_per_update
-                                : 0;
+    options.total_updates =
+        c.learner.anneal_learning_rate
+            ? (c.learner.total_env_steps + frames_per_update - 1) / frames_per_update
+            : 0;
     impala = std::make_unique<Impala>(model, options);
-
-    parameter_names = ParameterNames(*model);
-    parameter_shapes = ParameterShapes(*model);
-
-    weights_socket.set(zmq::sockopt::linger, 0);
-    weights_socket.set(zmq::sockopt::sndhwm, 4);
-    BindOrThrow(weights_socket, c.cluster.weights_endpoint);
-    stats_socket.set(zmq::sockopt::linger, 0);
-    stats_socket.set(zmq::sockopt::maxmsgsize, c.replay.max_message_bytes);
-    BindOrThrow(stats_socket, c.cluster.stats_endpoint);
-  }
-
-  static void BindOrThrow(zmq::socket_t& socket, const std::string& endpoint) {
-    try {
-      socket.bind(endpoint);
-    } catch (const zmq::error_t& e) {
-      throw std::runtime_error("learner cannot bind " + endpoint + ": " + e.what());
-    }
   }
 
   int64_t updates() const { return impala->num_updates(); }
@@ -199,61 +173,22 @@ struct Learner::Impl {
     ready.Close();
   }
 
-  void Publish() {
-    since_publish.Reset();
-    FlattenParameters(*model, &flat_weights);
-    WeightsMessage message;
-    message.version = updates();
-    message.learner_step = updates();
-    message.names = parameter_names;
-    message.shapes = parameter_shapes;
-    message.flat = flat_weights;
-    const std::string bytes = EncodeWeights(message);
-    weights_socket.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
-  }
+  void Publish() { weights.Publish(*model, updates()); }
 
-  void DrainStats() {
-    zmq::message_t message;
-    std::ostringstream rows;
-    const double now = wall_seconds_before + wall.Seconds();
-    while (stats_socket.recv(message, zmq::recv_flags::dontwait)) {
-      try {
-        ActorStatsMessage stats = DecodeActorStats(message.data(), message.size());
-        actor_env_steps += stats.env_steps;
-        for (size_t i = 0; i < stats.episode_returns.size(); ++i) {
-          const double episode_return = stats.episode_returns[i];
-          const int64_t length =
-              i < stats.episode_lengths.size() ? stats.episode_lengths[i] : 0;
-          recent_returns.Add(episode_return);
-          recent_return_values.push_back(episode_return);
-          ++episodes;
-          rows << std::fixed << std::setprecision(3) << now << ',' << stats.actor_index << ','
-               << std::setprecision(6) << episode_return << ',' << length << '\n';
-        }
-      } catch (const DecodeError& e) {
-        RLF_LOG(Warning) << "dropping a malformed stats message: " << e.what();
-      }
-    }
-    if (recent_return_values.size() > kReturnWindow) {
-      recent_return_values.erase(recent_return_values.begin(),
-                                 recent_return_values.end() - kReturnWindow);
-    }
-    const std::string text = rows.str();
-    if (!text.empty()) AppendToFile((run_dir / "episodes.csv").string(), text);
-  }
+  void DrainStats() { stats.Drain(wall_seconds_before + wall.Seconds()); }
 
   nlohmann::json StatusJson() {
     const double elapsed = std::max(since_metrics.Seconds(), 1e-9);
     nlohmann::json status;
     status["wall_seconds"] = wall_seconds_before + wall.Seconds();
     status["env_steps"] = env_steps;
-    status["actor_env_steps"] = actor_env_steps;
+    status["actor_env_steps"] = stats.actor_env_steps;
     status["total_env_steps"] = config.learner.total_env_steps;
     status["updates"] = updates();
     status["fps"] = static_cast<double>(env_steps - metrics_env_steps) / elapsed;
     status["updates_per_second"] = static_cast<double>(updates() - metrics_updates) / elapsed;
-    status["mean_return"] = NanToZero(recent_returns.Mean());
-    status["episodes"] = episodes;
+    status["mean_return"] = NanToZero(stats.recent_returns.Mean());
+    status["episodes"] = stats.episodes;
     status["policy_lag"] = lag_count > 0 ? lag_sum / static_cast<double>(lag_count) : 0.0;
     return status;
   }
@@ -267,14 +202,13 @@ struct Learner::Impl {
              "mean_return_100,episodes,policy_lag,total_loss,policy_loss,baseline_loss,"
              "entropy,mean_rho,grad_norm,learning_rate\n";
     }
-    row << std::setprecision(6) << status["wall_seconds"].get<double>() << ',' << env_steps
-        << ',' << actor_env_steps << ',' << updates() << ',' << status["fps"].get<double>()
-        << ',' << status["updates_per_second"].get<double>() << ','
-        << status["mean_return"].get<double>() << ',' << episodes << ','
-        << status["policy_lag"].get<double>() << ',' << last_stats.total_loss << ','
-        << last_stats.policy_loss << ',' << last_stats.baseline_loss << ','
-        << last_stats.entropy << ',' << last_stats.mean_rho << ',' << last_stats.grad_norm << ','
-        << last_stats.learning_rate << '\n';
+    row << std::setprecision(6) << status["wall_seconds"].get<double>() << ',' << env_steps << ','
+        << stats.actor_env_steps << ',' << updates() << ',' << status["fps"].get<double>() << ','
+        << status["updates_per_second"].get<double>() << ',' << status["mean_return"].get<double>()
+        << ',' << stats.episodes << ',' << status["policy_lag"].get<double>() << ','
+        << last_stats.total_loss << ',' << last_stats.policy_loss << ',' << last_stats.baseline_loss
+        << ',' << last_stats.entropy << ',' << last_stats.mean_rho << ',' << last_stats.grad_norm
+        << ',' << last_stats.learning_rate << '\n';
     AppendToFile(metrics.string(), row.str());
     WriteFileAtomic((run_dir / "status.json").string(), status.dump() + "\n");
     since_metrics.Reset();
@@ -296,10 +230,10 @@ struct Learner::Impl {
     nlohmann::json state;
     state["updates"] = updates();
     state["env_steps"] = env_steps;
-    state["actor_env_steps"] = actor_env_steps;
-    state["episodes"] = episodes;
+    state["actor_env_steps"] = stats.actor_env_steps;
+    state["episodes"] = stats.episodes;
     state["wall_seconds"] = wall_seconds_before + wall.Seconds();
-    state["recent_returns"] = recent_return_values;
+    state["recent_returns"] = stats.recent_return_values;
     WriteFileAtomic((temporary / "state.json").string(), state.dump(2) + "\n");
     fs::rename(temporary, final_path);
     PruneCheckpoints(dir.string(), config.learner.keep_checkpoints);
@@ -310,11 +244,9 @@ struct Learner::Impl {
     const nlohmann::json state =
         nlohmann::json::parse(ReadFile((fs::path(checkpoint) / "state.json").string()));
     env_steps = state.at("env_steps").get<int64_t>();
-    actor_env_steps = state.at("actor_env_steps").get<int64_t>();
-    episodes = state.at("episodes").get<int64_t>();
     wall_seconds_before = state.at("wall_seconds").get<double>();
-    recent_return_values = state.at("recent_returns").get<std::vector<double>>();
-    for (double value : recent_return_values) recent_returns.Add(value);
+    stats.Restore(state.at("actor_env_steps").get<int64_t>(), state.at("episodes").get<int64_t>(),
+                  state.at("recent_returns").get<std::vector<double>>());
     if (state.at("updates").get<int64_t>() != updates()) {
       throw std::runtime_error("checkpoint " + checkpoint + " is inconsistent: state.json says " +
                                std::to_string(state.at("updates").get<int64_t>()) +
@@ -366,7 +298,7 @@ LearnerSummary Learner::Run(const std::atomic<bool>& stop) {
     if (!prepared) {
       const std::string error = s.PrefetchError();
       if (!error.empty()) throw std::runtime_error("learner prefetch failed: " + error);
-      if (s.since_publish.Seconds() > 1.0) s.Publish();
+      if (s.weights.SecondsSincePublish() > 1.0) s.Publish();
       if (waiting.Seconds() > 10.0) {
         RLF_LOG(Info) << "waiting for data from the replay shards";
         waiting.Reset();
@@ -392,11 +324,11 @@ LearnerSummary Learner::Run(const std::atomic<bool>& stop) {
 
   LearnerSummary summary;
   summary.env_steps = s.env_steps;
-  summary.actor_env_steps = s.actor_env_steps;
+  summary.actor_env_steps = s.stats.actor_env_steps;
   summary.updates = s.updates();
-  summary.episodes = s.episodes;
+  summary.episodes = s.stats.episodes;
   summary.wall_seconds = s.wall_seconds_before + s.wall.Seconds();
-  summary.final_mean_return = s.recent_returns.Mean();
+  summary.final_mean_return = s.stats.recent_returns.Mean();
   summary.completed = completed;
   nlohmann::json json;
   json["env_id"] = c.env.id;
