@@ -1,5 +1,7 @@
 #include "actors/actor.h"
 
+#include "actors/actor_channels.h"
+
 #include <torch/torch.h>
 
 #include <stdexcept>
@@ -39,28 +41,28 @@ struct Actor::Impl {
   std::vector<int64_t> episode_length;
 
   // Finished episodes not yet reported to the learner.
-  ActorStatsMessage pending_stats;
-  Stopwatch since_stats;
 
-  zmq::socket_t weights_socket;
-  zmq::socket_t stats_socket;
+  WeightsSubscriber weights;
+  StatsReporter reporter;
 
   Impl(const RunConfig& c, int32_t i)
       : config(c),
         index(i),
         envs(VectorEnvOptions{c.env.id, c.env.num_envs, DeriveSeed(c.seed, "actor_envs", i),
                               c.env.num_threads}),
-        model(MakeActorCritic(c.model,
-                              ModelSpaces{envs.spec().observation_size, envs.spec().discrete_actions,
-                                          envs.spec().num_actions, envs.spec().action_size},
-                              c.seed)),
+        model(
+            MakeActorCritic(c.model,
+                            ModelSpaces{envs.spec().observation_size, envs.spec().discrete_actions,
+                                        envs.spec().num_actions, envs.spec().action_size},
+                            c.seed)),
         rng(DeriveSeed(c.seed, "actor_actions", i)),
         num_envs(c.env.num_envs),
         obs_size(envs.spec().observation_size),
         action_size(envs.spec().action_size),
         unroll_length(c.actor.unroll_length),
-        weights_socket(SharedContext(), zmq::socket_type::sub),
-        stats_socket(SharedContext(), zmq::socket_type::push) {
+        weights(c.cluster.weights_endpoint, c.replay.max_message_bytes),
+        reporter(c.cluster.stats_endpoint, static_cast<uint32_t>(i),
+                 c.actor.stats_interval_seconds) {
     model->eval();
     observations = torch::zeros({num_envs, obs_size});
     actions.assign(static_cast<size_t>(num_envs) * action_size, 0.0f);
@@ -72,16 +74,6 @@ struct Actor::Impl {
     unrolls.resize(num_envs);
     episode_return.assign(num_envs, 0.0);
     episode_length.assign(num_envs, 0);
-    pending_stats.actor_index = static_cast<uint32_t>(index);
-
-    weights_socket.set(zmq::sockopt::linger, 0);
-    weights_socket.set(zmq::sockopt::maxmsgsize, c.replay.max_message_bytes);
-    // Only the newest weights matter: a slow actor drops older versions.
-    weights_socket.set(zmq::sockopt::rcvhwm, 2);
-    weights_socket.set(zmq::sockopt::subscribe, "");
-    weights_socket.connect(c.cluster.weights_endpoint);
-    stats_socket.set(zmq::sockopt::linger, 1000);
-    stats_socket.connect(c.cluster.stats_endpoint);
   }
 
   float* obs_data() { return observations.data_ptr<float>(); }
@@ -98,35 +90,10 @@ struct Actor::Impl {
 
   // Takes the newest weights waiting on the SUB socket, if any (never blocks).
   void MaybeUpdateWeights() {
-    zmq::message_t message, newest;
-    bool have = false;
-    while (weights_socket.recv(message, zmq::recv_flags::dontwait)) {
-      newest.move(message);
-      have = true;
-    }
-    if (!have) return;
-    try {
-      WeightsMessage weights = DecodeWeights(newest.data(), newest.size());
-      if (weights.version <= policy_version) return;
-      LoadFlatParameters(*model, weights.flat.data(), weights.flat.size());
-      policy_version = weights.version;
-    } catch (const std::exception& e) {
-      RLF_LOG(Warning) << "ignoring a weights message: " << e.what();
-    }
+    if (weights.MaybeLoad(*model)) policy_version = weights.version();
   }
 
-  void MaybeSendStats(bool force) {
-    if (!force && since_stats.Seconds() < config.actor.stats_interval_seconds) return;
-    since_stats.Reset();
-    if (pending_stats.env_steps == 0 && pending_stats.episode_returns.empty()) return;
-    pending_stats.policy_version = policy_version;
-    const std::string bytes = EncodeActorStats(pending_stats);
-    // PUSH blocks only when the learner is gone and the queue is full: drop stats then.
-    stats_socket.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
-    pending_stats.env_steps = 0;
-    pending_stats.episode_returns.clear();
-    pending_stats.episode_lengths.clear();
-  }
+  void MaybeSendStats(bool force) { reporter.MaybeSend(policy_version, force); }
 
   // One step of every env; records it at row t of each env's unroll.
   void Step(int32_t t) {
@@ -159,13 +126,12 @@ struct Actor::Impl {
       episode_return[e] += rewards[e];
       episode_length[e] += 1;
       if (terminated[e] || truncated[e]) {
-        pending_stats.episode_returns.push_back(episode_return[e]);
-        pending_stats.episode_lengths.push_back(episode_length[e]);
+        reporter.AddEpisode(episode_return[e], episode_length[e]);
         episode_return[e] = 0.0;
         episode_length[e] = 0;
       }
     }
-    pending_stats.env_steps += num_envs;
+    reporter.AddSteps(num_envs);
   }
 
   std::vector<std::string> FinishUnrolls() {

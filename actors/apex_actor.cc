@@ -1,5 +1,7 @@
 #include "actors/apex_actor.h"
 
+#include "actors/actor_channels.h"
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -49,11 +51,8 @@ struct ApexActor::Impl {
   std::vector<double> episode_return;
   std::vector<int64_t> episode_length;
 
-  ActorStatsMessage pending_stats;
-  Stopwatch since_stats;
-
-  zmq::socket_t weights_socket;
-  zmq::socket_t stats_socket;
+  WeightsSubscriber weights;
+  StatsReporter reporter;
 
   Impl(const RunConfig& c, int32_t i)
       : config(c),
@@ -67,8 +66,9 @@ struct ApexActor::Impl {
         rng(DeriveSeed(c.seed, "actor_actions", i)),
         num_envs(c.env.num_envs),
         obs_size(envs.spec().observation_size),
-        weights_socket(SharedContext(), zmq::socket_type::sub),
-        stats_socket(SharedContext(), zmq::socket_type::push) {
+        weights(c.cluster.weights_endpoint, c.replay.max_message_bytes),
+        reporter(c.cluster.stats_endpoint, static_cast<uint32_t>(i),
+                 c.actor.stats_interval_seconds) {
     model->eval();
     const size_t rows = static_cast<size_t>(num_envs) * obs_size;
     observations.assign(rows, 0.0f);
@@ -86,47 +86,14 @@ struct ApexActor::Impl {
     }
     episode_return.assign(num_envs, 0.0);
     episode_length.assign(num_envs, 0);
-    pending_stats.actor_index = static_cast<uint32_t>(index);
-
-    weights_socket.set(zmq::sockopt::linger, 0);
-    weights_socket.set(zmq::sockopt::maxmsgsize, c.replay.max_message_bytes);
-    weights_socket.set(zmq::sockopt::rcvhwm, 2);  // only the newest weights matter
-    weights_socket.set(zmq::sockopt::subscribe, "");
-    weights_socket.connect(c.cluster.weights_endpoint);
-    stats_socket.set(zmq::sockopt::linger, 1000);
-    stats_socket.connect(c.cluster.stats_endpoint);
   }
 
   // Takes the newest weights waiting on the SUB socket, if any (never blocks).
   void MaybeUpdateWeights() {
-    zmq::message_t message, newest;
-    bool have = false;
-    while (weights_socket.recv(message, zmq::recv_flags::dontwait)) {
-      newest.move(message);
-      have = true;
-    }
-    if (!have) return;
-    try {
-      WeightsMessage weights = DecodeWeights(newest.data(), newest.size());
-      if (weights.version <= policy_version) return;
-      LoadFlatParameters(*model, weights.flat.data(), weights.flat.size());
-      policy_version = weights.version;
-    } catch (const std::exception& e) {
-      RLF_LOG(Warning) << "ignoring a weights message: " << e.what();
-    }
+    if (weights.MaybeLoad(*model)) policy_version = weights.version();
   }
 
-  void MaybeSendStats(bool force) {
-    if (!force && since_stats.Seconds() < config.actor.stats_interval_seconds) return;
-    since_stats.Reset();
-    if (pending_stats.env_steps == 0 && pending_stats.episode_returns.empty()) return;
-    pending_stats.policy_version = policy_version;
-    const std::string bytes = EncodeActorStats(pending_stats);
-    stats_socket.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
-    pending_stats.env_steps = 0;
-    pending_stats.episode_returns.clear();
-    pending_stats.episode_lengths.clear();
-  }
+  void MaybeSendStats(bool force) { reporter.MaybeSend(policy_version, force); }
 
   // One ε-greedy step of every env; complete transitions go to `ready`.
   void Step() {
@@ -148,13 +115,12 @@ struct ApexActor::Impl {
       episode_return[e] += rewards[e];
       episode_length[e] += 1;
       if (ended) {
-        pending_stats.episode_returns.push_back(episode_return[e]);
-        pending_stats.episode_lengths.push_back(episode_length[e]);
+        reporter.AddEpisode(episode_return[e], episode_length[e]);
         episode_return[e] = 0.0;
         episode_length[e] = 0;
       }
     }
-    pending_stats.env_steps += num_envs;
+    reporter.AddSteps(num_envs);
   }
 
   // Inserts the first `count` ready transitions with their initial priorities.
