@@ -18,7 +18,6 @@ void Require(bool ok, const char* field, const std::string& why) {
   if (!ok) throw std::invalid_argument(std::string("DqnOptions.") + field + " " + why);
 }
 
-
 torch::Device DeviceOf(const QNetwork& network) { return network->parameters().front().device(); }
 
 // Checks the batch against the network's sizes; returns B.
@@ -239,7 +238,8 @@ void Dqn::SaveCheckpoint(const std::string& path) const {
     archive.write("num_updates", torch::full({1}, num_updates_, torch::kLong));
     archive.save_to(path);
   } catch (const std::exception& e) {
-    throw std::runtime_error("Dqn::SaveCheckpoint: cannot write '" + path + "': " + TorchErrorText(e));
+    throw std::runtime_error("Dqn::SaveCheckpoint: cannot write '" + path +
+                             "': " + TorchErrorText(e));
   }
 }
 
@@ -257,31 +257,19 @@ void Dqn::LoadCheckpoint(const std::string& path) {
       ReadArchiveParameters(*online_, online_archive, "", &online_loaded);
       ReadArchiveParameters(*target_, target_archive, "", &target_loaded);
     }
-    auto online_own = online_->named_parameters();
-    auto target_own = target_->named_parameters();
-    for (const auto& item : online_loaded) {
-      if (online_own[item.first].sizes() != item.second.sizes()) {
-        throw std::invalid_argument("parameter '" + item.first + "' has another shape");
-      }
-    }
-    for (const auto& item : target_loaded) {
-      if (target_own[item.first].sizes() != item.second.sizes()) {
-        throw std::invalid_argument("target parameter '" + item.first + "' has another shape");
-      }
-    }
+    CheckArchiveShapes(*online_, online_loaded, "parameter");
+    CheckArchiveShapes(*target_, target_loaded, "target parameter");
     torch::serialize::InputArchive optimizer_archive;
     archive.read("optimizer", optimizer_archive);
     torch::Tensor num_updates;
     archive.read("num_updates", num_updates);
     optimizer_->load(optimizer_archive);
-    {
-      torch::NoGradGuard no_grad;
-      for (const auto& item : online_loaded) online_own[item.first].copy_(item.second);
-      for (const auto& item : target_loaded) target_own[item.first].copy_(item.second);
-    }
+    CopyArchiveParameters(*online_, online_loaded);
+    CopyArchiveParameters(*target_, target_loaded);
     num_updates_ = num_updates.item<int64_t>();
   } catch (const std::exception& e) {
-    throw std::runtime_error("Dqn::LoadCheckpoint: cannot load '" + path + "': " + TorchErrorText(e));
+    throw std::runtime_error("Dqn::LoadCheckpoint: cannot load '" + path +
+                             "': " + TorchErrorText(e));
   }
 }
 

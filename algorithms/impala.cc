@@ -19,7 +19,6 @@ void Require(bool ok, const char* field, const std::string& why) {
   if (!ok) throw std::invalid_argument(std::string("ImpalaOptions.") + field + " " + why);
 }
 
-
 template <typename T>
 void CopyInto(const std::vector<T>& source, torch::Tensor& target, int64_t row) {
   const size_t n = source.size();
@@ -240,24 +239,17 @@ void Impala::LoadCheckpoint(const std::string& path) {
     archive.read("model", model_archive);
     std::vector<std::pair<std::string, torch::Tensor>> loaded;
     ReadArchiveParameters(*model_, model_archive, "", &loaded);
-    auto own = model_->named_parameters();
-    for (const auto& item : loaded) {
-      if (own[item.first].sizes() != item.second.sizes()) {
-        throw std::invalid_argument("parameter '" + item.first + "' has another shape");
-      }
-    }
+    CheckArchiveShapes(*model_, loaded, "parameter");
     torch::serialize::InputArchive optimizer_archive;
     archive.read("optimizer", optimizer_archive);
     torch::Tensor num_updates;
     archive.read("num_updates", num_updates);
     optimizer_->load(optimizer_archive);
-    {
-      torch::NoGradGuard no_grad;
-      for (const auto& item : loaded) own[item.first].copy_(item.second);
-    }
+    CopyArchiveParameters(*model_, loaded);
     num_updates_ = num_updates.item<int64_t>();
   } catch (const std::exception& e) {
-    throw std::runtime_error("Impala::LoadCheckpoint: cannot load '" + path + "': " + TorchErrorText(e));
+    throw std::runtime_error("Impala::LoadCheckpoint: cannot load '" + path +
+                             "': " + TorchErrorText(e));
   }
 }
 

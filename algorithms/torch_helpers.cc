@@ -36,8 +36,24 @@ void ReadArchiveParameters(torch::nn::Module& module, torch::serialize::InputArc
   }
 }
 
+void CheckArchiveShapes(torch::nn::Module& module, const NamedTensors& loaded, const char* what) {
+  auto own = module.named_parameters();
+  for (const auto& item : loaded) {
+    const torch::Tensor* parameter = own.find(item.first);
+    if (parameter == nullptr || parameter->sizes() != item.second.sizes()) {
+      throw std::invalid_argument(std::string(what) + " '" + item.first + "' has another shape");
+    }
+  }
+}
+
+void CopyArchiveParameters(torch::nn::Module& module, const NamedTensors& loaded) {
+  torch::NoGradGuard no_grad;
+  auto own = module.named_parameters();
+  for (const auto& item : loaded) own[item.first].copy_(item.second);
+}
+
 void CheckObservationBatch(const torch::Tensor& observations, int64_t observation_size,
-                          const char* network) {
+                           const char* network) {
   if (observations.dim() == 2 && observations.size(1) == observation_size) return;
   std::string shape;
   for (int64_t i = 0; i < observations.dim(); ++i) {

@@ -27,10 +27,17 @@ void ReadArchiveParameters(torch::nn::Module& module, torch::serialize::InputArc
                            const std::string& prefix,
                            std::vector<std::pair<std::string, torch::Tensor>>* out);
 
+// Parameters read by ReadArchiveParameters, checked against and copied into a module in two
+// steps, so that a checkpoint of another architecture is refused before anything changes.
+// CheckArchiveShapes throws std::invalid_argument "<what> '<name>' has another shape".
+using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
+void CheckArchiveShapes(torch::nn::Module& module, const NamedTensors& loaded, const char* what);
+void CopyArchiveParameters(torch::nn::Module& module, const NamedTensors& loaded);
+
 // Throws std::invalid_argument "<network> expects observations [N, D], got [..]" unless
 // `observations` is a 2-D batch of `observation_size` columns.
 void CheckObservationBatch(const torch::Tensor& observations, int64_t observation_size,
-                          const char* network);
+                           const char* network);
 
 }  // namespace rlfleet
 
