@@ -20,6 +20,7 @@
 #include "core/logging.h"
 #include "core/nstep.h"
 #include "core/random.h"
+#include "envs/registry.h"
 #include "envs/vector_env.h"
 #include "replay/replay_client.h"
 #include "transport/codec.h"
@@ -152,11 +153,8 @@ ApexActor::ApexActor(const RunConfig& config, int32_t actor_index) {
     throw std::invalid_argument("actor index " + std::to_string(actor_index) +
                                 " out of range [0, cluster.num_actors)");
   }
+  DiscreteActionEnvSpec(config.env.id, "learner.algo apex_dqn");  // a clear error first
   impl_ = std::make_unique<Impl>(config, actor_index);
-  if (!impl_->envs.spec().discrete_actions) {
-    throw std::invalid_argument("apex_dqn needs discrete actions; " + config.env.id +
-                                " has continuous ones");
-  }
 }
 
 ApexActor::~ApexActor() = default;

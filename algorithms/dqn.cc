@@ -166,6 +166,18 @@ Dqn::Dqn(QNetwork online, QNetwork target, const DqnOptions& options)
   optimizer_ = std::make_unique<torch::optim::Adam>(
       online_->parameters(),
       torch::optim::AdamOptions(options_.learning_rate).eps(options_.adam_eps));
+  learning_rate_ = options_.learning_rate;
+}
+
+void Dqn::SetLearningRate(double rate) {
+  if (!(rate >= 0.0) || !std::isfinite(rate)) {
+    throw std::invalid_argument("Dqn::SetLearningRate: the rate must be finite and >= 0 (got " +
+                                std::to_string(rate) + ")");
+  }
+  learning_rate_ = rate;
+  for (auto& group : optimizer_->param_groups()) {
+    static_cast<torch::optim::AdamOptions&>(group.options()).lr(rate);
+  }
 }
 
 void Dqn::CopyOnlineToTarget() {
@@ -220,6 +232,7 @@ DqnStats Dqn::Update(const DqnBatch& batch, std::vector<float>* new_priorities) 
   stats.mean_q = q.detach().mean().item<double>();
   stats.mean_abs_td = abs_td.mean().item<double>();
   stats.grad_norm = grad_norm;
+  stats.learning_rate = learning_rate_;
   return stats;
 }
 
@@ -264,6 +277,7 @@ void Dqn::LoadCheckpoint(const std::string& path) {
     torch::Tensor num_updates;
     archive.read("num_updates", num_updates);
     optimizer_->load(optimizer_archive);
+    SetLearningRate(learning_rate_);  // the archive's group options carry the saved rate
     CopyArchiveParameters(*online_, online_loaded);
     CopyArchiveParameters(*target_, target_loaded);
     num_updates_ = num_updates.item<int64_t>();

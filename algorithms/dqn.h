@@ -46,10 +46,11 @@ struct DqnOptions {
 
 // Measured on the batch before the optimiser step.
 struct DqnStats {
-  double loss = 0.0;         // mean_b(w_b · Huber(td_b))
-  double mean_q = 0.0;       // mean_b Q_online(x_b, a_b)
-  double mean_abs_td = 0.0;  // mean_b |td_b|
-  double grad_norm = 0.0;    // total gradient norm before clipping
+  double loss = 0.0;           // mean_b(w_b · Huber(td_b))
+  double mean_q = 0.0;         // mean_b Q_online(x_b, a_b)
+  double mean_abs_td = 0.0;    // mean_b |td_b|
+  double grad_norm = 0.0;      // total gradient norm before clipping
+  double learning_rate = 0.0;  // Adam's rate for this step
 };
 
 // The bootstrapped targets y = r + discount · Q_target(x', a*), [B], without gradients, where
@@ -84,6 +85,12 @@ class Dqn {
   // new_priorities (may be null) receives |td| per transition, measured before the step.
   DqnStats Update(const DqnBatch& batch, std::vector<float>* new_priorities);
 
+  // Adam's learning rate from the next Update on (options().learning_rate until set). Throws
+  // std::invalid_argument unless 0 <= rate < inf. Checkpoints do not store it: the caller
+  // derives it from its own progress (e.g. a linear decay over the env-step budget).
+  void SetLearningRate(double rate);
+  double learning_rate() const { return learning_rate_; }
+
   QNetwork online() const { return online_; }
   QNetwork target() const { return target_; }
   torch::optim::Adam& optimizer() { return *optimizer_; }
@@ -104,6 +111,7 @@ class Dqn {
   DqnOptions options_;
   std::unique_ptr<torch::optim::Adam> optimizer_;
   int64_t num_updates_ = 0;
+  double learning_rate_ = 0.0;
 };
 
 }  // namespace rlfleet

@@ -202,6 +202,44 @@ TEST_F(DqnTest, TargetCopiedOnlyEveryPeriod) {
   }
 }
 
+// Adam's first step is −lr · m̂ / (√v̂ + ε) with m̂ = g and v̂ = g², i.e. −lr · sign(g) for
+// |g| ≫ ε, and 0 where g = 0. With the hand network only Q(x, a) of the sampled (x, a) pairs
+// has a gradient: W[0][0] (x = (1, 0), a = 0), W[1][1] (x = (0, 1), a = 1) and both biases.
+TEST_F(DqnTest, SetLearningRateSetsTheAdamStepSize) {
+  DqnOptions options;
+  options.learning_rate = 1e-3;
+  options.adam_eps = 1e-10;
+  options.max_grad_norm = 0;
+  Dqn dqn(LinearQ(kOnlineW), LinearQ(kOnlineW), options);
+  EXPECT_DOUBLE_EQ(dqn.learning_rate(), 1e-3);
+  dqn.SetLearningRate(0.25);
+  EXPECT_DOUBLE_EQ(dqn.learning_rate(), 0.25);
+  const DqnStats stats = dqn.Update(HandBatch({}), nullptr);
+  EXPECT_DOUBLE_EQ(stats.learning_rate, 0.25);
+  auto params = dqn.online()->named_parameters();
+  const torch::Tensor w = params["q_head.weight"];
+  const torch::Tensor b = params["q_head.bias"];
+  // Target = online: td0 = 0.5 + 0.5·3 − 1 > 0 and td1 = 2 − (−1) > 0; the loss falls as Q(x, a)
+  // rises, so g < 0 and the step is +lr on every parameter with a gradient.
+  EXPECT_NEAR(w[0][0].item<float>(), 1.0f + 0.25f, 1e-5);
+  EXPECT_NEAR(w[0][1].item<float>(), 2.0f, 1e-6);
+  EXPECT_NEAR(w[1][0].item<float>(), 3.0f, 1e-6);
+  EXPECT_NEAR(w[1][1].item<float>(), -1.0f + 0.25f, 1e-5);
+  EXPECT_NEAR(b[0].item<float>(), 0.25f, 1e-5);
+  EXPECT_NEAR(b[1].item<float>(), 0.25f, 1e-5);
+
+  dqn.SetLearningRate(0.0);  // a rate of 0 freezes the network
+  std::vector<torch::Tensor> before;
+  for (const auto& p : dqn.online()->parameters()) before.push_back(p.clone());
+  dqn.Update(HandBatch({}), nullptr);
+  auto after = dqn.online()->parameters();
+  for (size_t i = 0; i < after.size(); ++i) EXPECT_TRUE(after[i].equal(before[i])) << i;
+
+  EXPECT_THROW(dqn.SetLearningRate(-1e-3), std::invalid_argument);
+  EXPECT_THROW(dqn.SetLearningRate(std::nan("")), std::invalid_argument);
+  EXPECT_DOUBLE_EQ(dqn.learning_rate(), 0.0);
+}
+
 TEST_F(DqnTest, RejectsBadOptionsAndNetworks) {
   DqnOptions o;
   o.target_update_period = 0;

@@ -49,4 +49,14 @@ QNetwork MakeQNetwork(const ModelConfig& config, bool dueling, const ModelSpaces
   return QNetwork(options);
 }
 
+DqnOptions DqnOptionsFromConfig(const RunConfig& config) {
+  DqnOptions options;
+  options.learning_rate = config.learner.learning_rate;
+  options.adam_eps = config.learner.adam_eps;
+  options.max_grad_norm = config.learner.max_grad_norm;
+  options.target_update_period = config.apex.target_update_period;
+  options.double_dqn = config.apex.double_dqn;
+  return options;
+}
+
 }  // namespace rlfleet

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "algorithms/actor_critic.h"
+#include "algorithms/dqn.h"
 #include "algorithms/q_network.h"
 #include "core/run_config.h"
 
@@ -28,6 +29,10 @@ ActorCritic MakeActorCritic(const ModelConfig& config, const ModelSpaces& spaces
 // every actor start from the same weights. Thread-safe.
 QNetwork MakeQNetwork(const ModelConfig& config, bool dueling, const ModelSpaces& spaces,
                       uint64_t run_seed);
+
+// The Dqn options of an Ape-X run: learner.{learning_rate, adam_eps, max_grad_norm} and
+// apex.{target_update_period, double_dqn}; the Huber threshold keeps its default.
+DqnOptions DqnOptionsFromConfig(const RunConfig& config);
 
 }  // namespace rlfleet
 

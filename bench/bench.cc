@@ -11,18 +11,22 @@
 #include <thread>
 
 #include "actors/actor.h"
+#include "algorithms/dqn.h"
 #include "algorithms/impala.h"
 #include "algorithms/model_factory.h"
 #include "bench/replay_bench.h"
 #include "config/config_io.h"
 #include "core/clock.h"
+#include "core/nstep.h"
 #include "core/random.h"
 #include "core/unroll.h"
 #include "envs/envs_bench.h"
 #include "envs/registry.h"
 #include "envs/vector_env.h"
+#include "learner/apex_learner.h"
 #include "learner/device.h"
 #include "learner/learner.h"
+#include "replay/apex_table.h"
 #include "replay/replay_client.h"
 #include "replay/shard_server.h"
 #include "transport/codec.h"
@@ -31,10 +35,27 @@ namespace rlfleet {
 namespace {
 namespace fs = std::filesystem;
 
+// The sizes of configs/cartpole_apex_dqn.yaml, for `bench learner --algo apex_dqn` without a
+// config.
+constexpr char kApexDefaults[] = R"(
+replay: {table: priority, sampler: prioritized, max_size: 100000, min_size_to_sample: 2000}
+model: {hidden_sizes: [64, 64], activation: relu}
+learner: {algo: apex_dqn, batch_size: 128, prefetch: 2, publish_interval: 10,
+          learning_rate: 0.0005, adam_eps: 0.00015, max_grad_norm: 10.0}
+apex: {target_update_period: 250}
+)";
+
 RunConfig BenchConfig(const BenchOptions& options, const std::string& ipc_dir) {
-  RunConfig config = options.config_path.empty()
-                         ? ParseRunConfig("{}", options.overrides, "bench")
-                         : LoadRunConfig(options.config_path, options.overrides);
+  std::vector<std::string> overrides = options.overrides;
+  if (!options.algo.empty()) overrides.insert(overrides.begin(), "learner.algo=" + options.algo);
+  RunConfig config;
+  if (!options.config_path.empty()) {
+    config = LoadRunConfig(options.config_path, overrides);
+  } else if (options.algo == "apex_dqn") {
+    config = ParseRunConfig(kApexDefaults, overrides, "bench");
+  } else {
+    config = ParseRunConfig("{}", overrides, "bench");
+  }
   if (!options.device.empty()) config.learner.device = options.device;
   config.cluster.num_actors = 1;
   config.cluster.num_shards = 1;
@@ -52,11 +73,13 @@ ModelSpaces SpacesOf(const EnvSpec& spec) {
 // A shard server on its own thread, stopped and joined on destruction.
 class ShardThread {
  public:
+  // The run's table: the IMPALA queue, or ApexTableOptions(config) for apex_dqn.
   explicit ShardThread(const RunConfig& config) {
     ShardServerOptions options;
     options.endpoint = config.cluster.shard_endpoints[0];
     options.max_size = config.replay.max_size;
     options.max_message_bytes = config.replay.max_message_bytes;
+    if (config.learner.algo == "apex_dqn") options.tables = {ApexTableOptions(config)};
     server_ = std::make_unique<ShardServer>(options);
     thread_ = std::thread([this] { server_->Run(stop_); });
   }
@@ -189,7 +212,7 @@ std::vector<Unroll> SyntheticUnrolls(const RunConfig& config, int32_t count) {
   return unrolls;
 }
 
-int BenchLearner(const BenchOptions& options) {
+int BenchImpalaLearner(const BenchOptions& options) {
   TempDir dir;
   RunConfig config = BenchConfig(options, dir.path);
   at::set_num_threads(config.learner.intra_op_threads);
@@ -268,6 +291,168 @@ int BenchLearner(const BenchOptions& options) {
   }
   std::printf("%s\n", result.dump().c_str());
   return 0;
+}
+
+std::vector<Transition> SyntheticTransitions(const RunConfig& config, int32_t count) {
+  const EnvSpec spec = MakeEnv(config.env.id)->spec();
+  Rng rng(5);
+  std::vector<Transition> transitions(count);
+  for (Transition& t : transitions) {
+    t.observation.resize(spec.observation_size);
+    t.next_observation.resize(spec.observation_size);
+    for (float& x : t.observation) x = static_cast<float>(rng.Normal());
+    for (float& x : t.next_observation) x = static_cast<float>(rng.Normal());
+    t.action = static_cast<float>(rng.UniformInt(spec.num_actions));
+    t.reward = 1.0f;
+    t.steps = config.apex.n_step;
+    t.discount = rng.Uniform01() < 0.05 ? 0.0f : 0.97f;
+  }
+  return transitions;
+}
+
+// Ape-X: the learner process's loop (prioritized batches sampled over ipc from a shard by the
+// prefetch thread, decoded, one double-DQN update, the batch's new priorities sent back and
+// acknowledged, weights published every learner.publish_interval updates) against the bare
+// Dqn::Update on one ready batch (including reading its |TD|). The shard is filled to
+// replay.max_size transitions first and receives no inserts while the learner runs, so the
+// ratio measures the learner's own overhead; replay.samples_per_insert is ignored. Both sides
+// run in 3 alternating rounds (a fresh learner each round) and are compared by their totals.
+int BenchApexLearner(const BenchOptions& options) {
+  TempDir dir;
+  RunConfig config = BenchConfig(options, dir.path);
+  config.replay.samples_per_insert = 0;
+  config.replay.min_size_to_sample = config.learner.batch_size;
+  config.apex.eval_interval_updates = 0;
+  config.learner.checkpoint_interval_seconds = 1e9;
+  config.learner.anneal_learning_rate = false;
+  at::set_num_threads(config.learner.intra_op_threads);
+  const EnvSpec spec = MakeEnv(config.env.id)->spec();
+  if (!spec.discrete_actions) {
+    throw std::invalid_argument("bench learner --algo apex_dqn needs a discrete-action env (" +
+                                config.env.id + " is continuous)");
+  }
+  const torch::Device device = ResolveDevice(config.learner.device);
+
+  const ModelSpaces spaces = SpacesOf(spec);
+  QNetwork online = MakeQNetwork(config.model, config.apex.dueling, spaces, config.seed);
+  QNetwork target = MakeQNetwork(config.model, config.apex.dueling, spaces, config.seed);
+  online->to(device);
+  target->to(device);
+  Dqn bare_dqn(online, target, DqnOptionsFromConfig(config));
+  const DqnBatch bare_batch =
+      BatchFromTransitions(SyntheticTransitions(config, config.learner.batch_size), {});
+  std::vector<float> new_priorities;
+  for (int i = 0; i < 10; ++i) bare_dqn.Update(bare_batch, &new_priorities);
+  int64_t bare_updates = 0;
+  double bare_seconds = 0.0;
+  auto measure_bare = [&](double seconds) {
+    Stopwatch clock;
+    while (clock.Seconds() < seconds) {
+      bare_dqn.Update(bare_batch, &new_priorities);
+      ++bare_updates;
+    }
+    bare_seconds += clock.Seconds();
+    return static_cast<double>(bare_updates) / bare_seconds;
+  };
+  double bare_ups = 0.0;
+
+  // Fill the shard: max_size distinct transitions with priorities in [0.1, 2).
+  ShardThread shard(config);
+  {
+    std::atomic<bool> stop{false};
+    InsertClientOptions insert_options;
+    insert_options.endpoint = config.cluster.shard_endpoints[0];
+    insert_options.table = config.replay.table;
+    insert_options.max_inflight = 4;
+    InsertClient client(insert_options, &stop);
+    const std::vector<Transition> pool = SyntheticTransitions(config, 4096);
+    Rng rng(7);
+    std::vector<std::string> items;
+    std::vector<double> priorities;
+    for (int64_t i = 0; i < config.replay.max_size; ++i) {
+      items.push_back(EncodeTransitions(&pool[static_cast<size_t>(i) % pool.size()], 1));
+      priorities.push_back(rng.Uniform(0.1, 2.0));
+      if (static_cast<int64_t>(items.size()) == config.apex.insert_batch ||
+          i + 1 == config.replay.max_size) {
+        client.Insert(items, priorities);
+        items.clear();
+        priorities.clear();
+      }
+    }
+    client.Flush();
+  }
+
+  // A fresh ApexLearner (its own run directory) trains for `seconds`, stopped by a timer since
+  // no actors report env steps. Returns its updates and the seconds Run took.
+  int round = 0;
+  auto run_learner = [&](double seconds) {
+    std::atomic<bool> learner_stop{false};
+    std::atomic<bool> done{false};
+    std::thread timer([&] {
+      Stopwatch clock;
+      while (!done.load() && clock.Seconds() < seconds) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+      learner_stop = true;
+    });
+    std::pair<int64_t, double> result{0, 0.0};
+    try {
+      ApexLearner learner(config, (fs::path(dir.path) / ("run" + std::to_string(round++))).string(),
+                          false);
+      Stopwatch clock;
+      result.first = learner.Run(learner_stop).updates;
+      result.second = clock.Seconds();
+    } catch (...) {
+      done = true;
+      timer.join();
+      throw;
+    }
+    done = true;
+    timer.join();
+    return result;
+  };
+
+  // Alternate the two in rounds so that both see the same drift in machine load.
+  constexpr int kRounds = 3;
+  int64_t learner_updates = 0;
+  double learner_seconds = 0.0;
+  for (int r = 0; r < kRounds; ++r) {
+    const auto [updates, seconds] = run_learner(options.seconds / kRounds);
+    learner_updates += updates;
+    learner_seconds += seconds;
+    bare_ups = measure_bare(options.seconds / kRounds);
+  }
+  const double learner_ups = static_cast<double>(learner_updates) / learner_seconds;
+
+  nlohmann::json result;
+  result["bench"] = "learner";
+  result["algo"] = "apex_dqn";
+  result["device"] = device.str();
+  result["hidden_sizes"] = config.model.hidden_sizes;
+  result["env_id"] = config.env.id;
+  result["batch_size"] = config.learner.batch_size;
+  result["sampler"] = config.replay.sampler;
+  result["table_size"] = config.replay.max_size;
+  result["learner_updates"] = learner_updates;
+  result["bare_updates_per_second"] = bare_ups;
+  result["learner_updates_per_second"] = learner_ups;
+  result["ratio"] = learner_ups / bare_ups;
+  result["goal_ratio"] = 0.9;
+  if (!options.json_only) {
+    std::printf(
+        "bare double-DQN step:              %.1f updates/s\n"
+        "learner with prioritized replay:   %.1f updates/s\n",
+        bare_ups, learner_ups);
+  }
+  std::printf("%s\n", result.dump().c_str());
+  return 0;
+}
+
+int BenchLearner(const BenchOptions& options) {
+  TempDir dir;
+  const RunConfig config = BenchConfig(options, dir.path);
+  return config.learner.algo == "apex_dqn" ? BenchApexLearner(options)
+                                           : BenchImpalaLearner(options);
 }
 
 }  // namespace

@@ -7,11 +7,14 @@
 namespace rlfleet {
 
 struct BenchOptions {
-  std::string what;         // actor | learner | envs | replay
-  bool json_only = false;   // print only the final JSON object
-  double seconds = 5.0;     // length of each measured phase (envs: per task)
-  std::string device;       // learner: overrides learner.device (cpu | cuda | auto)
-  std::string config_path;  // sizes come from this config (default: built-in CartPole IMPALA)
+  std::string what;        // actor | learner | envs | replay
+  bool json_only = false;  // print only the final JSON object
+  double seconds = 5.0;    // length of each measured phase (envs: per task)
+  std::string device;      // learner: overrides learner.device (cpu | cuda | auto)
+  std::string algo;        // learner: overrides learner.algo (impala | apex_dqn)
+  // Sizes come from this config (default: built-in CartPole IMPALA, or with algo apex_dqn
+  // configs/cartpole_apex_dqn.yaml's sizes: prioritized table of 100k transitions, batch 128).
+  std::string config_path;
   std::vector<std::string> overrides;
 };
 

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
 namespace rlfleet {
 namespace {
 
@@ -156,6 +161,25 @@ TEST(ConfigIoTest, ApexKeysAreChecked) {
             std::string::npos);
   EXPECT_NE(with("apex.eval_episodes=0").find("apex.eval_episodes"), std::string::npos);
   EXPECT_NE(with("apex.n_stp=3").find("did you mean 'apex.n_step'"), std::string::npos);
+}
+
+// Every config shipped in configs/ loads with its strict key check and validates, and its name
+// matches its file (runs and baselines are named after it).
+TEST(ConfigIoTest, ShippedConfigsLoadAndValidate) {
+  std::set<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(RLFLEET_CONFIGS_DIR)) {
+    if (entry.path().extension() != ".yaml") continue;
+    SCOPED_TRACE(entry.path().string());
+    RunConfig config;
+    ASSERT_NO_THROW(config = LoadRunConfig(entry.path().string()));
+    EXPECT_NO_THROW(config.Validate());
+    EXPECT_EQ(config.name, entry.path().stem().string());
+    names.insert(config.name);
+  }
+  for (const char* expected : {"cartpole_impala", "acrobot_impala", "cartpole_apex_dqn",
+                               "acrobot_apex_dqn", "mountaincar_apex_dqn"}) {
+    EXPECT_EQ(names.count(expected), 1u) << expected;
+  }
 }
 
 }  // namespace

@@ -68,7 +68,9 @@ struct LearnerConfig {
   int32_t intra_op_threads = 1;
   double discount = 0.99;
   double learning_rate = 6e-4;
-  bool anneal_learning_rate = true;  // linear decay to 0 over total_env_steps
+  // Linear decay to 0 over total_env_steps (IMPALA: the env steps its updates consumed; Ape-X:
+  // the env steps the actors reported).
+  bool anneal_learning_rate = true;
   double adam_eps = 1e-5;
   double max_grad_norm = 40.0;
   double baseline_cost = 0.5;

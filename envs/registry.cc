@@ -1,6 +1,7 @@
 #include "envs/registry.h"
 
 #include <stdexcept>
+#include <string>
 
 #include "envs/classic_control/acrobot.h"
 #include "envs/classic_control/cartpole.h"
@@ -65,6 +66,16 @@ std::vector<std::string> RegisteredEnvIds() {
   std::vector<std::string> ids;
   for (const Registration& r : kRegistry) ids.emplace_back(r.id);
   return ids;
+}
+
+EnvSpec DiscreteActionEnvSpec(const std::string& id, const std::string& needed_by) {
+  EnvSpec spec = MakeEnv(id)->spec();
+  if (!spec.discrete_actions) {
+    throw std::invalid_argument(needed_by + " needs discrete actions; " + id + " has " +
+                                std::to_string(spec.action_size) + " continuous action dimension" +
+                                (spec.action_size == 1 ? "" : "s"));
+  }
+  return spec;
 }
 
 bool IsRegisteredEnv(const std::string& id) {

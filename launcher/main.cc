@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -27,6 +26,7 @@
 #include "learner/apex_learner.h"
 #include "learner/evaluate.h"
 #include "learner/learner.h"
+#include "replay/apex_table.h"
 #include "replay/shard_server.h"
 
 namespace rlfleet {
@@ -78,32 +78,6 @@ void TuneOpenBlasAndReexec(char** argv) {
 
 std::string SelfExecutable() { return fs::read_symlink("/proc/self/exe").string(); }
 
-// The replay table of an Ape-X run: sampler replay.sampler (prioritized or uniform) with
-// α and β, FIFO eviction at replay.max_size, items sampled with replacement; samples wait
-// for replay.min_size_to_sample items, and with replay.samples_per_insert > 0 Reverb's
-// ratio limiter keeps samples ≈ samples_per_insert · inserts.
-TableOptions ApexTableOptions(const RunConfig& config) {
-  TableOptions table;
-  table.name = config.replay.table;
-  table.sampler = config.replay.sampler;
-  table.priority_exponent = config.replay.priority_exponent;
-  table.importance_exponent = config.replay.importance_exponent;
-  table.remover = "fifo";
-  table.max_size = config.replay.max_size;
-  table.max_times_sampled = 0;
-  if (config.replay.samples_per_insert > 0) {
-    // A wide buffer: the ratio holds on average without stalling either side for long.
-    const double buffer =
-        std::max(100.0 * config.replay.samples_per_insert,
-                 2.0 * std::max(1.0, config.replay.samples_per_insert) * config.learner.batch_size);
-    table.rate_limiter = RateLimiterOptions::SampleToInsertRatio(
-        config.replay.samples_per_insert, config.replay.min_size_to_sample, buffer);
-  } else {
-    table.rate_limiter = RateLimiterOptions::MinSize(config.replay.min_size_to_sample);
-  }
-  return table;
-}
-
 RunConfig LoadWorkerConfig(const std::string& run_dir) {
   return LoadRunConfig((fs::path(run_dir) / "cluster.yaml").string());
 }
@@ -138,8 +112,8 @@ int RunWorker(const std::string& role, int32_t index, const std::string& run_dir
   if (role == "learner") {
     Learner learner(config, run_dir, resume);
     const LearnerSummary summary = learner.Run(g_stop);
-    RLF_LOG(Info) << "learner finished: " << summary.env_steps << " env steps, "
-                  << summary.updates << " updates, mean return " << summary.final_mean_return;
+    RLF_LOG(Info) << "learner finished: " << summary.env_steps << " env steps, " << summary.updates
+                  << " updates, mean return " << summary.final_mean_return;
     return 0;
   }
   if (role == "actor" && apex) {
@@ -168,6 +142,9 @@ int Train(const std::string& config_path, const std::vector<std::string>& overri
   } else {
     config = LoadRunConfig(config_path, overrides);
     if (!IsRegisteredEnv(config.env.id)) MakeEnv(config.env.id);  // throws naming known ids
+    if (config.learner.algo == "apex_dqn") {
+      DiscreteActionEnvSpec(config.env.id, "learner.algo apex_dqn");
+    }
     run_dir = fs::path(config.runs_dir) / (config.name + "-" + TimestampForPath());
     for (int suffix = 1; fs::exists(run_dir); ++suffix) {
       run_dir = fs::path(config.runs_dir) /
@@ -242,6 +219,7 @@ int main(int argc, char** argv) {
   BenchOptions bench_options;
   bench->add_option("what", bench_options.what, "actor | learner | envs | replay")->required();
   bench->add_option("--device", bench_options.device, "learner: cpu | cuda | auto");
+  bench->add_option("--algo", bench_options.algo, "learner: impala | apex_dqn (default: config's)");
   bench->add_flag("--json", bench_options.json_only, "Print only the JSON object");
   bench->add_option("--seconds", bench_options.seconds, "Seconds per measured loop");
   bench->add_option("--config", bench_options.config_path, "Config to take sizes from");
@@ -269,8 +247,8 @@ int main(int argc, char** argv) {
     if (*eval) {
       eval_options.greedy = !stochastic;
       const EvaluateResult result = EvaluateCheckpoint(eval_options);
-      std::printf("%s: mean return %.2f ± %.2f over %d episodes (%s)\n",
-                  result.checkpoint.c_str(), result.mean, result.stddev, eval_options.episodes,
+      std::printf("%s: mean return %.2f ± %.2f over %d episodes (%s)\n", result.checkpoint.c_str(),
+                  result.mean, result.stddev, eval_options.episodes,
                   eval_options.greedy ? "greedy" : "stochastic");
       return 0;
     }

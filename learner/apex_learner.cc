@@ -39,12 +39,19 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr auto kPollSlice = std::chrono::milliseconds(100);
+constexpr auto kHandOffSlice = std::chrono::milliseconds(5);
 constexpr int64_t kPriorityTimeoutMs = 10000;
 constexpr double kMinPriority = 1e-6;  // a priority of 0 would never be sampled again
 
 struct PreparedBatch {
   DqnBatch batch;
   std::vector<uint64_t> keys;
+};
+
+// The new priorities of one trained batch, by global key.
+struct PriorityUpdate {
+  std::vector<uint64_t> keys;
+  std::vector<double> priorities;
 };
 
 }  // namespace
@@ -61,15 +68,18 @@ struct ApexLearner::Impl {
   ActorStatsReceiver stats;
 
   BoundedQueue<PreparedBatch> ready;
+  // Trained batches' priorities, sent by the prefetch thread before it samples the next batch.
+  BoundedQueue<PriorityUpdate> priority_updates;
   std::atomic<bool> prefetch_stop{false};
   std::thread prefetch_thread;
   std::mutex prefetch_error_mutex;
   std::string prefetch_error;
   std::atomic<int64_t> malformed_items{0};
 
+  std::atomic<int64_t> unknown_keys{0};  // priority updates of keys evicted meanwhile
+
   // Counters (persisted in checkpoints).
-  int64_t env_steps = 0;     // transitions consumed by updates
-  int64_t unknown_keys = 0;  // priority updates of keys evicted meanwhile
+  int64_t env_steps = 0;  // transitions consumed by updates
   double wall_seconds_before = 0.0;
   double eval_mean_return = std::numeric_limits<double>::quiet_NaN();
   int64_t eval_updates = -1;  // update count of the latest evaluation
@@ -87,26 +97,17 @@ struct ApexLearner::Impl {
       : config(c),
         run_dir(dir),
         device(ResolveDevice(c.learner.device)),
-        spec(MakeEnv(c.env.id)->spec()),
+        spec(DiscreteActionEnvSpec(c.env.id, "learner.algo apex_dqn")),
         online(MakeQNetwork(c.model, c.apex.dueling, Spaces(spec), c.seed)),
         target(MakeQNetwork(c.model, c.apex.dueling, Spaces(spec), c.seed)),
         weights(*online, c.cluster.weights_endpoint),
         stats(c.cluster.stats_endpoint, c.replay.max_message_bytes,
               (fs::path(dir) / "episodes.csv").string()),
-        ready(static_cast<size_t>(c.learner.prefetch)) {
-    if (!spec.discrete_actions) {
-      throw std::invalid_argument("apex_dqn needs discrete actions; " + c.env.id +
-                                  " has continuous ones");
-    }
+        ready(static_cast<size_t>(c.learner.prefetch)),
+        priority_updates(static_cast<size_t>(c.learner.prefetch) + 2) {
     online->to(device);
     target->to(device);
-    DqnOptions options;
-    options.learning_rate = c.learner.learning_rate;
-    options.adam_eps = c.learner.adam_eps;
-    options.max_grad_norm = c.learner.max_grad_norm;
-    options.target_update_period = c.apex.target_update_period;
-    options.double_dqn = c.apex.double_dqn;
-    dqn = std::make_unique<Dqn>(online, target, options);
+    dqn = std::make_unique<Dqn>(online, target, DqnOptionsFromConfig(c));
   }
 
   static ModelSpaces Spaces(const EnvSpec& s) {
@@ -125,12 +126,24 @@ struct ApexLearner::Impl {
     return options;
   }
 
+  // Sends the queued priority updates (in order), each waiting for its ack.
+  void SendPriorityUpdates(SampleClient& client) {
+    while (std::optional<PriorityUpdate> update =
+               priority_updates.Pop(std::chrono::milliseconds(0))) {
+      unknown_keys += client.UpdatePriorities(update->keys, update->priorities, kPriorityTimeoutMs);
+    }
+  }
+
+  // The prefetch thread: alternately sends the priorities of trained batches and samples the
+  // next batch, so that the learner's thread never waits on the network. A batch sampled after
+  // the priorities of batch k were sent sees them; the batches already waiting in `ready` do not.
   void PrefetchLoop() {
     try {
       SampleClient client(ClientOptions("learner_sample"), &prefetch_stop);
       std::vector<Transition> transitions;
       std::vector<double> weights;
       while (!prefetch_stop.load()) {
+        SendPriorityUpdates(client);
         SampledBatch sampled;
         if (!client.SamplePrioritized(config.learner.batch_size, kPollSlice.count(), &sampled)) {
           continue;
@@ -157,7 +170,9 @@ struct ApexLearner::Impl {
         }
         if (transitions.empty()) continue;
         prepared.batch = BatchFromTransitions(transitions, weights);
-        while (!prefetch_stop.load() && !ready.Push(std::move(prepared), kPollSlice)) {
+        // While `ready` is full the learner is training: keep its priorities flowing.
+        while (!prefetch_stop.load() && !ready.Push(std::move(prepared), kHandOffSlice)) {
+          SendPriorityUpdates(client);
         }
       }
     } catch (const StoppedError&) {
@@ -240,7 +255,7 @@ struct ApexLearner::Impl {
         << ',' << stats.episodes << ',';
     if (!std::isnan(eval_mean_return)) row << eval_mean_return;
     row << ',' << last_stats.loss << ',' << last_stats.mean_q << ',' << last_stats.mean_abs_td
-        << ',' << last_stats.grad_norm << ',' << unknown_keys << ',' << config.learner.learning_rate
+        << ',' << last_stats.grad_norm << ',' << unknown_keys << ',' << dqn->learning_rate()
         << '\n';
     AppendToFile(metrics.string(), row.str());
     WriteFileAtomic((run_dir / "status.json").string(), status.dump() + "\n");
@@ -327,49 +342,54 @@ ApexLearner::~ApexLearner() {
 LearnerSummary ApexLearner::Run(const std::atomic<bool>& stop) {
   Impl& s = *impl_;
   const RunConfig& c = s.config;
-  // Priority updates go through a client of their own: clients are not thread-safe.
-  SampleClient priority_client(s.ClientOptions("learner_priorities"), &stop);
   s.prefetch_thread = std::thread([&s] { s.PrefetchLoop(); });
   s.Publish();
   bool completed = s.stats.actor_env_steps >= c.learner.total_env_steps;
   Stopwatch waiting;
   std::vector<float> new_priorities;
-  std::vector<double> priorities;
-  try {
-    while (!stop.load() && !completed) {
-      s.DrainStats();
-      completed = s.stats.actor_env_steps >= c.learner.total_env_steps;
-      if (completed) break;
-      std::optional<PreparedBatch> prepared = s.ready.Pop(kPollSlice);
-      if (!prepared) {
+  while (!stop.load() && !completed) {
+    s.DrainStats();
+    completed = s.stats.actor_env_steps >= c.learner.total_env_steps;
+    if (completed) break;
+    std::optional<PreparedBatch> prepared = s.ready.Pop(kPollSlice);
+    if (!prepared) {
+      const std::string error = s.PrefetchError();
+      if (!error.empty()) throw std::runtime_error("learner prefetch failed: " + error);
+      if (s.weights.SecondsSincePublish() > 1.0) s.Publish();
+      if (waiting.Seconds() > 10.0) {
+        RLF_LOG(Info) << "waiting for data from the replay shards";
+        waiting.Reset();
+      }
+    } else {
+      waiting.Reset();
+      if (c.learner.anneal_learning_rate) {
+        // Linear decay to 0 over the actors' env-step budget (the run's own clock).
+        const double progress = static_cast<double>(s.stats.actor_env_steps) /
+                                static_cast<double>(c.learner.total_env_steps);
+        s.dqn->SetLearningRate(c.learner.learning_rate * std::max(0.0, 1.0 - progress));
+      }
+      s.last_stats = s.dqn->Update(prepared->batch, &new_priorities);
+      s.env_steps += static_cast<int64_t>(prepared->keys.size());
+      PriorityUpdate update;
+      update.keys = std::move(prepared->keys);
+      update.priorities.resize(new_priorities.size());
+      for (size_t i = 0; i < new_priorities.size(); ++i) {
+        const double p = static_cast<double>(new_priorities[i]);
+        update.priorities[i] = std::isfinite(p) ? std::max(p, kMinPriority) : 1.0;
+      }
+      // The prefetch thread sends it; it takes one update per batch it samples, so this waits
+      // only while that thread is itself waiting on a shard.
+      while (!stop.load() && !s.priority_updates.Push(std::move(update), kPollSlice)) {
         const std::string error = s.PrefetchError();
         if (!error.empty()) throw std::runtime_error("learner prefetch failed: " + error);
-        if (s.weights.SecondsSincePublish() > 1.0) s.Publish();
-        if (waiting.Seconds() > 10.0) {
-          RLF_LOG(Info) << "waiting for data from the replay shards";
-          waiting.Reset();
-        }
-      } else {
-        waiting.Reset();
-        s.last_stats = s.dqn->Update(prepared->batch, &new_priorities);
-        s.env_steps += static_cast<int64_t>(prepared->keys.size());
-        priorities.resize(new_priorities.size());
-        for (size_t i = 0; i < new_priorities.size(); ++i) {
-          const double p = static_cast<double>(new_priorities[i]);
-          priorities[i] = std::isfinite(p) ? std::max(p, kMinPriority) : 1.0;
-        }
-        s.unknown_keys +=
-            priority_client.UpdatePriorities(prepared->keys, priorities, kPriorityTimeoutMs);
-        if (s.updates() % c.learner.publish_interval == 0) s.Publish();
-        if (c.apex.eval_interval_updates > 0 && s.updates() % c.apex.eval_interval_updates == 0) {
-          s.Evaluate();
-        }
       }
-      if (s.since_metrics.Seconds() >= c.learner.metrics_interval_seconds) s.WriteMetrics();
-      if (s.since_checkpoint.Seconds() >= c.learner.checkpoint_interval_seconds) s.Checkpoint();
+      if (s.updates() % c.learner.publish_interval == 0) s.Publish();
+      if (c.apex.eval_interval_updates > 0 && s.updates() % c.apex.eval_interval_updates == 0) {
+        s.Evaluate();
+      }
     }
-  } catch (const StoppedError&) {
-    // Stop requested while a priority update waited for its ack.
+    if (s.since_metrics.Seconds() >= c.learner.metrics_interval_seconds) s.WriteMetrics();
+    if (s.since_checkpoint.Seconds() >= c.learner.checkpoint_interval_seconds) s.Checkpoint();
   }
   s.prefetch_stop = true;
   s.ready.Close();
@@ -402,7 +422,7 @@ LearnerSummary ApexLearner::Run(const std::atomic<bool>& stop) {
   } else {
     json["final_eval_mean_return"] = nullptr;
   }
-  json["unknown_key_updates"] = s.unknown_keys;
+  json["unknown_key_updates"] = s.unknown_keys.load();
   json["completed"] = summary.completed;
   json["malformed_items"] = s.malformed_items.load();
   WriteFileAtomic((s.run_dir / "summary.json").string(), json.dump(2) + "\n");

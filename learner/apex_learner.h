@@ -14,10 +14,13 @@ namespace rlfleet {
 // prefetch thread draws prioritized batches of learner.batch_size transitions from all replay
 // shards (SampleClient::SamplePrioritized: the global p^α distribution), decodes them and
 // builds DqnBatches with the importance weights (learner.prefetch batches ahead); the calling
-// thread runs double-DQN updates (Dqn), sends the new priorities |TD| of every batch back to
-// the shards (keys evicted meanwhile are ignored and counted by the shard), publishes weights
-// every learner.publish_interval updates (and at least once a second while it waits for data),
-// drains actor statistics, runs apex.eval_episodes greedy evaluation episodes on a local env
+// thread runs double-DQN updates (Dqn; with learner.anneal_learning_rate Adam's rate decays
+// linearly to 0 over the actors' env steps) and hands the new priorities |TD| of every batch to
+// the prefetch thread, which sends them to the shards before it samples its next batch (keys
+// evicted meanwhile are ignored and counted by the shard; the priorities of the last
+// ≤ learner.prefetch + 2 batches are dropped when the run ends). The calling thread also
+// publishes weights every learner.publish_interval updates (and at least once a second while it
+// waits for data), drains actor statistics, runs apex.eval_episodes greedy evaluation episodes on a local env
 // every apex.eval_interval_updates updates, and writes the run directory like Learner:
 //   metrics.csv     one row per metrics interval (steps, rates, loss, mean Q, |TD|, returns,
 //                   eval_mean_return: the latest greedy evaluation, empty before the first)
