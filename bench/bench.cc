@@ -41,7 +41,7 @@ constexpr char kApexDefaults[] = R"(
 replay: {table: priority, sampler: prioritized, max_size: 100000, min_size_to_sample: 2000}
 model: {hidden_sizes: [64, 64], activation: relu}
 learner: {algo: apex_dqn, batch_size: 128, prefetch: 2, publish_interval: 10,
-          learning_rate: 0.0005, adam_eps: 0.00015, max_grad_norm: 10.0}
+          learning_rate: 0.001, adam_eps: 0.00015, max_grad_norm: 10.0}
 apex: {target_update_period: 250}
 )";
 

@@ -13,7 +13,8 @@ struct BenchOptions {
   std::string device;      // learner: overrides learner.device (cpu | cuda | auto)
   std::string algo;        // learner: overrides learner.algo (impala | apex_dqn)
   // Sizes come from this config (default: built-in CartPole IMPALA, or with algo apex_dqn
-  // configs/cartpole_apex_dqn.yaml's sizes: prioritized table of 100k transitions, batch 128).
+  // configs/cartpole_apex_dqn.yaml's sizes: prioritized table of 100k transitions, batch 128,
+  // MLP 64-64).
   std::string config_path;
   std::vector<std::string> overrides;
 };
