@@ -35,8 +35,8 @@ namespace rlfleet {
 namespace {
 namespace fs = std::filesystem;
 
-// The sizes of configs/cartpole_apex_dqn.yaml, for `bench learner --algo apex_dqn` without a
-// config.
+// The table, batch and network sizes of configs/cartpole_apex_dqn.yaml, for `bench learner
+// --algo apex_dqn` without a config.
 constexpr char kApexDefaults[] = R"(
 replay: {table: priority, sampler: prioritized, max_size: 100000, min_size_to_sample: 2000}
 model: {hidden_sizes: [64, 64], activation: relu}
@@ -310,13 +310,14 @@ std::vector<Transition> SyntheticTransitions(const RunConfig& config, int32_t co
   return transitions;
 }
 
-// Ape-X: the learner process's loop (prioritized batches sampled over ipc from a shard by the
-// prefetch thread, decoded, one double-DQN update, the batch's new priorities sent back and
-// acknowledged, weights published every learner.publish_interval updates) against the bare
-// Dqn::Update on one ready batch (including reading its |TD|). The shard is filled to
-// replay.max_size transitions first and receives no inserts while the learner runs, so the
-// ratio measures the learner's own overhead; replay.samples_per_insert is ignored. Both sides
-// run in 3 alternating rounds (a fresh learner each round) and are compared by their totals.
+// Ape-X: the learner process's loop (the prefetch thread sends the trained batches' priorities
+// to a shard over ipc and samples, decodes and stacks the next prioritized batch while the
+// training thread runs one double-DQN update per batch and publishes weights every
+// learner.publish_interval updates) against the bare Dqn::Update on one ready batch (including
+// reading its |TD|). The shard is filled to replay.max_size transitions first and receives no
+// inserts while the learner runs, so the ratio measures the learner's own overhead;
+// replay.samples_per_insert is ignored. Both sides run in 3 alternating rounds (a fresh learner
+// each round) and are compared by their totals.
 int BenchApexLearner(const BenchOptions& options) {
   TempDir dir;
   RunConfig config = BenchConfig(options, dir.path);
@@ -326,11 +327,7 @@ int BenchApexLearner(const BenchOptions& options) {
   config.learner.checkpoint_interval_seconds = 1e9;
   config.learner.anneal_learning_rate = false;
   at::set_num_threads(config.learner.intra_op_threads);
-  const EnvSpec spec = MakeEnv(config.env.id)->spec();
-  if (!spec.discrete_actions) {
-    throw std::invalid_argument("bench learner --algo apex_dqn needs a discrete-action env (" +
-                                config.env.id + " is continuous)");
-  }
+  const EnvSpec spec = DiscreteActionEnvSpec(config.env.id, "bench learner --algo apex_dqn");
   const torch::Device device = ResolveDevice(config.learner.device);
 
   const ModelSpaces spaces = SpacesOf(spec);
