@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "actors/actor.h"
 #include "algorithms/dqn.h"
@@ -212,9 +213,8 @@ std::vector<Unroll> SyntheticUnrolls(const RunConfig& config, int32_t count) {
   return unrolls;
 }
 
-int BenchImpalaLearner(const BenchOptions& options) {
-  TempDir dir;
-  RunConfig config = BenchConfig(options, dir.path);
+// `config` comes from BenchConfig with its endpoints in `dir`.
+int BenchImpalaLearner(const BenchOptions& options, const TempDir& dir, RunConfig config) {
   at::set_num_threads(config.learner.intra_op_threads);
   const std::vector<Unroll> unrolls = SyntheticUnrolls(config, config.learner.batch_size);
   const int64_t frames_per_update =
@@ -318,9 +318,7 @@ std::vector<Transition> SyntheticTransitions(const RunConfig& config, int32_t co
 // inserts while the learner runs, so the ratio measures the learner's own overhead;
 // replay.samples_per_insert is ignored. Both sides run in 3 alternating rounds (a fresh learner
 // each round) and are compared by their totals.
-int BenchApexLearner(const BenchOptions& options) {
-  TempDir dir;
-  RunConfig config = BenchConfig(options, dir.path);
+int BenchApexLearner(const BenchOptions& options, const TempDir& dir, RunConfig config) {
   config.replay.samples_per_insert = 0;
   config.replay.min_size_to_sample = config.learner.batch_size;
   config.apex.eval_interval_updates = 0;
@@ -447,9 +445,9 @@ int BenchApexLearner(const BenchOptions& options) {
 
 int BenchLearner(const BenchOptions& options) {
   TempDir dir;
-  const RunConfig config = BenchConfig(options, dir.path);
-  return config.learner.algo == "apex_dqn" ? BenchApexLearner(options)
-                                           : BenchImpalaLearner(options);
+  RunConfig config = BenchConfig(options, dir.path);
+  return config.learner.algo == "apex_dqn" ? BenchApexLearner(options, dir, std::move(config))
+                                           : BenchImpalaLearner(options, dir, std::move(config));
 }
 
 }  // namespace
