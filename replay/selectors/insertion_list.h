@@ -14,7 +14,7 @@ namespace internal {
 
 // Keys in insertion order with O(1) append, removal anywhere, and access to both ends: a
 // doubly linked list whose nodes live in one vector (freed nodes are reused), plus a
-// FlatKeyMap from key to node. Shared by FifoSelector and LifoSelector. Not thread-safe.
+// FlatKeyMap from key to node. The order behind InsertionOrderSelector. Not thread-safe.
 class InsertionList {
  public:
   size_t size() const { return index_.size(); }

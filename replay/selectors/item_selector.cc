@@ -3,8 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "replay/selectors/fifo.h"
-#include "replay/selectors/lifo.h"
+#include "replay/selectors/insertion_order.h"
 #include "replay/selectors/prioritized.h"
 #include "replay/selectors/uniform.h"
 
@@ -16,8 +15,12 @@ bool IsSelectorName(const std::string& name) {
 
 std::unique_ptr<ItemSelector> MakeItemSelector(const std::string& name, double priority_exponent) {
   if (name == "uniform") return std::make_unique<UniformSelector>();
-  if (name == "fifo") return std::make_unique<FifoSelector>();
-  if (name == "lifo") return std::make_unique<LifoSelector>();
+  if (name == "fifo") {
+    return std::make_unique<InsertionOrderSelector>(InsertionOrderSelector::End::kOldest);
+  }
+  if (name == "lifo") {
+    return std::make_unique<InsertionOrderSelector>(InsertionOrderSelector::End::kNewest);
+  }
   if (name == "prioritized") return std::make_unique<PrioritizedSelector>(priority_exponent);
   throw std::invalid_argument("unknown selector '" + name +
                               "' (expected uniform, fifo, lifo or prioritized)");
