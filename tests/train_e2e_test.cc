@@ -37,8 +37,8 @@ class TrainE2eTest : public ::testing::Test {
   }
 
   std::vector<std::string> TrainArgs(const std::vector<std::string>& sets) {
-    std::vector<std::string> argv = {kBinary, "train", kConfig, "--quiet", "--set",
-                                     "runs_dir=" + runs_dir_.string()};
+    std::vector<std::string> argv = {kBinary,   "train", kConfig,
+                                     "--quiet", "--set", "runs_dir=" + runs_dir_.string()};
     for (const std::string& s : sets) {
       argv.push_back("--set");
       argv.push_back(s);
@@ -161,8 +161,7 @@ TEST_F(TrainE2eTest, ShortCartPoleRunLearns) {
 // SIGINT stops every process; the run directory holds a checkpoint and a summary, and the
 // run resumes from there with its counters.
 TEST_F(TrainE2eTest, InterruptStopsEverythingAndResumeContinues) {
-  ChildProcess launcher(TrainArgs({"learner.total_env_steps=100000000", "name=interrupt"}),
-                        log_);
+  ChildProcess launcher(TrainArgs({"learner.total_env_steps=100000000", "name=interrupt"}), log_);
   ASSERT_TRUE(WaitForStatus(launcher)) << Log();
   const std::vector<pid_t> children = ChildrenOf(launcher.pid());
   ASSERT_EQ(children.size(), 4u) << "shard, learner and 2 actors expected";
@@ -226,6 +225,17 @@ TEST_F(TrainE2eTest, BadConfigIsAnErrorNamingTheKey) {
   ASSERT_TRUE(env_status.has_value());
   EXPECT_EQ(env_status->code, 2);
   EXPECT_NE(Log().find("CartPole-v9"), std::string::npos) << Log();
+
+  // Ape-X on a continuous-action env is refused before any process starts.
+  ChildProcess continuous(TrainArgs({"learner.algo=apex_dqn", "replay.sampler=prioritized",
+                                     "replay.table=priority", "env.id=Pendulum-v1"}),
+                          log_);
+  const auto continuous_status = continuous.Wait(60);
+  ASSERT_TRUE(continuous_status.has_value());
+  EXPECT_EQ(continuous_status->code, 2);
+  EXPECT_NE(Log().find("learner.algo apex_dqn needs discrete actions; Pendulum-v1"),
+            std::string::npos)
+      << Log();
   EXPECT_TRUE(RunDir().empty()) << "no run directory for a config that does not load";
 }
 
