@@ -5,30 +5,37 @@
 #include <cstdint>
 #include <memory>
 
+#include "algorithms/algorithm.h"
 #include "core/run_config.h"
 
 namespace rlfleet {
 
-// One actor process's work: steps config.env.num_envs environments in a VectorEnv, picks
-// actions with a local copy of the policy (LibTorch, one intra-op thread, batched over the
-// envs), cuts unrolls of config.actor.unroll_length steps with the behaviour log-probs and
-// the policy version, and inserts each batch of unrolls into its replay shard
-// (actor_index mod num_shards). Between unrolls it switches to the newest weights the
-// learner published, and every few hundred ms it pushes finished episodes' returns and
-// lengths to the learner.
+// One actor process's work, for every algorithm: steps config.env.num_envs environments in one
+// VectorEnv (auto-reset), lets the algorithm's ActorPolicy act on the whole batch of
+// observations and record each step, encodes the items it hands back (unrolls or transitions,
+// Cap'n Proto) and inserts them with their priorities into its replay shard (actor_index mod
+// num_shards). When the policy asks for them (WantsWeights) it takes the newest weights the
+// learner published, without blocking; every actor.stats_interval_seconds it pushes finished
+// episodes' returns and lengths and its step count to the learner.
 //
-// Its initial weights equal the learner's (both seed the model from the run seed), so it
-// acts before the first publish arrives. Back-pressure: at most
-// config.actor.max_inflight_inserts inserts wait for an ack; beyond that the actor blocks.
+// Threads: none of its own; Run blocks the calling thread. Not thread-safe. Back-pressure: at
+// most actor.max_inflight_inserts inserts wait for an ack; beyond that Run blocks until the
+// shard acks (a full queue table holds its ack back).
 class Actor {
  public:
-  // Throws std::invalid_argument for a bad config or an unknown env id.
+  // The algorithm of config.learner.algo (algorithms/registry.h). Throws
+  // std::invalid_argument for a bad config, an unknown env id or algorithm, or an env the
+  // algorithm cannot act in.
   Actor(const RunConfig& config, int32_t actor_index);
+  // The same with a given algorithm (e.g. one that is not registered).
+  Actor(const RunConfig& config, int32_t actor_index, const AlgorithmSpec& algorithm);
   ~Actor();
 
-  // Runs until `stop` becomes true (returns within about 100 ms) or `max_env_steps` env steps
-  // (all envs together; 0 = no limit) were taken. Returns the number of env steps taken.
-  // Throws on a transport failure (e.g. the shard stopped acknowledging inserts).
+  // Runs until `stop` becomes true (returns within about 100 ms) or at least `max_env_steps`
+  // env steps (all envs together; 0 = no limit) were taken by this call. A later call continues
+  // the same episodes. Returns the number of env steps taken. At a normal end (not `stop`) the
+  // policy's held-back items are sent and every insert is acked first. Throws on a transport
+  // failure (e.g. the shard stopped acknowledging inserts).
   int64_t Run(const std::atomic<bool>& stop, int64_t max_env_steps = 0);
 
  private:

@@ -1,5 +1,6 @@
 #include "algorithms/dqn.h"
-#include "algorithms/torch_helpers.h"
+
+#include <torch/torch.h>
 
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/serialize/archive.h>
@@ -10,6 +11,12 @@
 #include <stdexcept>
 #include <utility>
 #include <vector>
+
+#include "algorithms/device.h"
+#include "algorithms/model_factory.h"
+#include "algorithms/torch_helpers.h"
+#include "core/epsilon_ladder.h"
+#include "core/nstep.h"
 
 namespace rlfleet {
 namespace {
@@ -91,7 +98,12 @@ DqnBatch BatchFromTransitions(const std::vector<Transition>& transitions,
     }
     std::memcpy(obs + b * D, t.observation.data(), D * sizeof(float));
     std::memcpy(next + b * D, t.next_observation.data(), D * sizeof(float));
-    actions[b] = static_cast<int64_t>(t.action);
+    if (t.action.size() != 1) {
+      throw std::invalid_argument("BatchFromTransitions: transition " + std::to_string(b) +
+                                  " has " + std::to_string(t.action.size()) +
+                                  " action values, expected one index");
+    }
+    actions[b] = static_cast<int64_t>(t.action[0]);
     rewards[b] = t.reward;
     discounts[b] = t.discount;
     w[b] = weights.empty() ? 1.0f : static_cast<float>(weights[b]);
@@ -285,6 +297,194 @@ void Dqn::LoadCheckpoint(const std::string& path) {
     throw std::runtime_error("Dqn::LoadCheckpoint: cannot load '" + path +
                              "': " + TorchErrorText(e));
   }
+}
+
+namespace {
+
+// A priority of 0 would never be sampled again; keep every transition reachable.
+constexpr double kMinPriority = 1e-6;
+
+double ReachablePriority(double p) { return std::isfinite(p) ? std::max(p, kMinPriority) : 1.0; }
+
+// The actor side: ε-greedy acting and n-step transitions with initial priorities.
+class ApexPolicy : public ActorPolicy {
+ public:
+  ApexPolicy(const RunConfig& config, const EnvSpec& spec, int32_t actor_index)
+      : config_(config),
+        spec_(spec),
+        model_(MakeQNetwork(config.model, config.apex.dueling, SpacesOf(spec), config.seed)),
+        rng_(DeriveSeed(config.seed, "actor_actions", actor_index)),
+        num_envs_(config.env.num_envs) {
+    model_->eval();
+    const int64_t total_envs = static_cast<int64_t>(config.cluster.num_actors) * num_envs_;
+    for (int32_t e = 0; e < num_envs_; ++e) {
+      epsilons_.push_back(ApexEpsilon(static_cast<int64_t>(actor_index) * num_envs_ + e, total_envs,
+                                      config.apex.epsilon_base, config.apex.epsilon_alpha));
+      builders_.emplace_back(config.apex.n_step, config.learner.discount, spec.observation_size);
+    }
+  }
+
+  torch::nn::Module& module() override { return *model_; }
+  bool WantsWeights() override {
+    if (frames_since_weights_ < config_.apex.weights_interval_frames) return false;
+    frames_since_weights_ = 0;
+    return true;
+  }
+  void OnWeights(int64_t version) override { policy_version_ = version; }
+
+  void Act(const float* observations, float* actions) override {
+    torch::InferenceMode guard;
+    const torch::Tensor q = model_->forward(torch::from_blob(
+        const_cast<float*>(observations), {num_envs_, spec_.observation_size}, torch::kFloat32));
+    EpsilonGreedyActions(q, epsilons_.data(), rng_, actions);
+  }
+
+  void Record(const EnvStepView& step, ActorOutput* out) override {
+    const size_t d = static_cast<size_t>(spec_.observation_size);
+    for (int32_t e = 0; e < num_envs_; ++e) {
+      const bool ended = step.terminated[e] || step.truncated[e];
+      const float* next = (ended ? step.final_observations : step.next_observations) + e * d;
+      builders_[e].Push(step.observations + e * d, step.actions + e, policy_version_,
+                        step.rewards[e], step.terminated[e] != 0, step.truncated[e] != 0, next,
+                        &ready_);
+    }
+    frames_since_weights_ += num_envs_;
+    const size_t batch = static_cast<size_t>(config_.apex.insert_batch);
+    while (ready_.size() >= batch) Emit(batch, out);
+  }
+
+  void Flush(ActorOutput* out) override {
+    if (!ready_.empty()) Emit(ready_.size(), out);
+  }
+
+ private:
+  // Moves the first `count` ready transitions to *out with their |TD| as priorities.
+  void Emit(size_t count, ActorOutput* out) {
+    std::vector<Transition> chunk(std::make_move_iterator(ready_.begin()),
+                                  std::make_move_iterator(ready_.begin() + count));
+    ready_.erase(ready_.begin(), ready_.begin() + count);
+    std::vector<float> td;
+    {
+      torch::InferenceMode guard;
+      td = InitialPriorities(model_, BatchFromTransitions(chunk, {}), config_.apex.double_dqn);
+    }
+    for (size_t i = 0; i < count; ++i) {
+      out->priorities.push_back(ReachablePriority(td[i]));
+      out->transitions.push_back(std::move(chunk[i]));
+    }
+  }
+
+  RunConfig config_;
+  EnvSpec spec_;
+  QNetwork model_;
+  Rng rng_;
+  int32_t num_envs_;
+  int64_t policy_version_ = 0;
+  int64_t frames_since_weights_ = 0;
+  std::vector<double> epsilons_;
+  std::vector<NStepBuilder> builders_;
+  std::vector<Transition> ready_;  // complete transitions not yet emitted
+};
+
+struct DqnPrepared : PreparedBatch {
+  DqnBatch batch;
+};
+
+class ApexLearner : public LearnerAlgorithm {
+ public:
+  ApexLearner(const RunConfig& config, const EnvSpec& spec, const std::string& device)
+      : device_(device),
+        learning_rate_(config.learner.learning_rate),
+        anneal_(config.learner.anneal_learning_rate),
+        epsilon_eval_(0.01) {
+    QNetwork online = MakeQNetwork(config.model, config.apex.dueling, SpacesOf(spec), config.seed);
+    QNetwork target = MakeQNetwork(config.model, config.apex.dueling, SpacesOf(spec), config.seed);
+    online->to(device_);
+    target->to(device_);
+    dqn_ = std::make_unique<Dqn>(online, target, DqnOptionsFromConfig(config));
+  }
+
+  std::unique_ptr<PreparedBatch> Prepare(SampledItems items) const override {
+    auto prepared = std::make_unique<DqnPrepared>();
+    DqnBatch& b = prepared->batch;
+    b = BatchFromTransitions(items.transitions, items.importance_weights);
+    TensorsToDevice(
+        {&b.observations, &b.actions, &b.rewards, &b.discounts, &b.next_observations, &b.weights},
+        device_);
+    return prepared;
+  }
+
+  void SetProgress(double fraction) override {
+    // Linear decay to 0 over the actors' env-step budget (the run's own clock).
+    if (anneal_) dqn_->SetLearningRate(learning_rate_ * std::max(0.0, 1.0 - fraction));
+  }
+
+  UpdateResult Update(PreparedBatch& batch) override {
+    const DqnStats s = dqn_->Update(static_cast<DqnPrepared&>(batch).batch, &td_);
+    UpdateResult result;
+    result.metrics = {s.loss, s.mean_q, s.mean_abs_td, s.grad_norm, s.learning_rate};
+    result.priorities.reserve(td_.size());
+    for (float p : td_) result.priorities.push_back(ReachablePriority(p));
+    return result;
+  }
+
+  int64_t num_updates() const override { return dqn_->num_updates(); }
+  const std::vector<std::string>& metric_names() const override {
+    static const std::vector<std::string> names = {"loss", "mean_q", "mean_abs_td", "grad_norm",
+                                                   "learning_rate"};
+    return names;
+  }
+  torch::nn::Module& published_module() override { return *dqn_->online(); }
+  void SaveCheckpoint(const std::string& dir) const override {
+    dqn_->SaveCheckpoint(dir + "/dqn.pt");
+  }
+  void LoadCheckpoint(const std::string& dir) override { dqn_->LoadCheckpoint(dir + "/dqn.pt"); }
+
+  void EvalActions(const float* observations, int32_t count, bool greedy, Rng& rng,
+                   float* actions) override {
+    torch::InferenceMode guard;
+    QNetwork online = dqn_->online();
+    const torch::Tensor q = online->forward(
+        torch::from_blob(const_cast<float*>(observations),
+                         {count, online->options().observation_size}, torch::kFloat32)
+            .to(device_));
+    const std::vector<double> epsilons(static_cast<size_t>(count), greedy ? 0.0 : epsilon_eval_);
+    EpsilonGreedyActions(q, epsilons.data(), rng, actions);
+  }
+
+ private:
+  torch::Device device_;
+  double learning_rate_;
+  bool anneal_;
+  double epsilon_eval_;
+  std::unique_ptr<Dqn> dqn_;
+  std::vector<float> td_;
+};
+
+}  // namespace
+
+AlgorithmSpec ApexDqnAlgorithmSpec() {
+  AlgorithmSpec spec;
+  spec.name = "apex_dqn";
+  spec.items = ItemKind::kTransition;
+  spec.replay = ReplayKind::kReplayMemory;
+  spec.actions = ActionSupport::kDiscrete;
+  spec.budget = StepBudget::kActorFrames;
+  // The table, batch and network sizes of configs/cartpole_apex_dqn.yaml.
+  spec.bench_config = R"(
+replay: {table: priority, sampler: prioritized, max_size: 100000, min_size_to_sample: 2000}
+model: {hidden_sizes: [64, 64], activation: relu}
+learner: {algo: apex_dqn, batch_size: 128, prefetch: 2, publish_interval: 10,
+          learning_rate: 0.001, adam_eps: 0.00015, max_grad_norm: 10.0}
+apex: {target_update_period: 250}
+)";
+  spec.make_policy = [](const RunConfig& config, const EnvSpec& env, int32_t actor_index) {
+    return std::unique_ptr<ActorPolicy>(new ApexPolicy(config, env, actor_index));
+  };
+  spec.make_learner = [](const RunConfig& config, const EnvSpec& env, const std::string& device) {
+    return std::unique_ptr<LearnerAlgorithm>(new ApexLearner(config, env, device));
+  };
+  return spec;
 }
 
 }  // namespace rlfleet

@@ -8,8 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "algorithms/algorithm.h"
 #include "algorithms/q_network.h"
-#include "core/nstep.h"
+#include "core/transition.h"
 
 namespace rlfleet {
 
@@ -25,7 +26,8 @@ struct DqnBatch {
 
 // Stacks transitions (transition b becomes row b). `weights` holds one importance weight per
 // transition, or is empty for all ones. Throws std::invalid_argument when `transitions` is
-// empty, their observation sizes differ (or are 0), or weights has another length.
+// empty, their observation sizes differ (or are 0), an action is not one index, or weights has
+// another length.
 DqnBatch BatchFromTransitions(const std::vector<Transition>& transitions,
                               const std::vector<double>& weights);
 
@@ -113,6 +115,23 @@ class Dqn {
   int64_t num_updates_ = 0;
   double learning_rate_ = 0.0;
 };
+
+// learner.algo apex_dqn (Ape-X DQN, Horgan et al. 2018) for the generic actor and learner loops:
+//  - items: n-step transitions (apex.n_step, γ = learner.discount) in a replay memory
+//    (prioritized or uniform, replay/run_tables.h); learner.total_env_steps counts the frames
+//    the actors reported;
+//  - actor side: a QNetwork (MakeQNetwork, same initial weights as the learner) acts
+//    ε-greedily; env e of actor j explores with ε = ApexEpsilon(j · num_envs + e, num_actors ·
+//    num_envs, apex.epsilon_base, apex.epsilon_alpha); one NStepBuilder per env; every
+//    apex.insert_batch transitions go out with the actor's own |TD| as initial priorities
+//    (InitialPriorities, at least 1e-6; 1 where not finite); new weights every
+//    apex.weights_interval_frames frames;
+//  - learner side: double DQN (Dqn; target copy every apex.target_update_period updates) with
+//    the importance weights; new priorities |TD| (at least 1e-6); with
+//    learner.anneal_learning_rate Adam's rate decays linearly to 0 over the budget; checkpoint
+//    file dqn.pt (online and target networks); evaluation: argmax Q (greedy) or ε = 0.01.
+// Discrete actions only.
+AlgorithmSpec ApexDqnAlgorithmSpec();
 
 }  // namespace rlfleet
 

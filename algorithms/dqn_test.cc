@@ -10,7 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "core/nstep.h"
+#include "algorithms/model_factory.h"
+#include "algorithms/parameter_vector.h"
+#include "core/epsilon_ladder.h"
+#include "core/transition_testing.h"
 
 namespace rlfleet {
 namespace {
@@ -48,17 +51,7 @@ QNetwork LinearQ(const std::vector<float>& weight) {
   return net;
 }
 
-Transition MakeTransition(std::vector<float> x, float a, float r, float discount,
-                          std::vector<float> next) {
-  Transition t;
-  t.observation = std::move(x);
-  t.action = a;
-  t.reward = r;
-  t.discount = discount;
-  t.next_observation = std::move(next);
-  t.steps = 1;
-  return t;
-}
+using testing::OneStepTransition;
 
 // Two transitions whose targets differ between double and plain DQN.
 //   online W = [[1, 2], [3, −1]], target W = [[5, 0.5], [2, 4]]
@@ -68,8 +61,8 @@ Transition MakeTransition(std::vector<float> x, float a, float r, float discount
 //   1: x = (0, 1), a = 1, r = 2, discount 0 (terminated), x' = (0, 1)
 //      Q_online(x, 1) = −1; y = 2 either way (td 3)
 DqnBatch HandBatch(const std::vector<double>& weights) {
-  return BatchFromTransitions({MakeTransition({1, 0}, 0, 0.5f, 0.5f, {1, 0}),
-                               MakeTransition({0, 1}, 1, 2.0f, 0.0f, {0, 1})},
+  return BatchFromTransitions({OneStepTransition({1, 0}, 0, 0.5f, 0.5f, {1, 0}),
+                               OneStepTransition({0, 1}, 1, 2.0f, 0.0f, {0, 1})},
                               weights);
 }
 const std::vector<float> kOnlineW = {1, 2, 3, -1};
@@ -91,7 +84,7 @@ TEST_F(DqnTest, BatchFromTransitions) {
   EXPECT_THROW(BatchFromTransitions({}, {}), std::invalid_argument);
   EXPECT_THROW(
       BatchFromTransitions(
-          {MakeTransition({1, 0}, 0, 0, 0, {1, 0}), MakeTransition({1}, 0, 0, 0, {1})}, {}),
+          {OneStepTransition({1, 0}, 0, 0, 0, {1, 0}), OneStepTransition({1}, 0, 0, 0, {1})}, {}),
       std::invalid_argument);
 }
 
@@ -268,10 +261,10 @@ TEST_F(DqnTest, LearnsTwoStateChain) {
   options.target_update_period = 20;
   Dqn dqn(MakeNet(SmallNet()), MakeNet(SmallNet()), options);
   const std::vector<float> s0 = {1, 0}, s1 = {0, 1};
-  const DqnBatch batch =
-      BatchFromTransitions({MakeTransition(s0, 0, 0, 0.9f, s1), MakeTransition(s0, 1, 0, 0.9f, s1),
-                            MakeTransition(s1, 0, 1, 0, s0), MakeTransition(s1, 1, 0.5f, 0, s0)},
-                           {});
+  const DqnBatch batch = BatchFromTransitions(
+      {OneStepTransition(s0, 0, 0, 0.9f, s1), OneStepTransition(s0, 1, 0, 0.9f, s1),
+       OneStepTransition(s1, 0, 1, 0, s0), OneStepTransition(s1, 1, 0.5f, 0, s0)},
+      {});
   DqnStats stats;
   for (int i = 0; i < 800; ++i) stats = dqn.Update(batch, nullptr);
   torch::NoGradGuard no_grad;
@@ -326,6 +319,113 @@ TEST_F(DqnTest, CheckpointRoundTrip) {
   EXPECT_EQ(b.num_updates(), 4);
   std::remove(path.c_str());
   std::remove(other.c_str());
+}
+
+// The Ape-X actor policy: 1-step transitions of every env, emitted apex.insert_batch at a
+// time with the |TD| of a network built like its own (MakeQNetwork from the run seed) as
+// priorities; a termination's next observation is the final one; the version that acted rides
+// along; weights are wanted every apex.weights_interval_frames frames.
+TEST_F(DqnTest, ApexPolicyEmitsTransitionsWithTheirInitialPriorities) {
+  RunConfig config;
+  config.env.num_envs = 2;
+  config.cluster.num_actors = 1;
+  config.apex.n_step = 1;
+  config.apex.insert_batch = 4;
+  config.apex.weights_interval_frames = 2;
+  config.model.activation = "relu";
+  EnvSpec spec;
+  spec.id = "CartPole-v1";
+  spec.observation_size = 4;
+  spec.num_actions = 2;
+  auto policy = ApexDqnAlgorithmSpec().make_policy(config, spec, 0);
+  std::vector<float> obs(8), next(8), final_obs(8, -1.0f), actions(2), rewards = {1.0f, 1.0f};
+  std::vector<uint8_t> terminated(2), truncated(2);
+  ActorOutput out;
+  std::vector<Transition> expected;
+  for (int t = 0; t < 2; ++t) {
+    EXPECT_EQ(policy->WantsWeights(), t == 1) << t;  // 2 frames per step
+    policy->OnWeights(10 + t);
+    for (int i = 0; i < 8; ++i) obs[i] = 0.1f * (t + i);
+    for (int i = 0; i < 8; ++i) next[i] = 0.1f * (t + 1 + i);
+    policy->Act(obs.data(), actions.data());
+    terminated = {static_cast<uint8_t>(t == 1), 0};
+    EnvStepView view{2,
+                     obs.data(),
+                     actions.data(),
+                     rewards.data(),
+                     terminated.data(),
+                     truncated.data(),
+                     next.data(),
+                     final_obs.data()};
+    for (int e = 0; e < 2; ++e) {
+      const bool term = terminated[e] != 0;
+      const float* x1 = (term ? final_obs.data() : next.data()) + 4 * e;
+      expected.push_back(OneStepTransition({obs.begin() + 4 * e, obs.begin() + 4 * e + 4},
+                                           actions[e], 1.0f, term ? 0.0f : 0.99f, {x1, x1 + 4}));
+      expected.back().policy_version = 10 + t;
+    }
+    policy->Record(view, &out);
+    EXPECT_EQ(out.transitions.size(), t == 1 ? 4u : 0u);
+  }
+  QNetwork reference = MakeQNetwork(config.model, config.apex.dueling, SpacesOf(spec), config.seed);
+  const std::vector<float> td =
+      InitialPriorities(reference, BatchFromTransitions(expected, {}), true);
+  ASSERT_EQ(out.priorities.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    const Transition& got = out.transitions[i];
+    EXPECT_EQ(got.observation, expected[i].observation) << i;
+    EXPECT_EQ(got.next_observation, expected[i].next_observation) << i;
+    EXPECT_EQ(got.action, expected[i].action) << i;
+    EXPECT_FLOAT_EQ(got.discount, expected[i].discount) << i;
+    EXPECT_EQ(got.terminated, expected[i].terminated) << i;
+    EXPECT_EQ(got.policy_version, expected[i].policy_version) << i;
+    EXPECT_NEAR(out.priorities[i], std::max(1e-6, static_cast<double>(td[i])), 1e-6) << i;
+  }
+  // Flush hands out what waits for a full insert batch.
+  ActorOutput rest;
+  policy->Flush(&rest);
+  EXPECT_TRUE(rest.empty());
+}
+
+TEST_F(DqnTest, ApexPolicyAndLearnerShareInitialWeightsAndParameterNames) {
+  RunConfig config;
+  config.model.activation = "relu";
+  EnvSpec spec;
+  spec.observation_size = 6;
+  spec.num_actions = 3;
+  auto policy = ApexDqnAlgorithmSpec().make_policy(config, spec, 0);
+  auto learner = ApexDqnAlgorithmSpec().make_learner(config, spec, "cpu");
+  EXPECT_EQ(ParameterNames(policy->module()), ParameterNames(learner->published_module()));
+  std::vector<float> a, b;
+  FlattenParameters(policy->module(), &a);
+  FlattenParameters(learner->published_module(), &b);
+  EXPECT_EQ(a, b);
+}
+
+// The learner side anneals Adam's rate over the budget and returns |TD| as priorities.
+TEST_F(DqnTest, ApexLearnerAnnealsAndReturnsPriorities) {
+  RunConfig config;
+  config.model.activation = "relu";
+  config.learner.learning_rate = 1e-3;
+  config.learner.anneal_learning_rate = true;
+  EnvSpec spec;
+  spec.observation_size = 2;
+  spec.num_actions = 2;
+  auto learner = ApexDqnAlgorithmSpec().make_learner(config, spec, "cpu");
+  SampledItems items;
+  items.transitions = {OneStepTransition({1, 0}, 0, 0.5f, 0.5f, {1, 0}),
+                       OneStepTransition({0, 1}, 1, 2.0f, 0.0f, {0, 1})};
+  items.importance_weights = {1.0, 0.5};
+  auto batch = learner->Prepare(items);
+  learner->SetProgress(0.75);
+  const UpdateResult result = learner->Update(*batch);
+  const auto& names = learner->metric_names();
+  const size_t rate = std::find(names.begin(), names.end(), "learning_rate") - names.begin();
+  ASSERT_LT(rate, result.metrics.size());
+  EXPECT_NEAR(result.metrics[rate], 0.25e-3, 1e-12);
+  ASSERT_EQ(result.priorities.size(), 2u);
+  for (double p : result.priorities) EXPECT_GT(p, 0.0);
+  EXPECT_EQ(learner->num_updates(), 1);
 }
 
 }  // namespace

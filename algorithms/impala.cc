@@ -1,5 +1,6 @@
 #include "algorithms/impala.h"
-#include "algorithms/torch_helpers.h"
+
+#include <torch/torch.h>
 
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/serialize/archive.h>
@@ -11,6 +12,10 @@
 #include <stdexcept>
 #include <utility>
 #include <vector>
+
+#include "algorithms/device.h"
+#include "algorithms/model_factory.h"
+#include "algorithms/torch_helpers.h"
 
 namespace rlfleet {
 namespace {
@@ -251,6 +256,207 @@ void Impala::LoadCheckpoint(const std::string& path) {
     throw std::runtime_error("Impala::LoadCheckpoint: cannot load '" + path +
                              "': " + TorchErrorText(e));
   }
+}
+
+ImpalaBatch ImpalaBatchToDevice(ImpalaBatch batch, const torch::Device& device) {
+  TensorsToDevice(
+      {&batch.observations, &batch.actions, &batch.rewards, &batch.terminated, &batch.truncated,
+       &batch.behaviour_log_probs, &batch.truncation_observations, &batch.truncation_index},
+      device);
+  return batch;
+}
+
+namespace {
+
+// The actor side: acts on the batch of observations and fills one unroll per env.
+class ImpalaPolicy : public ActorPolicy {
+ public:
+  ImpalaPolicy(const RunConfig& config, const EnvSpec& spec, int32_t actor_index)
+      : spec_(spec),
+        model_(MakeActorCritic(config.model, SpacesOf(spec), config.seed)),
+        rng_(DeriveSeed(config.seed, "actor_actions", actor_index)),
+        actor_index_(static_cast<uint32_t>(actor_index)),
+        num_envs_(config.env.num_envs),
+        unroll_length_(config.actor.unroll_length),
+        log_probs_(static_cast<size_t>(config.env.num_envs)),
+        unrolls_(static_cast<size_t>(config.env.num_envs)) {
+    model_->eval();
+  }
+
+  torch::nn::Module& module() override { return *model_; }
+  bool WantsWeights() override { return step_ == 0; }
+  void OnWeights(int64_t version) override { policy_version_ = version; }
+
+  void Act(const float* observations, float* actions) override {
+    const int32_t d = spec_.observation_size, a = spec_.action_size;
+    if (step_ == 0) StartUnrolls();
+    {
+      torch::InferenceMode guard;
+      // from_blob does not copy: the forward pass reads the actor's buffer.
+      const PolicyOutput out = model_->forward(
+          torch::from_blob(const_cast<float*>(observations), {num_envs_, d}, torch::kFloat32));
+      SampleActions(out, rng_, actions, log_probs_.data());
+    }
+    for (int32_t e = 0; e < num_envs_; ++e) {
+      Unroll& u = unrolls_[e];
+      std::copy_n(observations + static_cast<size_t>(e) * d, d,
+                  u.observations.begin() + static_cast<size_t>(step_) * d);
+      std::copy_n(actions + static_cast<size_t>(e) * a, a,
+                  u.actions.begin() + static_cast<size_t>(step_) * a);
+      u.behaviour_log_probs[step_] = log_probs_[e];
+    }
+  }
+
+  void Record(const EnvStepView& step, ActorOutput* out) override {
+    const int32_t d = spec_.observation_size;
+    for (int32_t e = 0; e < num_envs_; ++e) {
+      Unroll& u = unrolls_[e];
+      u.rewards[step_] = step.rewards[e];
+      u.terminated[step_] = step.terminated[e];
+      u.truncated[step_] = step.truncated[e];
+      if (step.truncated[e]) {
+        const float* final_obs = step.final_observations + static_cast<size_t>(e) * d;
+        u.truncation_observations.insert(u.truncation_observations.end(), final_obs, final_obs + d);
+      }
+    }
+    if (++step_ < unroll_length_) return;
+    // Row T bootstraps the last step: the observation the next unroll starts from.
+    for (int32_t e = 0; e < num_envs_; ++e) {
+      Unroll& u = unrolls_[e];
+      std::copy_n(step.next_observations + static_cast<size_t>(e) * d, d,
+                  u.observations.begin() + static_cast<size_t>(unroll_length_) * d);
+      out->unrolls.push_back(std::move(u));
+    }
+    step_ = 0;
+  }
+
+  void Flush(ActorOutput*) override {}  // a partial unroll is dropped
+
+ private:
+  void StartUnrolls() {
+    for (int32_t e = 0; e < num_envs_; ++e) {
+      Unroll& u = unrolls_[e];
+      u.Resize(unroll_length_, spec_.observation_size, spec_.action_size, spec_.discrete_actions);
+      u.policy_version = policy_version_;
+      u.actor_index = actor_index_;
+      u.env_index = static_cast<uint32_t>(e);
+    }
+  }
+
+  EnvSpec spec_;
+  ActorCritic model_;
+  Rng rng_;
+  uint32_t actor_index_;
+  int32_t num_envs_;
+  int32_t unroll_length_;
+  int32_t step_ = 0;  // row of the unrolls the next step fills
+  int64_t policy_version_ = 0;
+  std::vector<float> log_probs_;
+  std::vector<Unroll> unrolls_;
+};
+
+struct ImpalaPrepared : PreparedBatch {
+  ImpalaBatch batch;
+};
+
+class ImpalaLearner : public LearnerAlgorithm {
+ public:
+  ImpalaLearner(const RunConfig& config, const EnvSpec& spec, const std::string& device)
+      : device_(device), model_(MakeActorCritic(config.model, SpacesOf(spec), config.seed)) {
+    // Parameters move before the optimizer is built.
+    model_->to(device_);
+    ImpalaOptions options;
+    options.discount = config.learner.discount;
+    options.vtrace.rho_bar = config.learner.rho_bar;
+    options.vtrace.c_bar = config.learner.c_bar;
+    options.vtrace.pg_rho_bar = config.learner.pg_rho_bar;
+    options.vtrace.lambda = config.learner.lambda;
+    options.baseline_cost = config.learner.baseline_cost;
+    options.entropy_cost = config.learner.entropy_cost;
+    options.learning_rate = config.learner.learning_rate;
+    options.adam_eps = config.learner.adam_eps;
+    options.max_grad_norm = config.learner.max_grad_norm;
+    const int64_t frames_per_update =
+        static_cast<int64_t>(config.actor.unroll_length) * config.learner.batch_size;
+    options.total_updates =
+        config.learner.anneal_learning_rate
+            ? (config.learner.total_env_steps + frames_per_update - 1) / frames_per_update
+            : 0;
+    impala_ = std::make_unique<Impala>(model_, options);
+  }
+
+  std::unique_ptr<PreparedBatch> Prepare(SampledItems items) const override {
+    auto prepared = std::make_unique<ImpalaPrepared>();
+    prepared->batch = ImpalaBatchToDevice(BatchFromUnrolls(items.unrolls), device_);
+    return prepared;
+  }
+
+  // The rate follows the update count (ImpalaOptions::total_updates), which is the same
+  // schedule: the budget counts the frames of the updates.
+  void SetProgress(double) override {}
+
+  UpdateResult Update(PreparedBatch& batch) override {
+    const ImpalaStats s = impala_->Update(static_cast<ImpalaPrepared&>(batch).batch);
+    UpdateResult result;
+    result.metrics = {s.total_loss, s.policy_loss, s.baseline_loss, s.entropy,
+                      s.mean_rho,   s.grad_norm,   s.learning_rate};
+    return result;
+  }
+
+  int64_t num_updates() const override { return impala_->num_updates(); }
+  const std::vector<std::string>& metric_names() const override {
+    static const std::vector<std::string> names = {"total_loss",   "policy_loss", "baseline_loss",
+                                                   "entropy",      "mean_rho",    "grad_norm",
+                                                   "learning_rate"};
+    return names;
+  }
+  torch::nn::Module& published_module() override { return *model_; }
+  void SaveCheckpoint(const std::string& dir) const override {
+    impala_->SaveCheckpoint(dir + "/impala.pt");
+  }
+  void LoadCheckpoint(const std::string& dir) override {
+    impala_->LoadCheckpoint(dir + "/impala.pt");
+  }
+
+  void EvalActions(const float* observations, int32_t count, bool greedy, Rng& rng,
+                   float* actions) override {
+    torch::InferenceMode guard;
+    model_->eval();
+    const PolicyOutput out = model_->forward(
+        torch::from_blob(const_cast<float*>(observations),
+                         {count, model_->options().observation_size}, torch::kFloat32)
+            .to(device_));
+    model_->train();
+    if (greedy) {
+      GreedyActions(out, actions);
+    } else {
+      SampleActions(out, rng, actions, nullptr);
+    }
+  }
+
+ private:
+  torch::Device device_;
+  ActorCritic model_;
+  std::unique_ptr<Impala> impala_;
+};
+
+}  // namespace
+
+AlgorithmSpec ImpalaAlgorithmSpec() {
+  AlgorithmSpec spec;
+  spec.name = "impala";
+  spec.items = ItemKind::kUnroll;
+  spec.replay = ReplayKind::kQueue;
+  spec.actions = ActionSupport::kBoth;
+  spec.budget = StepBudget::kConsumedFrames;
+  spec.bench_config = "learner: {algo: impala}";
+  spec.make_policy = [](const RunConfig& config, const EnvSpec& env, int32_t actor_index) {
+    return std::unique_ptr<ActorPolicy>(new ImpalaPolicy(config, env, actor_index));
+  };
+  spec.make_learner = [](const RunConfig& config, const EnvSpec& env, const std::string& device) {
+    return std::unique_ptr<LearnerAlgorithm>(new ImpalaLearner(config, env, device));
+  };
+  return spec;
 }
 
 }  // namespace rlfleet

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "algorithms/actor_critic.h"
+#include "algorithms/algorithm.h"
 #include "algorithms/vtrace.h"
 #include "core/unroll.h"
 
@@ -31,6 +32,9 @@ struct ImpalaBatch {
 // `unrolls` is empty, an unroll is inconsistent (Unroll::Validate), or they do not all share
 // T, D, A and the action kind.
 ImpalaBatch BatchFromUnrolls(const std::vector<Unroll>& unrolls);
+
+// The batch's tensors on `device` (TensorsToDevice; the CPU batch is returned as it is).
+ImpalaBatch ImpalaBatchToDevice(ImpalaBatch batch, const torch::Device& device);
 
 struct ImpalaOptions {
   double discount = 0.99;  // γ
@@ -87,6 +91,21 @@ class Impala {
   std::unique_ptr<torch::optim::Adam> optimizer_;
   int64_t num_updates_ = 0;
 };
+
+// learner.algo impala (Espeholt et al. 2018) for the generic actor and learner loops:
+//  - items: unrolls of actor.unroll_length steps, through a queue table (each sampled once);
+//    learner.total_env_steps counts the frames of the unrolls trained on;
+//  - actor side: the ActorCritic (MakeActorCritic, so every process starts from the same
+//    weights) samples actions with the actor's seeded stream DeriveSeed(seed, "actor_actions",
+//    j); the unroll records x_t, a_t, log μ(a_t|x_t), r_t, terminated/truncated and the final
+//    observation of each truncation; new weights are taken at the start of each unroll, whose
+//    policy_version is the version that acted;
+//  - learner side: one Impala update per batch of learner.batch_size unrolls; with
+//    learner.anneal_learning_rate the rate decays linearly over ceil(total_env_steps /
+//    (unroll_length · batch_size)) updates; checkpoint file impala.pt; evaluation acts with the
+//    most likely action (greedy) or samples.
+// Both action kinds (a categorical or a diagonal-Gaussian head).
+AlgorithmSpec ImpalaAlgorithmSpec();
 
 }  // namespace rlfleet
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "algorithms/model_factory.h"
 #include "algorithms/parameter_vector.h"
 #include "core/random.h"
 #include "core/unroll.h"
@@ -438,6 +439,94 @@ TEST_F(ImpalaTest, OptionsValidateNamesTheField) {
   options = ImpalaOptions();
   options.vtrace.rho_bar = -1.0;
   EXPECT_THROW(options.Validate(), std::invalid_argument);
+}
+
+EnvSpec CartPoleSpec() {
+  EnvSpec spec;
+  spec.id = "CartPole-v1";
+  spec.observation_size = 4;
+  spec.discrete_actions = true;
+  spec.num_actions = 2;
+  spec.action_size = 1;
+  return spec;
+}
+
+// The IMPALA actor policy cuts one unroll per env every unroll_length steps from what the actor
+// hands it: x_t and a_t from Act, the step's outcome from Record, row T from the last step's
+// next observation, the final observation of a truncation, and the version of the weights it
+// had at the unroll's start.
+TEST_F(ImpalaTest, PolicyCutsUnrollsFromTheStepsItIsGiven) {
+  RunConfig config;
+  config.env.num_envs = 2;
+  config.actor.unroll_length = 3;
+  const EnvSpec spec = CartPoleSpec();
+  std::unique_ptr<ActorPolicy> policy = ImpalaAlgorithmSpec().make_policy(config, spec, 0);
+  std::vector<float> obs(8), next(8), final_obs(8), actions(2), rewards(2);
+  std::vector<uint8_t> terminated(2), truncated(2);
+  ActorOutput out;
+  std::vector<std::vector<float>> seen_actions;
+  for (int t = 0; t < 3; ++t) {
+    EXPECT_EQ(policy->WantsWeights(), t == 0);
+    if (t == 0) policy->OnWeights(7);
+    for (int i = 0; i < 8; ++i) obs[i] = 10.0f * t + i;
+    policy->Act(obs.data(), actions.data());
+    for (float a : actions) EXPECT_TRUE(a == 0.0f || a == 1.0f);
+    seen_actions.push_back(actions);
+    for (int i = 0; i < 8; ++i) next[i] = 10.0f * (t + 1) + i;
+    rewards = {1.0f + t, -1.0f - t};
+    terminated = {static_cast<uint8_t>(t == 1), 0};
+    truncated = {0, static_cast<uint8_t>(t == 2)};
+    for (int i = 0; i < 8; ++i) final_obs[i] = -100.0f - i;
+    EnvStepView view{2,
+                     obs.data(),
+                     actions.data(),
+                     rewards.data(),
+                     terminated.data(),
+                     truncated.data(),
+                     next.data(),
+                     final_obs.data()};
+    policy->Record(view, &out);
+    EXPECT_EQ(out.unrolls.size(), t == 2 ? 2u : 0u);
+  }
+  policy->OnWeights(9);  // arrives mid-stream: the next unroll carries it
+  ASSERT_EQ(out.unrolls.size(), 2u);
+  EXPECT_TRUE(out.priorities.empty());
+  for (int e = 0; e < 2; ++e) {
+    const Unroll& u = out.unrolls[e];
+    EXPECT_NO_THROW(u.Validate());
+    EXPECT_EQ(u.policy_version, 7);
+    EXPECT_EQ(u.env_index, static_cast<uint32_t>(e));
+    for (int t = 0; t <= 3; ++t) {
+      for (int j = 0; j < 4; ++j) EXPECT_EQ(u.observations[t * 4 + j], 10.0f * t + 4 * e + j);
+    }
+    for (int t = 0; t < 3; ++t) {
+      EXPECT_EQ(u.actions[t], seen_actions[t][e]);
+      EXPECT_EQ(u.rewards[t], e == 0 ? 1.0f + t : -1.0f - t);
+      EXPECT_LE(u.behaviour_log_probs[t], 0.0f);
+      EXPECT_GT(u.behaviour_log_probs[t], std::log(1e-6f));
+    }
+  }
+  EXPECT_EQ(out.unrolls[0].terminated, (std::vector<uint8_t>{0, 1, 0}));
+  EXPECT_EQ(out.unrolls[1].truncated, (std::vector<uint8_t>{0, 0, 1}));
+  EXPECT_EQ(out.unrolls[1].truncation_observations,
+            (std::vector<float>{-104.0f, -105.0f, -106.0f, -107.0f}));
+  EXPECT_TRUE(out.unrolls[0].truncation_observations.empty());
+}
+
+// The policy's network and the learner's published one hold the same initial weights under the
+// same names: an actor acts from the first step as the learner would.
+TEST_F(ImpalaTest, PolicyAndLearnerShareInitialWeightsAndParameterNames) {
+  RunConfig config;
+  config.env.num_envs = 1;
+  const EnvSpec spec = CartPoleSpec();
+  auto policy = ImpalaAlgorithmSpec().make_policy(config, spec, 3);
+  auto learner = ImpalaAlgorithmSpec().make_learner(config, spec, "cpu");
+  EXPECT_EQ(ParameterNames(policy->module()), ParameterNames(learner->published_module()));
+  std::vector<float> a, b;
+  FlattenParameters(policy->module(), &a);
+  FlattenParameters(learner->published_module(), &b);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(learner->metric_names().size(), 7u);
 }
 
 }  // namespace

@@ -17,6 +17,11 @@ std::mutex& SeedMutex() {
 
 }  // namespace
 
+ModelSpaces SpacesOf(const EnvSpec& spec) {
+  return ModelSpaces{spec.observation_size, spec.discrete_actions, spec.num_actions,
+                     spec.action_size};
+}
+
 ActorCritic MakeActorCritic(const ModelConfig& config, const ModelSpaces& spaces,
                             uint64_t run_seed) {
   ActorCriticOptions options;

@@ -6,6 +6,7 @@
 #include "algorithms/actor_critic.h"
 #include "algorithms/dqn.h"
 #include "algorithms/q_network.h"
+#include "core/env_spec.h"
 #include "core/run_config.h"
 
 namespace rlfleet {
@@ -17,6 +18,8 @@ struct ModelSpaces {
   int64_t num_actions = 0;  // discrete
   int64_t action_size = 1;  // continuous dims
 };
+
+ModelSpaces SpacesOf(const EnvSpec& spec);
 
 // Builds the actor-critic of a run with initial weights drawn from DeriveSeed(run_seed,
 // "model", 0), so that every process of a run starts from the same weights without waiting

@@ -11,10 +11,10 @@ struct BenchOptions {
   bool json_only = false;  // print only the final JSON object
   double seconds = 5.0;    // length of each measured phase (envs: per task)
   std::string device;      // learner: overrides learner.device (cpu | cuda | auto)
-  std::string algo;        // learner: overrides learner.algo (impala | apex_dqn)
-  // Sizes come from this config (default: built-in CartPole IMPALA, or with algo apex_dqn
-  // configs/cartpole_apex_dqn.yaml's sizes: prioritized table of 100k transitions, batch 128,
-  // MLP 64-64).
+  std::string algo;        // overrides learner.algo (impala | apex_dqn | ...)
+  // Sizes come from this config (default: the algorithm's AlgorithmSpec::bench_config, e.g.
+  // for apex_dqn configs/cartpole_apex_dqn.yaml's sizes: prioritized table of 100k
+  // transitions, batch 128, MLP 64-64).
   std::string config_path;
   std::vector<std::string> overrides;
 };

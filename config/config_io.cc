@@ -68,6 +68,8 @@ void VisitFields(Config& c, Visitor&& visit) {
   visit("learner.checkpoint_interval_seconds", c.learner.checkpoint_interval_seconds);
   visit("learner.keep_checkpoints", c.learner.keep_checkpoints);
   visit("learner.metrics_interval_seconds", c.learner.metrics_interval_seconds);
+  visit("learner.eval_interval_updates", c.learner.eval_interval_updates);
+  visit("learner.eval_episodes", c.learner.eval_episodes);
   visit("apex.n_step", c.apex.n_step);
   visit("apex.epsilon_base", c.apex.epsilon_base);
   visit("apex.epsilon_alpha", c.apex.epsilon_alpha);
@@ -76,8 +78,6 @@ void VisitFields(Config& c, Visitor&& visit) {
   visit("apex.insert_batch", c.apex.insert_batch);
   visit("apex.double_dqn", c.apex.double_dqn);
   visit("apex.dueling", c.apex.dueling);
-  visit("apex.eval_interval_updates", c.apex.eval_interval_updates);
-  visit("apex.eval_episodes", c.apex.eval_episodes);
 }
 
 // Levenshtein distance, for "did you mean" hints.

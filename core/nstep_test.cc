@@ -16,9 +16,11 @@ namespace rlfleet {
 namespace {
 
 // Pushes one step with a 1-float observation.
+// The action's float is also used as the step's policy version, so that the test sees which
+// step each transition started from.
 void Push(NStepBuilder* b, float x, float a, float r, bool term, bool trunc, float next,
           std::vector<Transition>* out) {
-  b->Push(&x, a, r, term, trunc, &next, out);
+  b->Push(&x, &a, static_cast<int64_t>(a) + 100, r, term, trunc, &next, out);
 }
 
 void ExpectTransition(const Transition& t, float x, float a, float reward, float discount,
@@ -26,7 +28,11 @@ void ExpectTransition(const Transition& t, float x, float a, float reward, float
   ASSERT_EQ(t.observation.size(), 1u);
   ASSERT_EQ(t.next_observation.size(), 1u);
   EXPECT_FLOAT_EQ(t.observation[0], x);
-  EXPECT_FLOAT_EQ(t.action, a);
+  ASSERT_EQ(t.action.size(), 1u);
+  EXPECT_FLOAT_EQ(t.action[0], a);
+  EXPECT_EQ(t.policy_version, static_cast<int64_t>(a) + 100);
+  EXPECT_EQ(t.terminated, discount == 0.0f);
+  EXPECT_NO_THROW(t.Validate());
   EXPECT_FLOAT_EQ(t.reward, reward);
   EXPECT_FLOAT_EQ(t.discount, discount);
   EXPECT_FLOAT_EQ(t.next_observation[0], next);
@@ -65,6 +71,29 @@ TEST(NStepBuilderTest, TruncationWithinNBootstrapsFromFinalObservation) {
   ExpectTransition(out[0], 1, 1, 2 + 0.5f * 4 + 0.25f * 8, 0.125f, 99, 3);
   ExpectTransition(out[1], 2, 0, 4 + 0.5f * 8, 0.25f, 99, 2);
   ExpectTransition(out[2], 3, 1, 8, 0.5f, 99, 1);
+  for (const Transition& t : out) EXPECT_TRUE(t.truncated);
+}
+
+TEST(NStepBuilderTest, CarriesActionVectorsAndMarksOnlyEndedTransitions) {
+  NStepBuilder b(2, 0.5, 1, /*action_size=*/3);
+  std::vector<Transition> out;
+  const float x0 = 0, x1 = 1, x2 = 2;
+  const float a0[3] = {0.5f, -1.0f, 2.0f}, a1[3] = {7.0f, 8.0f, 9.0f};
+  b.Push(&x0, a0, 4, 1.0f, false, false, &x1, &out);
+  b.Push(&x1, a1, 5, 1.0f, false, false, &x2, &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].action, std::vector<float>(a0, a0 + 3));
+  EXPECT_EQ(out[0].policy_version, 4);
+  EXPECT_FALSE(out[0].terminated);
+  EXPECT_FALSE(out[0].truncated);
+  b.Push(&x2, a0, 6, 1.0f, false, /*truncated=*/true, &x0, &out);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[1].action, std::vector<float>(a1, a1 + 3));
+  EXPECT_EQ(out[1].policy_version, 5);
+  EXPECT_TRUE(out[1].truncated);
+  EXPECT_TRUE(out[2].truncated);
+  EXPECT_FLOAT_EQ(out[2].discount, 0.5f);
+  EXPECT_THROW(NStepBuilder(2, 0.5, 1, 0), std::invalid_argument);
 }
 
 TEST(NStepBuilderTest, TerminatedAndTruncatedCountsAsTerminated) {
@@ -150,7 +179,7 @@ std::vector<Transition> Reference(const Episode& e, int n, double gamma) {
     if (reaches_end && !ended && k < n) continue;  // still pending when the stream stops
     Transition x;
     x.observation = e.observations[t];
-    x.action = e.actions[t];
+    x.action = {e.actions[t]};
     double r = 0.0;
     for (int j = 0; j < k; ++j) r += std::pow(gamma, j) * e.rewards[t + j];
     x.reward = static_cast<float>(r);
@@ -185,7 +214,7 @@ TEST(NStepBuilderTest, MatchesNaiveReferenceOnRandomEpisodes) {
           e.actions.push_back(static_cast<float>(rng.UniformInt(4)));
           e.rewards.push_back(static_cast<float>(rng.Normal()));
           e.observations.push_back(random_obs());
-          builder.Push(e.observations[t].data(), e.actions[t], e.rewards[t], term, trunc,
+          builder.Push(e.observations[t].data(), &e.actions[t], 0, e.rewards[t], term, trunc,
                        e.observations[t + 1].data(), &got);
           if (term || trunc) {
             e.terminated = term;
@@ -212,84 +241,40 @@ TEST(NStepBuilderTest, MatchesNaiveReferenceOnRandomEpisodes) {
   }
 }
 
-std::vector<Transition> SomeTransitions(int count, int d) {
-  Rng rng(7);
-  std::vector<Transition> v(count);
-  for (auto& t : v) {
-    t.observation.resize(d);
-    t.next_observation.resize(d);
-    for (auto& x : t.observation) x = static_cast<float>(rng.Normal());
-    for (auto& x : t.next_observation) x = static_cast<float>(rng.Normal());
-    t.action = static_cast<float>(rng.UniformInt(5));
-    t.reward = static_cast<float>(rng.Normal());
-    t.discount = static_cast<float>(rng.Uniform01());
-    t.steps = 1 + static_cast<int32_t>(rng.UniformInt(3));
-  }
-  return v;
-}
-
-TEST(TransitionEncodingTest, RoundTrip) {
-  for (int count : {0, 1, 17}) {
-    const auto v = SomeTransitions(count, 4);
-    const std::string bytes = EncodeTransitions(v);
-    EXPECT_EQ(bytes.size(), 9u + count * (16u + 8u * 4u));
-    const auto back = DecodeTransitions(bytes.data(), bytes.size());
-    ASSERT_EQ(back.size(), v.size());
-    for (size_t i = 0; i < v.size(); ++i) {
-      EXPECT_EQ(back[i].observation, v[i].observation);
-      EXPECT_EQ(back[i].next_observation, v[i].next_observation);
-      EXPECT_EQ(back[i].action, v[i].action);
-      EXPECT_EQ(back[i].reward, v[i].reward);
-      EXPECT_EQ(back[i].discount, v[i].discount);
-      EXPECT_EQ(back[i].steps, v[i].steps);
-    }
-  }
-  // One CartPole transition (D = 4) is a 57-byte item.
-  const auto one = SomeTransitions(1, 4);
-  EXPECT_EQ(EncodeTransitions(one).size(), 57u);
-}
-
-TEST(TransitionEncodingTest, RejectsInconsistentInput) {
-  auto v = SomeTransitions(2, 3);
-  v[1].next_observation.pop_back();
-  EXPECT_THROW(EncodeTransitions(v), std::invalid_argument);
-  auto w = SomeTransitions(1, 3);
-  w[0].observation.clear();
-  w[0].next_observation.clear();
-  EXPECT_THROW(EncodeTransitions(w), std::invalid_argument);
-}
-
-TEST(TransitionEncodingTest, RejectsGarbage) {
-  const std::string good = EncodeTransitions(SomeTransitions(3, 2));
-  auto decode = [](const std::string& s) { return DecodeTransitions(s.data(), s.size()); };
-  EXPECT_THROW(DecodeTransitions(nullptr, 0), std::invalid_argument);
-  EXPECT_THROW(decode(good.substr(0, 5)), std::invalid_argument);                // short header
-  EXPECT_THROW(decode(good.substr(0, good.size() - 1)), std::invalid_argument);  // truncated
-  EXPECT_THROW(decode(good + "x"), std::invalid_argument);                       // extra byte
-  std::string bad_version = good;
-  bad_version[0] = 2;
-  EXPECT_THROW(decode(bad_version), std::invalid_argument);
-  std::string huge_count = good;
-  huge_count[1] = huge_count[2] = huge_count[3] = huge_count[4] = '\xff';
-  EXPECT_THROW(decode(huge_count), std::invalid_argument);
-  std::string zero_steps = good;
-  zero_steps[9 + 12] = zero_steps[9 + 13] = zero_steps[9 + 14] = zero_steps[9 + 15] = 0;
-  EXPECT_THROW(decode(zero_steps), std::invalid_argument);
-  std::string nan_discount = good;
-  const float nan = std::numeric_limits<float>::quiet_NaN();
-  std::memcpy(&nan_discount[9 + 8], &nan, 4);
-  EXPECT_THROW(decode(nan_discount), std::invalid_argument);
-  // Random bytes either decode or throw std::invalid_argument; never anything else.
-  Rng rng(3);
-  for (int trial = 0; trial < 2000; ++trial) {
-    std::string s(rng.UniformInt(80), '\0');
-    for (auto& c : s) c = static_cast<char>(rng.UniformInt(256));
-    if (!s.empty() && trial % 2 == 0) s[0] = 1;
+TEST(TransitionTest, ValidateNamesTheInconsistency) {
+  Transition t;
+  t.observation = {1, 2};
+  t.next_observation = {3, 4};
+  t.action = {0};
+  t.steps = 1;
+  t.discount = 0.9f;
+  EXPECT_NO_THROW(t.Validate());
+  auto expect_invalid = [](Transition bad, const std::string& needle) {
     try {
-      decode(s);
-    } catch (const std::invalid_argument&) {
+      bad.Validate();
+      ADD_FAILURE() << "expected an error naming " << needle;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
     }
-  }
+  };
+  Transition bad = t;
+  bad.next_observation.pop_back();
+  expect_invalid(bad, "observation sizes");
+  bad = t;
+  bad.action.clear();
+  expect_invalid(bad, "empty action");
+  bad = t;
+  bad.steps = 0;
+  expect_invalid(bad, "steps");
+  bad = t;
+  bad.discount = std::numeric_limits<float>::quiet_NaN();
+  expect_invalid(bad, "discount");
+  bad = t;
+  bad.terminated = true;
+  expect_invalid(bad, "non-zero discount");
+  bad.discount = 0.0f;
+  bad.truncated = true;
+  expect_invalid(bad, "both");
 }
 
 }  // namespace

@@ -28,8 +28,7 @@ void RunConfig::Validate() const {
           "ipc or tcp", cluster.transport);
   Require(cluster.shard_endpoints.empty() ||
               static_cast<int32_t>(cluster.shard_endpoints.size()) == cluster.num_shards,
-          "cluster.shard_endpoints", "empty or one per shard",
-          cluster.shard_endpoints.size());
+          "cluster.shard_endpoints", "empty or one per shard", cluster.shard_endpoints.size());
   Require(cluster.max_actor_restarts >= 0, "cluster.max_actor_restarts", ">= 0",
           cluster.max_actor_restarts);
   Require(cluster.shutdown_grace_seconds > 0, "cluster.shutdown_grace_seconds", "> 0",
@@ -54,32 +53,21 @@ void RunConfig::Validate() const {
           actor.max_inflight_inserts);
   Require(actor.stats_interval_seconds > 0, "actor.stats_interval_seconds", "> 0",
           actor.stats_interval_seconds);
-  Require(actor.insert_timeout_ms > 0, "actor.insert_timeout_ms", "> 0",
-          actor.insert_timeout_ms);
+  Require(actor.insert_timeout_ms > 0, "actor.insert_timeout_ms", "> 0", actor.insert_timeout_ms);
   Require(!model.hidden_sizes.empty(), "model.hidden_sizes", "non-empty", "[]");
   for (int64_t size : model.hidden_sizes) {
     Require(size > 0, "model.hidden_sizes", "all > 0", size);
   }
   Require(model.activation == "tanh" || model.activation == "relu", "model.activation",
           "tanh or relu", model.activation);
-  Require(learner.algo == "impala" || learner.algo == "apex_dqn", "learner.algo",
-          "impala or apex_dqn", learner.algo);
-  if (learner.algo == "impala") {
-    Require(replay.sampler == "fifo", "replay.sampler", "fifo with learner.algo impala",
-            replay.sampler);
-  } else {
-    Require(replay.sampler != "fifo", "replay.sampler",
-            "prioritized or uniform with learner.algo apex_dqn", replay.sampler);
-    Require(replay.min_size_to_sample <= replay.max_size, "replay.min_size_to_sample",
-            "<= replay.max_size", replay.min_size_to_sample);
-  }
+  // learner.algo and the sampler it needs are checked by algorithms/registry.h.
+  Require(!learner.algo.empty(), "learner.algo", "non-empty", learner.algo);
   Require(learner.device == "cpu" || learner.device == "cuda" || learner.device == "auto",
           "learner.device", "cpu, cuda or auto", learner.device);
   Require(learner.batch_size > 0, "learner.batch_size", "> 0", learner.batch_size);
   Require(learner.batch_size <= replay.max_size * cluster.num_shards, "learner.batch_size",
           "<= replay.max_size * cluster.num_shards", learner.batch_size);
-  Require(learner.total_env_steps > 0, "learner.total_env_steps", "> 0",
-          learner.total_env_steps);
+  Require(learner.total_env_steps > 0, "learner.total_env_steps", "> 0", learner.total_env_steps);
   Require(learner.publish_interval > 0, "learner.publish_interval", "> 0",
           learner.publish_interval);
   Require(learner.prefetch > 0, "learner.prefetch", "> 0", learner.prefetch);
@@ -95,10 +83,9 @@ void RunConfig::Validate() const {
   Require(learner.rho_bar > 0, "learner.rho_bar", "> 0", learner.rho_bar);
   Require(learner.c_bar > 0, "learner.c_bar", "> 0", learner.c_bar);
   Require(learner.pg_rho_bar > 0, "learner.pg_rho_bar", "> 0", learner.pg_rho_bar);
-  Require(learner.lambda > 0 && learner.lambda <= 1, "learner.lambda", "in (0, 1]",
-          learner.lambda);
-  Require(learner.checkpoint_interval_seconds > 0, "learner.checkpoint_interval_seconds",
-          "> 0", learner.checkpoint_interval_seconds);
+  Require(learner.lambda > 0 && learner.lambda <= 1, "learner.lambda", "in (0, 1]", learner.lambda);
+  Require(learner.checkpoint_interval_seconds > 0, "learner.checkpoint_interval_seconds", "> 0",
+          learner.checkpoint_interval_seconds);
   Require(learner.keep_checkpoints > 0, "learner.keep_checkpoints", "> 0",
           learner.keep_checkpoints);
   Require(apex.n_step >= 1, "apex.n_step", ">= 1", apex.n_step);
@@ -110,9 +97,9 @@ void RunConfig::Validate() const {
   Require(apex.weights_interval_frames > 0, "apex.weights_interval_frames", "> 0",
           apex.weights_interval_frames);
   Require(apex.insert_batch > 0, "apex.insert_batch", "> 0", apex.insert_batch);
-  Require(apex.eval_interval_updates >= 0, "apex.eval_interval_updates", ">= 0",
-          apex.eval_interval_updates);
-  Require(apex.eval_episodes > 0, "apex.eval_episodes", "> 0", apex.eval_episodes);
+  Require(learner.eval_interval_updates >= 0, "learner.eval_interval_updates", ">= 0",
+          learner.eval_interval_updates);
+  Require(learner.eval_episodes > 0, "learner.eval_episodes", "> 0", learner.eval_episodes);
   Require(learner.metrics_interval_seconds > 0, "learner.metrics_interval_seconds", "> 0",
           learner.metrics_interval_seconds);
 }

@@ -13,20 +13,20 @@ namespace rlfleet {
 
 struct EnvConfig {
   std::string id = "CartPole-v1";
-  int32_t num_envs = 16;     // envs per actor process, stepped as one VectorEnv
-  int32_t num_threads = 1;   // VectorEnv worker threads per actor
+  int32_t num_envs = 16;    // envs per actor process, stepped as one VectorEnv
+  int32_t num_threads = 1;  // VectorEnv worker threads per actor
 };
 
 struct ClusterConfig {
   int32_t num_actors = 2;
   int32_t num_shards = 1;
-  std::string transport = "ipc";  // ipc | tcp: how the launcher fills in empty endpoints
+  std::string transport = "ipc";   // ipc | tcp: how the launcher fills in empty endpoints
   std::string host = "127.0.0.1";  // tcp host for automatically chosen endpoints
   // Endpoints; empty means "chosen by the launcher" (ipc paths or free loopback ports).
   std::vector<std::string> shard_endpoints;  // one per shard
   std::string weights_endpoint;              // learner PUB
   std::string stats_endpoint;                // learner PULL (actor episode statistics)
-  int32_t max_actor_restarts = 3;  // an actor that dies is restarted this many times in all
+  int32_t max_actor_restarts = 3;        // an actor that dies is restarted this many times in all
   double shutdown_grace_seconds = 10.0;  // SIGTERM → SIGKILL delay when stopping children
 };
 
@@ -60,8 +60,8 @@ struct ModelConfig {
 
 struct LearnerConfig {
   std::string algo = "impala";
-  std::string device = "cpu";  // cpu | cuda | auto
-  int32_t batch_size = 32;  // unrolls per update
+  std::string device = "cpu";         // cpu | cuda | auto
+  int32_t batch_size = 32;            // unrolls per update
   int64_t total_env_steps = 2000000;  // the run ends when the learner has consumed this many
   int32_t publish_interval = 1;       // publish weights every this many updates
   int32_t prefetch = 2;               // batches kept ready by the prefetch thread
@@ -82,6 +82,9 @@ struct LearnerConfig {
   double checkpoint_interval_seconds = 60.0;
   int32_t keep_checkpoints = 3;
   double metrics_interval_seconds = 1.0;
+  // Greedy evaluation on a local env every this many updates (and once at the end); 0: never.
+  int64_t eval_interval_updates = 0;
+  int32_t eval_episodes = 5;  // episodes per evaluation
 };
 
 // Ape-X DQN (learner.algo apex_dqn; Horgan et al. 2018). The learner also uses
@@ -95,8 +98,6 @@ struct ApexConfig {
   int32_t insert_batch = 64;              // transitions per insert request (one item each)
   bool double_dqn = true;
   bool dueling = true;
-  int64_t eval_interval_updates = 0;  // greedy evaluation every this many updates; 0: never
-  int32_t eval_episodes = 5;          // episodes per evaluation (also at the end when > 0)
 };
 
 struct RunConfig {

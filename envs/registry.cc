@@ -68,16 +68,6 @@ std::vector<std::string> RegisteredEnvIds() {
   return ids;
 }
 
-EnvSpec DiscreteActionEnvSpec(const std::string& id, const std::string& needed_by) {
-  EnvSpec spec = MakeEnv(id)->spec();
-  if (!spec.discrete_actions) {
-    throw std::invalid_argument(needed_by + " needs discrete actions; " + id + " has " +
-                                std::to_string(spec.action_size) + " continuous action dimension" +
-                                (spec.action_size == 1 ? "" : "s"));
-  }
-  return spec;
-}
-
 bool IsRegisteredEnv(const std::string& id) {
   for (const Registration& r : kRegistry) {
     if (id == r.id) return true;

@@ -19,11 +19,6 @@ std::vector<std::string> RegisteredEnvIds();
 
 bool IsRegisteredEnv(const std::string& id);
 
-// The spec of env `id` for a user that needs discrete actions (e.g. "learner.algo apex_dqn").
-// Throws std::invalid_argument naming both when its actions are continuous, and like MakeEnv
-// for an unknown id.
-EnvSpec DiscreteActionEnvSpec(const std::string& id, const std::string& needed_by);
-
 }  // namespace rlfleet
 
 #endif  // RLFLEET_ENVS_REGISTRY_H_

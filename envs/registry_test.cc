@@ -59,23 +59,6 @@ TEST(RegistryTest, MakeEnvWrapsInTimeLimitOfTheSpec) {
   }
 }
 
-TEST(RegistryTest, DiscreteActionEnvSpecRejectsContinuousActions) {
-  const EnvSpec cartpole = DiscreteActionEnvSpec("CartPole-v1", "a DQN");
-  EXPECT_TRUE(cartpole.discrete_actions);
-  EXPECT_EQ(cartpole.num_actions, 2);
-  EXPECT_EQ(DiscreteActionEnvSpec("Acrobot-v1", "a DQN").num_actions, 3);
-  try {
-    DiscreteActionEnvSpec("HalfCheetah-v4", "learner.algo apex_dqn");
-    FAIL() << "no exception";
-  } catch (const std::invalid_argument& e) {
-    EXPECT_STREQ(e.what(),
-                 "learner.algo apex_dqn needs discrete actions; HalfCheetah-v4 has 6 continuous "
-                 "action dimensions");
-  }
-  EXPECT_THROW(DiscreteActionEnvSpec("Pendulum-v1", "x"), std::invalid_argument);
-  EXPECT_THROW(DiscreteActionEnvSpec("NoSuchEnv-v9", "x"), std::invalid_argument);
-}
-
 TEST(RegistryTest, UnknownIdNamesItAndListsKnownOnes) {
   try {
     MakeEnv("NoSuchEnv-v9");

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/actor.h"
-#include "actors/apex_actor.h"
+#include "algorithms/registry.h"
 #include "bench/bench.h"
 #include "config/config_io.h"
 #include "core/clock.h"
@@ -23,10 +23,9 @@
 #include "envs/registry.h"
 #include "envs/rollout.h"
 #include "launcher/local_cluster.h"
-#include "learner/apex_learner.h"
 #include "learner/evaluate.h"
 #include "learner/learner.h"
-#include "replay/apex_table.h"
+#include "replay/run_tables.h"
 #include "replay/shard_server.h"
 
 namespace rlfleet {
@@ -92,21 +91,12 @@ int RunWorker(const std::string& role, int32_t index, const std::string& run_dir
     options.table = config.replay.table;
     options.max_size = config.replay.max_size;
     options.max_message_bytes = config.replay.max_message_bytes;
-    if (config.learner.algo == "apex_dqn") {
-      options.tables = {ApexTableOptions(config)};
-      options.seed = DeriveSeed(config.seed, "shard_sampler", index);
-    }
+    options.tables =
+        RunTables(config, FindAlgorithm(config.learner.algo).replay == ReplayKind::kReplayMemory);
+    options.seed = DeriveSeed(config.seed, "shard_sampler", index);
     ShardServer server(options);
     RLF_LOG(Info) << "serving table '" << options.table << "' on " << server.endpoint();
     server.Run(g_stop);
-    return 0;
-  }
-  const bool apex = config.learner.algo == "apex_dqn";
-  if (role == "learner" && apex) {
-    ApexLearner learner(config, run_dir, resume);
-    const LearnerSummary summary = learner.Run(g_stop);
-    RLF_LOG(Info) << "apex learner finished: " << summary.actor_env_steps << " actor env steps, "
-                  << summary.updates << " updates, mean return " << summary.final_mean_return;
     return 0;
   }
   if (role == "learner") {
@@ -114,12 +104,6 @@ int RunWorker(const std::string& role, int32_t index, const std::string& run_dir
     const LearnerSummary summary = learner.Run(g_stop);
     RLF_LOG(Info) << "learner finished: " << summary.env_steps << " env steps, " << summary.updates
                   << " updates, mean return " << summary.final_mean_return;
-    return 0;
-  }
-  if (role == "actor" && apex) {
-    ApexActor actor(config, index);
-    const int64_t steps = actor.Run(g_stop);
-    RLF_LOG(Info) << "apex actor stopped after " << steps << " env steps";
     return 0;
   }
   if (role == "actor") {
@@ -141,10 +125,8 @@ int Train(const std::string& config_path, const std::vector<std::string>& overri
     config = LoadRunConfig((run_dir / "config.yaml").string(), overrides);
   } else {
     config = LoadRunConfig(config_path, overrides);
-    if (!IsRegisteredEnv(config.env.id)) MakeEnv(config.env.id);  // throws naming known ids
-    if (config.learner.algo == "apex_dqn") {
-      DiscreteActionEnvSpec(config.env.id, "learner.algo apex_dqn");
-    }
+    // Throws naming the known ids for an unknown env, and names what does not fit the algorithm.
+    CheckRunFitsAlgorithm(config, MakeEnv(config.env.id)->spec());
     run_dir = fs::path(config.runs_dir) / (config.name + "-" + TimestampForPath());
     for (int suffix = 1; fs::exists(run_dir); ++suffix) {
       run_dir = fs::path(config.runs_dir) /
@@ -219,7 +201,8 @@ int main(int argc, char** argv) {
   BenchOptions bench_options;
   bench->add_option("what", bench_options.what, "actor | learner | envs | replay")->required();
   bench->add_option("--device", bench_options.device, "learner: cpu | cuda | auto");
-  bench->add_option("--algo", bench_options.algo, "learner: impala | apex_dqn (default: config's)");
+  bench->add_option("--algo", bench_options.algo,
+                    "learner: an algorithm name, e.g. impala | apex_dqn (default: config's)");
   bench->add_flag("--json", bench_options.json_only, "Print only the JSON object");
   bench->add_option("--seconds", bench_options.seconds, "Seconds per measured loop");
   bench->add_option("--config", bench_options.config_path, "Config to take sizes from");

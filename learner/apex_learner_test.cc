@@ -1,7 +1,8 @@
-// ApexLearner in one process against a real replay shard (a ShardServer thread over ipc):
-// it trains on prioritized samples, sends the new priorities back, ends when the actors'
-// reported env steps reach the budget, and resumes its counters from its checkpoint.
-#include "learner/apex_learner.h"
+// The Learner with learner.algo apex_dqn in one process against a real replay shard (a
+// ShardServer thread over ipc): it trains on prioritized samples, sends the new priorities back,
+// ends when the actors' reported env steps reach the budget, and resumes its counters from its
+// checkpoint.
+#include "learner/learner.h"
 
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
@@ -20,11 +21,11 @@
 #include "algorithms/dqn.h"
 #include "algorithms/model_factory.h"
 #include "core/clock.h"
-#include "core/nstep.h"
-#include "learner/learner.h"
-#include "replay/apex_table.h"
+#include "core/transition_testing.h"
 #include "replay/replay_client.h"
+#include "replay/run_tables.h"
 #include "replay/shard_server.h"
+#include "transport/codec.h"
 
 namespace rlfleet {
 namespace {
@@ -34,17 +35,7 @@ constexpr double kAlpha = 0.6;
 constexpr double kInitialPriority = 1000.0;
 constexpr int kCopies = 16;  // of each of the 4 distinct transitions
 
-Transition MakeTransition(std::vector<float> x, float action, float reward, float discount,
-                          std::vector<float> next) {
-  Transition t;
-  t.observation = std::move(x);
-  t.action = action;
-  t.reward = reward;
-  t.discount = discount;
-  t.next_observation = std::move(next);
-  t.steps = 1;
-  return t;
-}
+using testing::OneStepTransition;
 
 // Two CartPole-sized states. From A both actions end the episode with rewards 1 and −1; from B
 // action 0 gives 0.5 and leads to A (discount 0.9), action 1 ends it with 0. The Bellman
@@ -52,10 +43,10 @@ Transition MakeTransition(std::vector<float> x, float action, float reward, floa
 const std::vector<float> kStateA = {1, 0, 0, 0};
 const std::vector<float> kStateB = {0, 1, 0, 0};
 std::vector<Transition> ChainTransitions() {
-  return {MakeTransition(kStateA, 0, 1.0f, 0.0f, kStateA),
-          MakeTransition(kStateA, 1, -1.0f, 0.0f, kStateA),
-          MakeTransition(kStateB, 0, 0.5f, 0.9f, kStateA),
-          MakeTransition(kStateB, 1, 0.0f, 0.0f, kStateB)};
+  return {OneStepTransition(kStateA, 0, 1.0f, 0.0f, kStateA),
+          OneStepTransition(kStateA, 1, -1.0f, 0.0f, kStateA),
+          OneStepTransition(kStateB, 0, 0.5f, 0.9f, kStateA),
+          OneStepTransition(kStateB, 1, 0.0f, 0.0f, kStateB)};
 }
 
 class ApexLearnerTest : public ::testing::Test {
@@ -88,7 +79,7 @@ class ApexLearnerTest : public ::testing::Test {
     config_.learner.total_env_steps = 1000;
     config_.learner.checkpoint_interval_seconds = 1e9;
     config_.apex.target_update_period = 50;
-    config_.apex.eval_interval_updates = 0;
+    config_.learner.eval_interval_updates = 0;
   }
   void TearDown() override {
     StopShard();
@@ -98,7 +89,7 @@ class ApexLearnerTest : public ::testing::Test {
   void StartShard() {
     ShardServerOptions options;
     options.endpoint = config_.cluster.shard_endpoints[0];
-    options.tables = {ApexTableOptions(config_)};
+    options.tables = {ReplayMemoryTableOptions(config_)};
     shard_ = std::make_unique<ShardServer>(options);
     shard_thread_ = std::thread([this] { shard_->Run(shard_stop_); });
   }
@@ -115,7 +106,7 @@ class ApexLearnerTest : public ::testing::Test {
     InsertClient client(options);
     std::vector<std::string> items;
     for (int copy = 0; copy < kCopies; ++copy) {
-      for (const Transition& t : ChainTransitions()) items.push_back(EncodeTransitions(&t, 1));
+      for (const Transition& t : ChainTransitions()) items.push_back(EncodeTransition(t));
     }
     client.Insert(items, std::vector<double>(items.size(), kInitialPriority));
     client.Flush();
@@ -143,7 +134,7 @@ TEST_F(ApexLearnerTest, TrainsSendsPrioritiesAndStopsAtTheActorsBudget) {
   LearnerSummary summary;
   std::atomic<bool> stop{false};
   {
-    ApexLearner learner(config_, run_dir.string(), false);
+    Learner learner(config_, run_dir.string(), false);
     std::thread run([&] { summary = learner.Run(stop); });
     // Let it train for 600 updates (one priority update request per batch), then report the
     // whole env-step budget as an actor would; the learner must end on its own.
@@ -166,7 +157,9 @@ TEST_F(ApexLearnerTest, TrainsSendsPrioritiesAndStopsAtTheActorsBudget) {
   EXPECT_EQ(summary.episodes, 1);
   EXPECT_DOUBLE_EQ(summary.final_mean_return, 12.0);
   ASSERT_GE(summary.updates, 600);
-  EXPECT_EQ(summary.env_steps, summary.updates * config_.learner.batch_size);
+  EXPECT_EQ(summary.env_steps, config_.learner.total_env_steps);
+  EXPECT_EQ(summary.consumed_frames, summary.updates * config_.learner.batch_size);
+  EXPECT_EQ(summary.malformed_items, 0);
 
   // Every item was resampled many times (600 · 32 samples of 64 items) and its priority
   // replaced by |TD| of a network near the fixed point: the priority mass Σ p^α fell from
@@ -198,7 +191,7 @@ TEST_F(ApexLearnerTest, TrainsSendsPrioritiesAndStopsAtTheActorsBudget) {
   EXPECT_NEAR(q[1][1].item<float>(), 0.0f, 0.1);
 
   // Resuming restores the counters; the budget is already met, so Run returns at once.
-  ApexLearner resumed(config_, run_dir.string(), true);
+  Learner resumed(config_, run_dir.string(), true);
   stop = false;
   const LearnerSummary again = resumed.Run(stop);
   EXPECT_TRUE(again.completed);
@@ -207,19 +200,18 @@ TEST_F(ApexLearnerTest, TrainsSendsPrioritiesAndStopsAtTheActorsBudget) {
   EXPECT_EQ(again.episodes, 1);
 }
 
-TEST_F(ApexLearnerTest, RejectsContinuousActionsAndOtherAlgorithms) {
+TEST_F(ApexLearnerTest, RejectsContinuousActionsAndAQueueSampler) {
   config_.env.id = "Pendulum-v1";
   try {
-    ApexLearner learner(config_, (dir_ / "run").string(), false);
+    Learner learner(config_, (dir_ / "run").string(), false);
     ADD_FAILURE() << "Pendulum-v1 accepted";
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("needs discrete actions; Pendulum-v1"), std::string::npos)
         << e.what();
   }
   config_.env.id = "CartPole-v1";
-  config_.learner.algo = "impala";
   config_.replay.sampler = "fifo";
-  EXPECT_THROW(ApexLearner(config_, (dir_ / "run").string(), false), std::invalid_argument);
+  EXPECT_THROW(Learner(config_, (dir_ / "run").string(), false), std::invalid_argument);
 }
 
 }  // namespace

@@ -1,30 +1,32 @@
 #include "learner/learner.h"
 
-#include <torch/torch.h>
+#include <ATen/Parallel.h>
+#include <torch/nn/module.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <iomanip>
+#include <limits>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <thread>
-#include <zmq.hpp>
 
-#include "algorithms/impala.h"
-#include "algorithms/model_factory.h"
-#include "algorithms/parameter_vector.h"
+#include "algorithms/device.h"
+#include "algorithms/registry.h"
 #include "core/bounded_queue.h"
 #include "core/clock.h"
 #include "core/file_util.h"
 #include "core/logging.h"
-#include "core/windowed_mean.h"
+#include "core/random.h"
 #include "envs/registry.h"
-#include "learner/device.h"
+#include "learner/item_check.h"
 #include "learner/learner_channels.h"
 #include "learner/run_files.h"
 #include "replay/replay_client.h"
 #include "transport/codec.h"
-#include "transport/socket.h"
 
 namespace rlfleet {
 namespace fs = std::filesystem;
@@ -32,11 +34,21 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr auto kPollSlice = std::chrono::milliseconds(100);
+constexpr auto kHandOffSlice = std::chrono::milliseconds(5);
+constexpr int64_t kPriorityTimeoutMs = 10000;
 
-struct PreparedBatch {
-  ImpalaBatch batch;
+// A batch ready for the train thread.
+struct ReadyBatch {
+  std::unique_ptr<PreparedBatch> batch;
+  std::vector<uint64_t> keys;  // replay memory: the global keys of its items
   double mean_policy_version = 0.0;
-  int64_t frames = 0;
+  int64_t frames = 0;  // env steps inside the batch
+};
+
+// New priorities by global key, sent by the prefetch thread.
+struct PriorityUpdate {
+  std::vector<uint64_t> keys;
+  std::vector<double> priorities;
 };
 
 }  // namespace
@@ -58,111 +70,164 @@ std::string LatestCheckpoint(const std::string& run_dir) {
 struct Learner::Impl {
   RunConfig config;
   fs::path run_dir;
-  torch::Device device;
+  AlgorithmSpec algo;
   EnvSpec spec;
-  ActorCritic model;
-  std::unique_ptr<Impala> impala;
+  std::unique_ptr<LearnerAlgorithm> algorithm;
   WeightsPublisher weights;
   ActorStatsReceiver stats;
 
-  // Prefetch thread and its hand-off queue.
-  BoundedQueue<PreparedBatch> ready;
+  // Prefetch thread and its hand-offs.
+  BoundedQueue<ReadyBatch> ready;
+  BoundedQueue<PriorityUpdate> priority_updates;
   std::atomic<bool> prefetch_stop{false};
   std::thread prefetch_thread;
   std::mutex prefetch_error_mutex;
   std::string prefetch_error;
   std::atomic<int64_t> malformed_items{0};
+  std::atomic<int64_t> unknown_keys{0};  // priority updates of keys evicted meanwhile
 
   // Counters (persisted in checkpoints).
-  int64_t env_steps = 0;
+  int64_t consumed_frames = 0;
   double wall_seconds_before = 0.0;  // from earlier segments of a resumed run
+  int64_t evaluations = 0;
+  double eval_mean_return = std::numeric_limits<double>::quiet_NaN();
+  int64_t eval_updates = -1;  // update count of the latest evaluation
 
   // Rates since the last metrics row.
   Stopwatch wall;
   Stopwatch since_metrics;
   Stopwatch since_checkpoint;
-  int64_t metrics_env_steps = 0;
+  int64_t metrics_budget_steps = 0;
   int64_t metrics_updates = 0;
   double lag_sum = 0.0;
   int64_t lag_count = 0;
-  ImpalaStats last_stats{};
+  std::vector<double> last_metrics;
 
-  Impl(const RunConfig& c, const std::string& dir)
+  Impl(const RunConfig& c, const std::string& dir, const AlgorithmSpec& a, const EnvSpec& s)
       : config(c),
         run_dir(dir),
-        device(ResolveDevice(c.learner.device)),
-        spec(MakeEnv(c.env.id)->spec()),
-        model(MakeActorCritic(c.model,
-                              ModelSpaces{spec.observation_size, spec.discrete_actions,
-                                          spec.num_actions, spec.action_size},
-                              c.seed)),
-        weights(*model, c.cluster.weights_endpoint),
+        algo(a),
+        spec(s),
+        algorithm(a.make_learner(c, s, ResolveDevice(c.learner.device).str())),
+        weights(algorithm->published_module(), c.cluster.weights_endpoint),
         stats(c.cluster.stats_endpoint, c.replay.max_message_bytes,
               (fs::path(dir) / "episodes.csv").string()),
-        ready(static_cast<size_t>(c.learner.prefetch)) {
-    // Parameters move before the optimizer is built; weights come back to the host only when
-    // they are published (FlattenParameters).
-    model->to(device);
-    ImpalaOptions options;
-    options.discount = c.learner.discount;
-    options.vtrace.rho_bar = c.learner.rho_bar;
-    options.vtrace.c_bar = c.learner.c_bar;
-    options.vtrace.pg_rho_bar = c.learner.pg_rho_bar;
-    options.vtrace.lambda = c.learner.lambda;
-    options.baseline_cost = c.learner.baseline_cost;
-    options.entropy_cost = c.learner.entropy_cost;
-    options.learning_rate = c.learner.learning_rate;
-    options.adam_eps = c.learner.adam_eps;
-    options.max_grad_norm = c.learner.max_grad_norm;
-    const int64_t frames_per_update =
-        static_cast<int64_t>(c.actor.unroll_length) * c.learner.batch_size;
-    options.total_updates =
-        c.learner.anneal_learning_rate
-            ? (c.learner.total_env_steps + frames_per_update - 1) / frames_per_update
-            : 0;
-    impala = std::make_unique<Impala>(model, options);
+        ready(static_cast<size_t>(c.learner.prefetch)),
+        priority_updates(static_cast<size_t>(c.learner.prefetch) + 2),
+        last_metrics(algorithm->metric_names().size(), 0.0) {}
+
+  bool replay_memory() const { return algo.replay == ReplayKind::kReplayMemory; }
+  int64_t updates() const { return algorithm->num_updates(); }
+  // What learner.total_env_steps counts.
+  int64_t budget_steps() const {
+    return algo.budget == StepBudget::kConsumedFrames ? consumed_frames : stats.actor_env_steps;
+  }
+  bool BudgetReached() const { return budget_steps() >= config.learner.total_env_steps; }
+
+  SampleClientOptions ClientOptions() const {
+    SampleClientOptions options;
+    options.endpoints = config.cluster.shard_endpoints;
+    options.table = config.replay.table;
+    options.prefetch = config.learner.prefetch;
+    options.max_message_bytes = config.replay.max_message_bytes;
+    options.seed = DeriveSeed(config.seed, "learner_sample", 0);
+    return options;
   }
 
-  int64_t updates() const { return impala->num_updates(); }
+  // Sends the queued priority updates (in order), each waiting for its ack.
+  void SendPriorityUpdates(SampleClient& client) {
+    while (std::optional<PriorityUpdate> update =
+               priority_updates.Pop(std::chrono::milliseconds(0))) {
+      unknown_keys += client.UpdatePriorities(update->keys, update->priorities, kPriorityTimeoutMs);
+    }
+  }
 
+  void CountMalformed(const std::string& why) {
+    if (malformed_items.fetch_add(1) == 0 || malformed_items.load() % 1000 == 0) {
+      RLF_LOG(Warning) << "dropping a sampled item (" << malformed_items.load()
+                       << " so far): " << why;
+    }
+  }
+
+  // Decodes and checks item i of `sampled` into `items`; returns its frames and policy version,
+  // or nothing for a bad item.
+  std::optional<std::pair<int64_t, int64_t>> TakeItem(const SampledBatch& sampled, size_t i,
+                                                      SampledItems* items) {
+    const SampledBatch::Item item = sampled.item(i);
+    try {
+      std::string problem;
+      if (algo.items == ItemKind::kUnroll) {
+        Unroll u = DecodeUnroll(item.data, item.size);
+        problem = CheckItem(u, spec);
+        if (problem.empty()) {
+          const std::pair<int64_t, int64_t> info{u.length, u.policy_version};
+          items->unrolls.push_back(std::move(u));
+          return info;
+        }
+      } else {
+        Transition t = DecodeTransition(item.data, item.size);
+        problem = CheckItem(t, spec);
+        if (problem.empty()) {
+          const std::pair<int64_t, int64_t> info{1, t.policy_version};
+          items->transitions.push_back(std::move(t));
+          return info;
+        }
+      }
+      CountMalformed(problem);
+    } catch (const DecodeError& e) {
+      CountMalformed(e.what());
+    }
+    return std::nullopt;
+  }
+
+  // The prefetch thread: alternately sends the priorities of trained batches and samples,
+  // checks and prepares the next batch, so that the train thread never waits on the network.
   void PrefetchLoop() {
     try {
-      SampleClientOptions options;
-      options.endpoints = config.cluster.shard_endpoints;
-      options.table = config.replay.table;
-      options.prefetch = config.learner.prefetch;
-      options.max_message_bytes = config.replay.max_message_bytes;
-      SampleClient client(options, &prefetch_stop);
-      std::vector<Unroll> unrolls;
+      SampleClient client(ClientOptions(), &prefetch_stop);
       while (!prefetch_stop.load()) {
+        SendPriorityUpdates(client);
         SampledBatch sampled;
-        if (!client.Sample(config.learner.batch_size, kPollSlice.count(), &sampled)) continue;
-        unrolls.clear();
+        const bool got =
+            replay_memory()
+                ? client.SamplePrioritized(config.learner.batch_size, kPollSlice.count(), &sampled)
+                : client.Sample(config.learner.batch_size, kPollSlice.count(), &sampled);
+        if (!got) continue;
+        SampledItems items;
+        ReadyBatch next;
+        PriorityUpdate rejected;  // bad items of a replay memory: never drawn again
         double version_sum = 0.0;
         for (size_t i = 0; i < sampled.size(); ++i) {
-          const auto item = sampled.item(i);
-          try {
-            unrolls.push_back(DecodeUnroll(item.data, item.size));
-            version_sum += static_cast<double>(unrolls.back().policy_version);
-          } catch (const DecodeError& e) {
-            if (malformed_items.fetch_add(1) == 0) {
-              RLF_LOG(Warning) << "dropping a malformed unroll: " << e.what();
-            }
+          const auto info = TakeItem(sampled, i, &items);
+          if (!info) {
+            rejected.keys.push_back(sampled.key(i));
+            rejected.priorities.push_back(0.0);
+            continue;
+          }
+          next.frames += info->first;
+          version_sum += static_cast<double>(info->second);
+          if (replay_memory()) {
+            next.keys.push_back(sampled.key(i));
+            items.importance_weights.push_back(sampled.importance_weight(i));
           }
         }
-        if (unrolls.size() != sampled.size()) continue;  // the whole batch goes
-        PreparedBatch prepared;
+        if (replay_memory() && !rejected.keys.empty()) {
+          unknown_keys +=
+              client.UpdatePriorities(rejected.keys, rejected.priorities, kPriorityTimeoutMs);
+        }
+        const size_t count = items.unrolls.size() + items.transitions.size();
+        if (count == 0) continue;
+        next.mean_policy_version = version_sum / static_cast<double>(count);
         try {
-          prepared.batch = BatchFromUnrolls(unrolls);
+          next.batch = algorithm->Prepare(std::move(items));
         } catch (const std::invalid_argument& e) {
-          malformed_items.fetch_add(static_cast<int64_t>(unrolls.size()));
-          RLF_LOG(Warning) << "dropping a batch of mismatched unrolls: " << e.what();
+          malformed_items += static_cast<int64_t>(count);
+          RLF_LOG(Warning) << "dropping a batch of items that do not fit together: " << e.what();
           continue;
         }
-        prepared.batch = BatchToDevice(prepared.batch, device);
-        prepared.mean_policy_version = version_sum / static_cast<double>(unrolls.size());
-        prepared.frames = static_cast<int64_t>(unrolls.size()) * unrolls.front().length;
-        while (!prefetch_stop.load() && !ready.Push(std::move(prepared), kPollSlice)) {
+        // While `ready` is full the learner is training: keep its priorities flowing.
+        while (!prefetch_stop.load() && !ready.Push(std::move(next), kHandOffSlice)) {
+          SendPriorityUpdates(client);
         }
       }
     } catch (const StoppedError&) {
@@ -173,46 +238,109 @@ struct Learner::Impl {
     ready.Close();
   }
 
-  void Publish() { weights.Publish(*model, updates()); }
+  std::string PrefetchError() {
+    std::lock_guard<std::mutex> lock(prefetch_error_mutex);
+    return prefetch_error;
+  }
+  void ThrowIfPrefetchFailed() {
+    const std::string error = PrefetchError();
+    if (!error.empty()) throw std::runtime_error("learner prefetch failed: " + error);
+  }
 
+  void Publish() { weights.Publish(algorithm->published_module(), updates()); }
   void DrainStats() { stats.Drain(wall_seconds_before + wall.Seconds()); }
+
+  // One update on a ready batch; its priorities go to the prefetch thread.
+  void Train(ReadyBatch& next, const std::atomic<bool>& stop) {
+    lag_sum += static_cast<double>(updates()) - next.mean_policy_version;
+    lag_count += 1;
+    algorithm->SetProgress(std::min(1.0, static_cast<double>(budget_steps()) /
+                                             static_cast<double>(config.learner.total_env_steps)));
+    UpdateResult result = algorithm->Update(*next.batch);
+    last_metrics = std::move(result.metrics);
+    consumed_frames += next.frames;
+    if (replay_memory() && result.priorities.size() == next.keys.size()) {
+      PriorityUpdate update{std::move(next.keys), std::move(result.priorities)};
+      // The prefetch thread takes one update per batch it samples, so this waits only while
+      // that thread is itself waiting on a shard.
+      while (!stop.load() && !priority_updates.Push(std::move(update), kPollSlice)) {
+        ThrowIfPrefetchFailed();
+      }
+    }
+  }
+
+  // learner.eval_episodes episodes on a local env with the greedy policy; env seeds continue
+  // from one evaluation to the next.
+  void Evaluate() {
+    std::unique_ptr<Env> env = MakeEnv(config.env.id);
+    std::vector<float> observation(spec.observation_size), action(spec.action_size);
+    Rng rng(DeriveSeed(config.seed, "eval_actions", static_cast<uint64_t>(evaluations)));
+    double sum = 0.0;
+    for (int32_t episode = 0; episode < config.learner.eval_episodes; ++episode) {
+      env->Seed(DeriveSeed(config.seed, "eval_envs", 0) +
+                static_cast<uint64_t>(evaluations * config.learner.eval_episodes + episode));
+      env->Reset(observation.data());
+      double episode_return = 0.0;
+      while (true) {
+        algorithm->EvalActions(observation.data(), 1, /*greedy=*/true, rng, action.data());
+        const StepResult step = env->Step(action.data(), observation.data());
+        episode_return += step.reward;
+        if (step.terminated || step.truncated) break;
+      }
+      sum += episode_return;
+    }
+    ++evaluations;
+    eval_updates = updates();
+    eval_mean_return = sum / static_cast<double>(config.learner.eval_episodes);
+    RLF_LOG(Info) << "evaluation at " << updates() << " updates: mean return " << eval_mean_return
+                  << " over " << config.learner.eval_episodes << " episodes";
+  }
 
   nlohmann::json StatusJson() {
     const double elapsed = std::max(since_metrics.Seconds(), 1e-9);
     nlohmann::json status;
+    status["algo"] = algo.name;
     status["wall_seconds"] = wall_seconds_before + wall.Seconds();
-    status["env_steps"] = env_steps;
+    // The launcher's progress line reads env_steps against total_env_steps.
+    status["env_steps"] = budget_steps();
+    status["consumed_frames"] = consumed_frames;
     status["actor_env_steps"] = stats.actor_env_steps;
     status["total_env_steps"] = config.learner.total_env_steps;
     status["updates"] = updates();
-    status["fps"] = static_cast<double>(env_steps - metrics_env_steps) / elapsed;
+    status["fps"] = static_cast<double>(budget_steps() - metrics_budget_steps) / elapsed;
     status["updates_per_second"] = static_cast<double>(updates() - metrics_updates) / elapsed;
     status["mean_return"] = NanToZero(stats.recent_returns.Mean());
     status["episodes"] = stats.episodes;
     status["policy_lag"] = lag_count > 0 ? lag_sum / static_cast<double>(lag_count) : 0.0;
+    status["eval_mean_return"] = NanToZero(eval_mean_return);
+    status["malformed_items"] = malformed_items.load();
     return status;
   }
 
   void WriteMetrics() {
-    nlohmann::json status = StatusJson();
+    const nlohmann::json status = StatusJson();
     const fs::path metrics = run_dir / "metrics.csv";
     std::ostringstream row;
     if (!fs::exists(metrics)) {
-      row << "wall_seconds,env_steps,actor_env_steps,updates,fps,updates_per_second,"
-             "mean_return_100,episodes,policy_lag,total_loss,policy_loss,baseline_loss,"
-             "entropy,mean_rho,grad_norm,learning_rate\n";
+      row << "wall_seconds,env_steps,consumed_frames,actor_env_steps,updates,fps,"
+             "updates_per_second,mean_return_100,episodes,policy_lag,eval_mean_return,"
+             "malformed_items,unknown_key_updates";
+      for (const std::string& name : algorithm->metric_names()) row << ',' << name;
+      row << '\n';
     }
-    row << std::setprecision(6) << status["wall_seconds"].get<double>() << ',' << env_steps << ','
-        << stats.actor_env_steps << ',' << updates() << ',' << status["fps"].get<double>() << ','
-        << status["updates_per_second"].get<double>() << ',' << status["mean_return"].get<double>()
-        << ',' << stats.episodes << ',' << status["policy_lag"].get<double>() << ','
-        << last_stats.total_loss << ',' << last_stats.policy_loss << ',' << last_stats.baseline_loss
-        << ',' << last_stats.entropy << ',' << last_stats.mean_rho << ',' << last_stats.grad_norm
-        << ',' << last_stats.learning_rate << '\n';
+    row << std::setprecision(6) << status["wall_seconds"].get<double>() << ',' << budget_steps()
+        << ',' << consumed_frames << ',' << stats.actor_env_steps << ',' << updates() << ','
+        << status["fps"].get<double>() << ',' << status["updates_per_second"].get<double>() << ','
+        << status["mean_return"].get<double>() << ',' << stats.episodes << ','
+        << status["policy_lag"].get<double>() << ',';
+    if (!std::isnan(eval_mean_return)) row << eval_mean_return;
+    row << ',' << malformed_items.load() << ',' << unknown_keys.load();
+    for (double value : last_metrics) row << ',' << value;
+    row << '\n';
     AppendToFile(metrics.string(), row.str());
     WriteFileAtomic((run_dir / "status.json").string(), status.dump() + "\n");
     since_metrics.Reset();
-    metrics_env_steps = env_steps;
+    metrics_budget_steps = budget_steps();
     metrics_updates = updates();
     lag_sum = 0.0;
     lag_count = 0;
@@ -226,12 +354,14 @@ struct Learner::Impl {
     const fs::path temporary = dir / (CheckpointName(updates()) + ".tmp");
     fs::remove_all(temporary);
     fs::create_directories(temporary);
-    impala->SaveCheckpoint((temporary / "impala.pt").string());
+    algorithm->SaveCheckpoint(temporary.string());
     nlohmann::json state;
+    state["algo"] = algo.name;
     state["updates"] = updates();
-    state["env_steps"] = env_steps;
+    state["consumed_frames"] = consumed_frames;
     state["actor_env_steps"] = stats.actor_env_steps;
     state["episodes"] = stats.episodes;
+    state["evaluations"] = evaluations;
     state["wall_seconds"] = wall_seconds_before + wall.Seconds();
     state["recent_returns"] = stats.recent_return_values;
     WriteFileAtomic((temporary / "state.json").string(), state.dump(2) + "\n");
@@ -240,33 +370,73 @@ struct Learner::Impl {
   }
 
   void Restore(const std::string& checkpoint) {
-    impala->LoadCheckpoint((fs::path(checkpoint) / "impala.pt").string());
     const nlohmann::json state =
         nlohmann::json::parse(ReadFile((fs::path(checkpoint) / "state.json").string()));
-    env_steps = state.at("env_steps").get<int64_t>();
+    const std::string saved_algo = state.value("algo", algo.name);
+    if (saved_algo != algo.name) {
+      throw std::runtime_error("checkpoint " + checkpoint + " is of learner.algo " + saved_algo +
+                               ", the run uses " + algo.name);
+    }
+    algorithm->LoadCheckpoint(checkpoint);
+    consumed_frames = state.value("consumed_frames", state.value("env_steps", int64_t{0}));
+    evaluations = state.value("evaluations", int64_t{0});
     wall_seconds_before = state.at("wall_seconds").get<double>();
     stats.Restore(state.at("actor_env_steps").get<int64_t>(), state.at("episodes").get<int64_t>(),
                   state.at("recent_returns").get<std::vector<double>>());
     if (state.at("updates").get<int64_t>() != updates()) {
       throw std::runtime_error("checkpoint " + checkpoint + " is inconsistent: state.json says " +
                                std::to_string(state.at("updates").get<int64_t>()) +
-                               " updates, the model archive " + std::to_string(updates()));
+                               " updates, the algorithm's files " + std::to_string(updates()));
     }
-    RLF_LOG(Info) << "resumed from " << checkpoint << " at " << env_steps << " env steps, "
+    RLF_LOG(Info) << "resumed from " << checkpoint << " at " << budget_steps() << " env steps, "
                   << updates() << " updates";
   }
 
-  std::string PrefetchError() {
-    std::lock_guard<std::mutex> lock(prefetch_error_mutex);
-    return prefetch_error;
+  LearnerSummary WriteSummary(bool completed) {
+    LearnerSummary summary;
+    summary.env_steps = budget_steps();
+    summary.consumed_frames = consumed_frames;
+    summary.actor_env_steps = stats.actor_env_steps;
+    summary.updates = updates();
+    summary.episodes = stats.episodes;
+    summary.wall_seconds = wall_seconds_before + wall.Seconds();
+    summary.final_mean_return = stats.recent_returns.Mean();
+    summary.malformed_items = malformed_items.load();
+    summary.completed = completed;
+    nlohmann::json json;
+    json["algo"] = algo.name;
+    json["env_id"] = config.env.id;
+    json["env_steps"] = summary.env_steps;
+    json["consumed_frames"] = summary.consumed_frames;
+    json["actor_env_steps"] = summary.actor_env_steps;
+    json["updates"] = summary.updates;
+    json["episodes"] = summary.episodes;
+    json["wall_seconds"] = summary.wall_seconds;
+    json["final_mean_return_100"] = NanToZero(summary.final_mean_return);
+    if (std::isnan(eval_mean_return)) {
+      json["final_eval_mean_return"] = nullptr;
+    } else {
+      json["final_eval_mean_return"] = eval_mean_return;
+    }
+    json["malformed_items"] = summary.malformed_items;
+    json["unknown_key_updates"] = unknown_keys.load();
+    json["completed"] = summary.completed;
+    WriteFileAtomic((run_dir / "summary.json").string(), json.dump(2) + "\n");
+    return summary;
   }
 };
 
-Learner::Learner(const RunConfig& config, const std::string& run_dir, bool resume) {
+Learner::Learner(const RunConfig& config, const std::string& run_dir, bool resume)
+    : Learner(config, run_dir, resume, FindAlgorithm(config.learner.algo)) {}
+
+Learner::Learner(const RunConfig& config, const std::string& run_dir, bool resume,
+                 const AlgorithmSpec& algorithm) {
   config.Validate();
+  const EnvSpec spec = MakeEnv(config.env.id)->spec();
+  CheckRunFitsAlgorithm(algorithm, config, spec);
   fs::create_directories(fs::path(run_dir) / "checkpoints");
   at::set_num_threads(config.learner.intra_op_threads);
-  impl_ = std::make_unique<Impl>(config, run_dir);
+  impl_ = std::make_unique<Impl>(config, run_dir, algorithm, spec);
   if (resume) {
     const std::string checkpoint = LatestCheckpoint(run_dir);
     if (checkpoint.empty()) {
@@ -290,14 +460,15 @@ LearnerSummary Learner::Run(const std::atomic<bool>& stop) {
   const RunConfig& c = s.config;
   s.prefetch_thread = std::thread([&s] { s.PrefetchLoop(); });
   s.Publish();
-  bool completed = s.env_steps >= c.learner.total_env_steps;
+  bool completed = s.BudgetReached();
   Stopwatch waiting;
   while (!stop.load() && !completed) {
     s.DrainStats();
-    std::optional<PreparedBatch> prepared = s.ready.Pop(kPollSlice);
-    if (!prepared) {
-      const std::string error = s.PrefetchError();
-      if (!error.empty()) throw std::runtime_error("learner prefetch failed: " + error);
+    completed = s.BudgetReached();
+    if (completed) break;
+    std::optional<ReadyBatch> next = s.ready.Pop(kPollSlice);
+    if (!next) {
+      s.ThrowIfPrefetchFailed();
       if (s.weights.SecondsSincePublish() > 1.0) s.Publish();
       if (waiting.Seconds() > 10.0) {
         RLF_LOG(Info) << "waiting for data from the replay shards";
@@ -305,12 +476,13 @@ LearnerSummary Learner::Run(const std::atomic<bool>& stop) {
       }
     } else {
       waiting.Reset();
-      s.lag_sum += static_cast<double>(s.updates()) - prepared->mean_policy_version;
-      s.lag_count += 1;
-      s.last_stats = s.impala->Update(prepared->batch);
-      s.env_steps += prepared->frames;
+      s.Train(*next, stop);
       if (s.updates() % c.learner.publish_interval == 0) s.Publish();
-      completed = s.env_steps >= c.learner.total_env_steps;
+      if (c.learner.eval_interval_updates > 0 &&
+          s.updates() % c.learner.eval_interval_updates == 0) {
+        s.Evaluate();
+      }
+      completed = s.BudgetReached();
     }
     if (s.since_metrics.Seconds() >= c.learner.metrics_interval_seconds) s.WriteMetrics();
     if (s.since_checkpoint.Seconds() >= c.learner.checkpoint_interval_seconds) s.Checkpoint();
@@ -319,29 +491,10 @@ LearnerSummary Learner::Run(const std::atomic<bool>& stop) {
   s.ready.Close();
   s.prefetch_thread.join();
   s.DrainStats();
+  if (c.learner.eval_interval_updates > 0 && s.eval_updates != s.updates()) s.Evaluate();
   s.WriteMetrics();
   s.Checkpoint();
-
-  LearnerSummary summary;
-  summary.env_steps = s.env_steps;
-  summary.actor_env_steps = s.stats.actor_env_steps;
-  summary.updates = s.updates();
-  summary.episodes = s.stats.episodes;
-  summary.wall_seconds = s.wall_seconds_before + s.wall.Seconds();
-  summary.final_mean_return = s.stats.recent_returns.Mean();
-  summary.completed = completed;
-  nlohmann::json json;
-  json["env_id"] = c.env.id;
-  json["env_steps"] = summary.env_steps;
-  json["actor_env_steps"] = summary.actor_env_steps;
-  json["updates"] = summary.updates;
-  json["episodes"] = summary.episodes;
-  json["wall_seconds"] = summary.wall_seconds;
-  json["final_mean_return_100"] = NanToZero(summary.final_mean_return);
-  json["completed"] = summary.completed;
-  json["malformed_items"] = s.malformed_items.load();
-  WriteFileAtomic((s.run_dir / "summary.json").string(), json.dump(2) + "\n");
-  return summary;
+  return s.WriteSummary(completed);
 }
 
 }  // namespace rlfleet

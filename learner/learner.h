@@ -6,41 +6,61 @@
 #include <memory>
 #include <string>
 
+#include "algorithms/algorithm.h"
 #include "core/run_config.h"
 
 namespace rlfleet {
 
 // What the learner leaves in <run dir>/summary.json at the end.
 struct LearnerSummary {
-  int64_t env_steps = 0;        // frames consumed by updates
+  int64_t env_steps = 0;        // the budget's counter (AlgorithmSpec::budget)
+  int64_t consumed_frames = 0;  // env steps inside the batches trained on
   int64_t actor_env_steps = 0;  // frames the actors reported having stepped
   int64_t updates = 0;
   int64_t episodes = 0;
-  double wall_seconds = 0.0;    // learner time, summed over resumed segments
+  double wall_seconds = 0.0;       // learner time, summed over resumed segments
   double final_mean_return = 0.0;  // mean over the last 100 episodes (NaN if none)
-  bool completed = false;       // reached learner.total_env_steps (false: stopped early)
+  int64_t malformed_items = 0;     // sampled items dropped (undecodable or not fitting the env)
+  bool completed = false;          // reached learner.total_env_steps (false: stopped early)
 };
 
-// The learner process's work. Threads: a prefetch thread samples batches of unrolls from
-// every replay shard, decodes them and builds ready tensors (learner.prefetch batches
-// ahead); the calling thread trains on them (IMPALA / V-trace), publishes weights (version =
-// update count, one flat float32 buffer) every learner.publish_interval updates, drains
-// actor statistics, and writes the run directory:
-//   metrics.csv     one row per metrics interval (steps, rates, losses, policy lag, return)
+// The learner process's work, for every algorithm (a LearnerAlgorithm does the maths).
+//
+// Threads: a prefetch thread sends the new priorities of trained batches (replay memory),
+// samples learner.batch_size items from the replay shards (a queue: each shard's FIFO; a replay
+// memory: the global p^α distribution, SampleClient::SamplePrioritized), decodes them, checks
+// each against the env spec (a bad item is dropped, counted and, in a replay memory, given
+// priority 0 so it is not drawn again) and has the algorithm stack them into a batch on its
+// device, keeping learner.prefetch batches ready. The calling thread (Run) trains on them and
+// never waits on the network while a batch is ready: it runs one Update per batch, hands the
+// new priorities to the prefetch thread, publishes weights (version = update count) every
+// learner.publish_interval updates and at least once a second while it waits for data, drains
+// actor statistics, runs learner.eval_episodes greedy episodes on a local env every
+// learner.eval_interval_updates updates, and writes the run directory:
+//   metrics.csv     one row per metrics interval: steps, rates, policy lag, returns, the latest
+//                   evaluation, dropped items, then the algorithm's metric_names()
 //   episodes.csv    one row per finished actor episode
 //   status.json     the latest metrics row, replaced atomically (read by the launcher)
-//   checkpoints/    ckpt-<updates>/ {model.pt, state.json}, written to a temporary
-//                   directory then renamed; the newest learner.keep_checkpoints are kept
+//   checkpoints/    ckpt-<updates>/ {the algorithm's files, state.json}, written to a
+//                   temporary directory then renamed; the newest learner.keep_checkpoints kept
 //   summary.json    written at the end (also when stopped early)
+// Policy lag = the update count when a batch is trained on − the mean weights version that
+// acted in its items.
 class Learner {
  public:
-  // `resume`: continue from the newest checkpoint in run_dir (model, optimizer, counters).
-  // Binds the weights PUB and stats PULL endpoints; throws naming an endpoint that fails.
+  // The algorithm of config.learner.algo. `resume`: continue from the newest checkpoint in
+  // run_dir (algorithm state, counters). Binds the weights PUB and stats PULL endpoints;
+  // throws naming an endpoint that fails, or std::invalid_argument for a config the algorithm
+  // cannot run.
   Learner(const RunConfig& config, const std::string& run_dir, bool resume);
+  // The same with a given algorithm (e.g. one that is not registered).
+  Learner(const RunConfig& config, const std::string& run_dir, bool resume,
+          const AlgorithmSpec& algorithm);
   ~Learner();
 
-  // Trains until learner.total_env_steps frames were consumed or `stop` becomes true, then
-  // writes a final checkpoint and summary.json. Returns the summary.
+  // Trains until learner.total_env_steps (see AlgorithmSpec::budget) or `stop` becomes true,
+  // then writes a final evaluation (when enabled), checkpoint and summary.json. Returns the
+  // summary. Throws when the prefetch thread failed (e.g. a shard replied with an error).
   LearnerSummary Run(const std::atomic<bool>& stop);
 
  private:

@@ -47,14 +47,9 @@ Table::Table(const TableOptions& options)
                    ? nullptr
                    : MakeItemSelector(options.remover, options.priority_exponent)),
       limiter_(options.rate_limiter),
-      remover_rng_(options.remover_seed) {
-  prioritized_ = dynamic_cast<const PrioritizedSelector*>(sampler_.get());
-}
+      remover_rng_(options.remover_seed) {}
 
-double Table::priority_mass() const {
-  if (prioritized_ == nullptr) return static_cast<double>(size());
-  return prioritized_->total_weight();
-}
+double Table::priority_mass() const { return sampler_->total_weight(); }
 
 Key Table::Insert(std::string bytes, double priority) {
   return Insert(std::make_shared<const std::string>(std::move(bytes)), priority);

@@ -153,8 +153,7 @@ class Table {
 
   TableOptions options_;
   std::unique_ptr<ItemSelector> sampler_;
-  const PrioritizedSelector* prioritized_ = nullptr;  // sampler_ when it is prioritized
-  std::unique_ptr<ItemSelector> remover_;             // null when the remover shares sampler_
+  std::unique_ptr<ItemSelector> remover_;  // null when the remover shares sampler_
   ItemSelector& remover() { return remover_ != nullptr ? *remover_ : *sampler_; }
   RateLimiter limiter_;
   Rng remover_rng_;

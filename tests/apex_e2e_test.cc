@@ -59,7 +59,7 @@ TEST(ApexE2eTest, ShortCartPoleRunLearns) {
   };
   ChildProcess launcher({kBinary, "train", kConfig, "--quiet", "--set",
                          "runs_dir=" + runs_dir.string(), "--set", "learner.total_env_steps=100000",
-                         "--set", "name=apex_learns", "--set", "apex.eval_interval_updates=500"},
+                         "--set", "name=apex_learns", "--set", "learner.eval_interval_updates=500"},
                         log);
   const auto status = launcher.Wait(240);
   ASSERT_TRUE(status.has_value()) << "did not finish\n" << read_log();
@@ -75,8 +75,7 @@ TEST(ApexE2eTest, ShortCartPoleRunLearns) {
   EXPECT_GE(summary["actor_env_steps"].get<int64_t>(), 100000);
   EXPECT_GT(summary["updates"].get<int64_t>(), 0);
   // The learner replays transitions: it consumed more than the actors produced.
-  EXPECT_GT(summary["replayed_transitions"].get<int64_t>(),
-            summary["actor_env_steps"].get<int64_t>());
+  EXPECT_GT(summary["consumed_frames"].get<int64_t>(), summary["actor_env_steps"].get<int64_t>());
   const std::vector<double> returns = EpisodeReturns(run);
   ASSERT_GE(returns.size(), 200u);
   const double first = Mean(returns, 0, 100);

@@ -107,6 +107,49 @@ Unroll DecodeUnroll(const void* data, size_t size) {
   return u;
 }
 
+std::string EncodeTransition(const Transition& t) {
+  const size_t payload = Bytes(t.observation) + Bytes(t.action) + Bytes(t.next_observation);
+  capnp::MallocMessageBuilder builder(FirstSegmentWordsFor(payload));
+  auto m = builder.initRoot<wire::Transition>();
+  m.setProtocolVersion(kProtocolVersion);
+  CopyOut(t.observation, m.initObservation(Bytes(t.observation)));
+  CopyOut(t.action, m.initAction(Bytes(t.action)));
+  m.setReward(t.reward);
+  m.setDiscount(t.discount);
+  m.setTerminated(t.terminated);
+  m.setTruncated(t.truncated);
+  CopyOut(t.next_observation, m.initNextObservation(Bytes(t.next_observation)));
+  m.setSteps(t.steps);
+  m.setPolicyVersion(t.policy_version);
+  return SerializeToString(builder);
+}
+
+Transition DecodeTransition(const void* data, size_t size) {
+  CapnpReader reader(data, size);
+  Transition t;
+  try {
+    auto m = reader.Root<wire::Transition>();
+    CheckVersion(m.getProtocolVersion(), "transition");
+    t.observation = CopyIn<float>(m.getObservation(), "transition", "observation");
+    t.action = CopyIn<float>(m.getAction(), "transition", "action");
+    t.reward = m.getReward();
+    t.discount = m.getDiscount();
+    t.terminated = m.getTerminated();
+    t.truncated = m.getTruncated();
+    t.next_observation = CopyIn<float>(m.getNextObservation(), "transition", "next_observation");
+    t.steps = m.getSteps();
+    t.policy_version = m.getPolicyVersion();
+  } catch (const kj::Exception& e) {
+    throw CapnpReader::KjDecodeError(e);
+  }
+  try {
+    t.Validate();
+  } catch (const std::invalid_argument& e) {
+    throw DecodeError(std::string("invalid ") + e.what());
+  }
+  return t;
+}
+
 std::string EncodeWeights(const WeightsMessage& w) {
   if (w.names.size() != w.shapes.size()) {
     throw std::invalid_argument("weights have " + std::to_string(w.names.size()) + " names but " +

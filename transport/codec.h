@@ -2,8 +2,8 @@
 #define RLFLEET_TRANSPORT_CODEC_H_
 
 // Encoders and decoders for the messages of transport/schema/rlfleet.capnp that carry data
-// (unrolls, weights, actor statistics). The replay request/response messages are handled by
-// replay/. This header does not include Cap'n Proto.
+// (unrolls, transitions, weights, actor statistics). The replay request/response messages are
+// handled by replay/. This header does not include Cap'n Proto.
 //
 // Every decoder accepts bytes at any address (unaligned input is copied once into an aligned
 // buffer), bounds the work it does by the input size, and throws DecodeError naming what is
@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/transition.h"
 #include "core/unroll.h"
 
 namespace rlfleet {
@@ -38,6 +39,12 @@ Unroll DecodeUnroll(const void* data, size_t size);
 inline Unroll DecodeUnroll(const std::string& bytes) {
   return DecodeUnroll(bytes.data(), bytes.size());
 }
+
+// Transition <-> schema Transition. EncodeTransition does not validate; DecodeTransition
+// validates with Transition::Validate and reports a mismatch as DecodeError. One CartPole
+// transition (D = 4) is 112 bytes on the wire.
+std::string EncodeTransition(const Transition& transition);
+Transition DecodeTransition(const void* data, size_t size);
 
 // Policy parameters in a fixed order: names[i] has shapes[i], and `flat` holds all parameters
 // back to back (row-major), so flat.size() == sum over i of prod(shapes[i]).

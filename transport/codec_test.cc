@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -227,6 +228,95 @@ TEST(CodecTest, MessagesOfAnotherTypeFailVersionOrValidation) {
   w.shapes = {{1}};
   w.flat = {1.0f};
   EXPECT_THROW(DecodeUnroll(EncodeWeights(w)), DecodeError);
+}
+
+Transition MakeTransition() {
+  Transition t;
+  t.observation = {0.5f, -1.0f, 2.0f};
+  t.action = {0.25f, -0.75f};
+  t.reward = 3.5f;
+  t.discount = 0.81f;
+  t.truncated = true;
+  t.next_observation = {4.0f, 5.0f, -6.0f};
+  t.steps = 2;
+  t.policy_version = 1234567890123;
+  t.Validate();
+  return t;
+}
+
+TEST(CodecTest, TransitionRoundTripsEveryField) {
+  const Transition t = MakeTransition();
+  const std::string bytes = EncodeTransition(t);
+  // Unaligned input decodes too (CapnpReader copies it once).
+  std::string shifted = "x" + bytes;
+  for (const Transition& back : {DecodeTransition(bytes.data(), bytes.size()),
+                                 DecodeTransition(shifted.data() + 1, bytes.size())}) {
+    EXPECT_EQ(back.observation, t.observation);
+    EXPECT_EQ(back.action, t.action);
+    EXPECT_EQ(back.reward, t.reward);
+    EXPECT_EQ(back.discount, t.discount);
+    EXPECT_EQ(back.terminated, t.terminated);
+    EXPECT_EQ(back.truncated, t.truncated);
+    EXPECT_EQ(back.next_observation, t.next_observation);
+    EXPECT_EQ(back.steps, t.steps);
+    EXPECT_EQ(back.policy_version, t.policy_version);
+  }
+}
+
+// Segment table 8 bytes + root pointer 8 + the struct's 4 data words (protocolVersion, reward,
+// discount, the two flags, steps, policyVersion) and 3 pointers 56 + observation 16 + action
+// 4 padded to 8 + next observation 16 = 112 bytes.
+TEST(CodecTest, CartPoleTransitionSize) {
+  Transition t;
+  t.observation.assign(4, 1.0f);
+  t.next_observation.assign(4, 1.0f);
+  t.action = {1.0f};
+  t.steps = 3;
+  t.discount = 0.97f;
+  EXPECT_EQ(EncodeTransition(t).size(), 112u);
+}
+
+TEST(CodecTest, InvalidTransitionsAreNamedDecodeErrors) {
+  auto expect_error = [](const std::string& bytes, const std::string& needle) {
+    try {
+      DecodeTransition(bytes.data(), bytes.size());
+      ADD_FAILURE() << "expected a DecodeError naming " << needle;
+    } catch (const DecodeError& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  Transition t = MakeTransition();
+  t.next_observation.pop_back();
+  expect_error(EncodeTransition(t), "observation sizes");
+  t = MakeTransition();
+  t.steps = 0;
+  expect_error(EncodeTransition(t), "steps");
+  t = MakeTransition();
+  t.discount = std::numeric_limits<float>::infinity();
+  expect_error(EncodeTransition(t), "discount");
+  capnp::MallocMessageBuilder builder;
+  auto m = builder.initRoot<wire::Transition>();
+  m.setProtocolVersion(kProtocolVersion + 1);
+  expect_error(SerializeToString(builder), "wrong protocol version");
+  const std::string bytes = EncodeTransition(MakeTransition());
+  for (size_t size = 0; size < bytes.size(); size += 8) {
+    EXPECT_THROW(DecodeTransition(bytes.data(), size), DecodeError) << size;
+  }
+  // An Unroll is not a Transition.
+  EXPECT_THROW(
+      DecodeTransition(EncodeUnroll(MakeUnroll()).data(), EncodeUnroll(MakeUnroll()).size()),
+      DecodeError);
+  std::mt19937_64 rng(99);
+  for (int trial = 0; trial < 2000; ++trial) {
+    std::string garbage = bytes;
+    for (int k = 0; k < 1 + static_cast<int>(rng() % 4); ++k) {
+      garbage[rng() % garbage.size()] = static_cast<char>(rng());
+    }
+    try {
+      DecodeTransition(garbage.data(), garbage.size());
+    } catch (const DecodeError&) {
+    }
+  }
 }
 
 }  // namespace

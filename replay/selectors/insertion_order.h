@@ -20,6 +20,7 @@ class InsertionOrderSelector : public ItemSelector {
   void Delete(Key key) override;
   Selection Sample(Rng& rng) override;
   size_t size() const override { return list_.size(); }
+  double total_weight() const override { return static_cast<double>(size()); }
   void Clear() override { list_.Clear(); }
 
  private:

@@ -39,6 +39,11 @@ class ItemSelector {
   virtual void Delete(Key key) = 0;
   virtual Selection Sample(Rng& rng) = 0;
   virtual size_t size() const = 0;
+  // The mass that sampling across shards splits a batch by: Σ_i w_i over the keys present,
+  // where this selector draws key i with probability w_i / Σ_j w_j (p^α for "prioritized",
+  // 1 per key, i.e. size(), for the others). A shard that holds mass M of a total M_all gets
+  // M / M_all of a global batch, so every new selector must say what its weights are.
+  virtual double total_weight() const = 0;
   // Removes every key.
   virtual void Clear() = 0;
 };

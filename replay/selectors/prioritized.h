@@ -34,7 +34,7 @@ class PrioritizedSelector : public ItemSelector {
   // p^α as used for key selection (0 for p = 0).
   double Weight(double priority) const;
   // Σ p^α over the keys present (the sum tree's total; O(1)).
-  double total_weight() const { return tree_.Total(); }
+  double total_weight() const override { return tree_.Total(); }
 
  private:
   void SetWeight(size_t slot, double weight);

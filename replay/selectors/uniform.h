@@ -18,6 +18,7 @@ class UniformSelector : public ItemSelector {
   void Delete(Key key) override;
   Selection Sample(Rng& rng) override;
   size_t size() const override { return keys_.size(); }
+  double total_weight() const override { return static_cast<double>(size()); }
   void Clear() override;
 
  private:

@@ -35,6 +35,21 @@ struct Unroll {
   truncationObservations @14 :Data;  # K x D float32, K = number of truncated steps
 }
 
+# One n-step transition (core/transition.h), the replay item of the off-policy algorithms
+# (Ape-X DQN, SAC, TD3). Array fields are raw little-endian float32.
+struct Transition {
+  protocolVersion @0 :UInt32;
+  observation @1 :Data;              # D float32, x_t
+  action @2 :Data;                   # A float32 (a discrete action: its index as one float)
+  reward @3 :Float32;                # n-step discounted sum of rewards
+  discount @4 :Float32;              # gamma^k for the bootstrap, 0 when terminated
+  terminated @5 :Bool;               # the episode reached a terminal state within the k steps
+  truncated @6 :Bool;                # a time limit cut the episode at step t + k
+  nextObservation @7 :Data;          # D float32, x_{t+k} (the final one at an episode end)
+  steps @8 :Int32;                   # k, 1 <= k <= n
+  policyVersion @9 :Int64;           # version of the weights that chose the action
+}
+
 # ---- Replay service: DEALER (client) -> ROUTER (shard), one frame each way. ----
 
 struct Request {

@@ -1,4 +1,4 @@
-#include "replay/apex_table.h"
+#include "replay/run_tables.h"
 
 #include <gtest/gtest.h>
 
@@ -20,8 +20,8 @@ RunConfig ApexConfig() {
   return config;
 }
 
-TEST(ApexTableOptionsTest, CopiesTheReplayKeysWithFifoEviction) {
-  const TableOptions table = ApexTableOptions(ApexConfig());
+TEST(ReplayMemoryTableOptionsTest, CopiesTheReplayKeysWithFifoEviction) {
+  const TableOptions table = ReplayMemoryTableOptions(ApexConfig());
   EXPECT_EQ(table.name, "priority");
   EXPECT_EQ(table.sampler, "prioritized");
   EXPECT_DOUBLE_EQ(table.priority_exponent, 0.7);
@@ -32,8 +32,8 @@ TEST(ApexTableOptionsTest, CopiesTheReplayKeysWithFifoEviction) {
   EXPECT_NO_THROW(table.Validate());
 }
 
-TEST(ApexTableOptionsTest, NoRatioMeansOnlyAMinimumSize) {
-  const TableOptions table = ApexTableOptions(ApexConfig());
+TEST(ReplayMemoryTableOptionsTest, NoRatioMeansOnlyAMinimumSize) {
+  const TableOptions table = ReplayMemoryTableOptions(ApexConfig());
   EXPECT_EQ(table.rate_limiter.min_size_to_sample, 300);
   EXPECT_EQ(table.rate_limiter.min_diff, -std::numeric_limits<double>::infinity());
   EXPECT_EQ(table.rate_limiter.max_diff, std::numeric_limits<double>::infinity());
@@ -42,23 +42,38 @@ TEST(ApexTableOptionsTest, NoRatioMeansOnlyAMinimumSize) {
 // Reverb's SampleToInsertRatio(r, m, e): diff bounds r·m ± e. Buffer e = max(100·r,
 // 2·max(1, r)·batch): batch 128 and r = 8 give max(800, 2048) = 2048; r = 0.5 gives
 // max(50, 256) = 256.
-TEST(ApexTableOptionsTest, RatioLimiterBufferByHand) {
+TEST(ReplayMemoryTableOptionsTest, RatioLimiterBufferByHand) {
   RunConfig config = ApexConfig();
   config.replay.samples_per_insert = 8;
-  TableOptions table = ApexTableOptions(config);
+  TableOptions table = ReplayMemoryTableOptions(config);
   EXPECT_DOUBLE_EQ(table.rate_limiter.samples_per_insert, 8);
   EXPECT_DOUBLE_EQ(table.rate_limiter.min_diff, 8 * 300 - 2048);
   EXPECT_DOUBLE_EQ(table.rate_limiter.max_diff, 8 * 300 + 2048);
 
   config.replay.samples_per_insert = 0.5;
-  table = ApexTableOptions(config);
+  table = ReplayMemoryTableOptions(config);
   EXPECT_DOUBLE_EQ(table.rate_limiter.min_diff, 0.5 * 300 - 256);
   EXPECT_DOUBLE_EQ(table.rate_limiter.max_diff, 0.5 * 300 + 256);
 
   config.learner.batch_size = 1;  // the 100·r term wins
   config.replay.samples_per_insert = 4;
-  table = ApexTableOptions(config);
+  table = ReplayMemoryTableOptions(config);
   EXPECT_DOUBLE_EQ(table.rate_limiter.max_diff, 4 * 300 + 400);
+}
+
+TEST(RunTablesTest, QueueOrReplayMemory) {
+  RunConfig config = ApexConfig();
+  const std::vector<TableOptions> memory = RunTables(config, true);
+  ASSERT_EQ(memory.size(), 1u);
+  EXPECT_EQ(memory[0].sampler, "prioritized");
+  config.replay.table = "queue";
+  config.replay.max_size = 16;
+  const std::vector<TableOptions> queue = RunTables(config, false);
+  ASSERT_EQ(queue.size(), 1u);
+  EXPECT_EQ(queue[0].name, "queue");
+  EXPECT_EQ(queue[0].sampler, "fifo");
+  EXPECT_EQ(queue[0].max_size, 16);
+  EXPECT_EQ(queue[0].max_times_sampled, 1);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "learner/device.h"
+#include "algorithms/device.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -52,7 +52,7 @@ ActorCritic SeededModel() {
 
 TEST(DeviceTest, CpuBatchIsLeftWhereItIs) {
   const ImpalaBatch batch = BatchFromUnrolls(RandomUnrolls(3, 5, 4));
-  const ImpalaBatch same = BatchToDevice(batch, torch::Device(torch::kCPU));
+  const ImpalaBatch same = ImpalaBatchToDevice(batch, torch::Device(torch::kCPU));
   EXPECT_TRUE(same.observations.is_same(batch.observations));
 }
 
@@ -65,7 +65,8 @@ TEST(DeviceTest, CudaUpdateMatchesCpu) {
   gpu_model->to(torch::Device(torch::kCUDA, 0));
   Impala on_gpu(gpu_model, ImpalaOptions{});
   const ImpalaStats cpu_stats = on_cpu.Update(batch);
-  const ImpalaStats gpu_stats = on_gpu.Update(BatchToDevice(batch, torch::Device(torch::kCUDA, 0)));
+  const ImpalaStats gpu_stats =
+      on_gpu.Update(ImpalaBatchToDevice(batch, torch::Device(torch::kCUDA, 0)));
   EXPECT_NEAR(cpu_stats.total_loss, gpu_stats.total_loss, 1e-4 * std::abs(cpu_stats.total_loss));
   const auto cpu_params = on_cpu.model()->parameters();
   const auto gpu_params = on_gpu.model()->parameters();

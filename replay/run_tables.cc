@@ -1,10 +1,12 @@
-#include "replay/apex_table.h"
+#include "replay/run_tables.h"
 
 #include <algorithm>
 
+#include "replay/shard_server.h"
+
 namespace rlfleet {
 
-TableOptions ApexTableOptions(const RunConfig& config) {
+TableOptions ReplayMemoryTableOptions(const RunConfig& config) {
   TableOptions table;
   table.name = config.replay.table;
   table.sampler = config.replay.sampler;
@@ -23,6 +25,11 @@ TableOptions ApexTableOptions(const RunConfig& config) {
     table.rate_limiter = RateLimiterOptions::MinSize(config.replay.min_size_to_sample);
   }
   return table;
+}
+
+std::vector<TableOptions> RunTables(const RunConfig& config, bool replay_memory) {
+  if (replay_memory) return {ReplayMemoryTableOptions(config)};
+  return {QueueTableOptions(config.replay.table, config.replay.max_size)};
 }
 
 }  // namespace rlfleet

@@ -1,4 +1,4 @@
-#include "learner/device.h"
+#include "algorithms/device.h"
 
 #include <torch/cuda.h>
 
@@ -29,33 +29,23 @@ torch::Device ResolveDevice(const std::string& name) {
 #endif
 }
 
-ImpalaBatch BatchToDevice(const ImpalaBatch& batch, const torch::Device& device) {
-  if (!device.is_cuda()) return batch;
+void TensorsToDevice(const std::vector<torch::Tensor*>& tensors, const torch::Device& device) {
+  if (!device.is_cuda()) return;
 #ifdef RLFLEET_WITH_CUDA
   c10::cuda::CUDAStream side_stream = c10::cuda::getStreamFromPool(false, device.index());
   const c10::cuda::CUDAStream compute_stream = c10::cuda::getDefaultCUDAStream(device.index());
-  ImpalaBatch moved;
   {
     c10::cuda::CUDAStreamGuard guard(side_stream);
-    auto move = [&](const torch::Tensor& host) {
-      if (!host.defined()) return host;
-      torch::Tensor on_device = host.pin_memory().to(device, /*non_blocking=*/true);
+    for (torch::Tensor* host : tensors) {
+      if (!host->defined()) continue;
+      torch::Tensor on_device = host->pin_memory().to(device, /*non_blocking=*/true);
       on_device.record_stream(compute_stream.unwrap());
-      return on_device;
-    };
-    moved.observations = move(batch.observations);
-    moved.actions = move(batch.actions);
-    moved.rewards = move(batch.rewards);
-    moved.terminated = move(batch.terminated);
-    moved.truncated = move(batch.truncated);
-    moved.behaviour_log_probs = move(batch.behaviour_log_probs);
-    moved.truncation_observations = move(batch.truncation_observations);
-    moved.truncation_index = move(batch.truncation_index);
+      *host = on_device;
+    }
   }
   side_stream.synchronize();
-  return moved;
 #else
-  throw std::invalid_argument("BatchToDevice: this build has no CUDA support");
+  throw std::invalid_argument("TensorsToDevice: this build has no CUDA support");
 #endif
 }
 
