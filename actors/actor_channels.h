@@ -5,14 +5,9 @@
 #include <string>
 #include <zmq.hpp>
 
+#include "algorithms/torch_fwd.h"
 #include "core/clock.h"
 #include "transport/codec.h"
-
-namespace torch {
-namespace nn {
-class Module;
-}  // namespace nn
-}  // namespace torch
 
 namespace rlfleet {
 

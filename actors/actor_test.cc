@@ -17,9 +17,7 @@
 #include "core/random.h"
 #include "envs/vector_env.h"
 #include "learner/learner_channels.h"
-#include "replay/replay_client.h"
-#include "replay/run_tables.h"
-#include "replay/shard_server.h"
+#include "replay/run_fixture_testing.h"
 #include "transport/codec.h"
 
 namespace rlfleet {
@@ -30,40 +28,18 @@ constexpr int32_t kEnvs = 3;
 constexpr int32_t kActor = 1;
 constexpr int64_t kSteps = 120;  // per env
 
-class ActorTest : public ::testing::Test {
+class ActorTest : public testing::RunFixture {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("rlfleet-actor-test-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    const std::string ipc = "ipc://" + dir_.string();
-    config_.env.id = "CartPole-v1";
+    RunFixture::SetUp();
     config_.env.num_envs = kEnvs;
     config_.cluster.num_actors = 2;
-    config_.cluster.shard_endpoints = {ipc + "/shard"};
-    config_.cluster.weights_endpoint = ipc + "/weights";
-    config_.cluster.stats_endpoint = ipc + "/stats";
     config_.replay.table = "queue";
     config_.replay.max_size = 1000;
     config_.learner.batch_size = 1;
     config_.actor.stats_interval_seconds = 0.05;
-    ShardServerOptions options;
-    options.endpoint = config_.cluster.shard_endpoints[0];
-    options.tables = RunTables(config_, /*replay_memory=*/false);
-    shard_ = std::make_unique<ShardServer>(options);
-    shard_thread_ = std::thread([this] { shard_->Run(shard_stop_); });
+    StartShard(/*replay_memory=*/false);
   }
-  void TearDown() override {
-    shard_stop_ = true;
-    shard_thread_.join();
-    if (!HasFailure()) fs::remove_all(dir_);
-  }
-
-  fs::path dir_;
-  RunConfig config_;
-  std::atomic<bool> shard_stop_{false};
-  std::unique_ptr<ShardServer> shard_;
-  std::thread shard_thread_;
 };
 
 TEST_F(ActorTest, InsertsEveryStepAsTheAlgorithmBuiltItAndTakesWeights) {
@@ -104,10 +80,7 @@ TEST_F(ActorTest, InsertsEveryStepAsTheAlgorithmBuiltItAndTakesWeights) {
   reference.Reset(obs.data());
 
   // The queue hands the items back in insertion order: step by step, env by env.
-  SampleClientOptions options;
-  options.endpoints = config_.cluster.shard_endpoints;
-  options.table = config_.replay.table;
-  SampleClient client(options);
+  SampleClient client(SampleOptions());
   SampledBatch batch;
   ASSERT_TRUE(client.Sample(static_cast<int32_t>(kSteps * kEnvs), 5000, &batch));
   int64_t episodes = 0;

@@ -13,17 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "algorithms/torch_fwd.h"
 #include "core/env_spec.h"
 #include "core/random.h"
 #include "core/run_config.h"
 #include "core/transition.h"
 #include "core/unroll.h"
-
-namespace torch {
-namespace nn {
-class Module;
-}  // namespace nn
-}  // namespace torch
 
 namespace rlfleet {
 

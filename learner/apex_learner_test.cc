@@ -17,14 +17,10 @@
 #include <thread>
 #include <vector>
 
-#include "actors/actor_channels.h"
 #include "algorithms/dqn.h"
 #include "algorithms/model_factory.h"
-#include "core/clock.h"
 #include "core/transition_testing.h"
-#include "replay/replay_client.h"
-#include "replay/run_tables.h"
-#include "replay/shard_server.h"
+#include "replay/run_fixture_testing.h"
 #include "transport/codec.h"
 
 namespace rlfleet {
@@ -49,20 +45,11 @@ std::vector<Transition> ChainTransitions() {
           OneStepTransition(kStateB, 1, 0.0f, 0.0f, kStateB)};
 }
 
-class ApexLearnerTest : public ::testing::Test {
+class ApexLearnerTest : public testing::RunFixture {
  protected:
   void SetUp() override {
+    RunFixture::SetUp();
     at::set_num_threads(1);
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("rlfleet-apex-learner-" + std::string(info->name()) + "-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    const std::string ipc = "ipc://" + dir_.string();
-    config_.env.id = "CartPole-v1";
-    config_.cluster.shard_endpoints = {ipc + "/shard"};
-    config_.cluster.weights_endpoint = ipc + "/weights";
-    config_.cluster.stats_endpoint = ipc + "/stats";
     config_.replay.table = "priority";
     config_.replay.sampler = "prioritized";
     config_.replay.max_size = 1000;
@@ -81,54 +68,18 @@ class ApexLearnerTest : public ::testing::Test {
     config_.apex.target_update_period = 50;
     config_.learner.eval_interval_updates = 0;
   }
-  void TearDown() override {
-    StopShard();
-    if (!HasFailure()) fs::remove_all(dir_);
-  }
-
-  void StartShard() {
-    ShardServerOptions options;
-    options.endpoint = config_.cluster.shard_endpoints[0];
-    options.tables = {ReplayMemoryTableOptions(config_)};
-    shard_ = std::make_unique<ShardServer>(options);
-    shard_thread_ = std::thread([this] { shard_->Run(shard_stop_); });
-  }
-  void StopShard() {
-    if (!shard_thread_.joinable()) return;
-    shard_stop_ = true;
-    shard_thread_.join();
-  }
 
   void InsertChain() {
-    InsertClientOptions options;
-    options.endpoint = config_.cluster.shard_endpoints[0];
-    options.table = config_.replay.table;
-    InsertClient client(options);
     std::vector<std::string> items;
     for (int copy = 0; copy < kCopies; ++copy) {
       for (const Transition& t : ChainTransitions()) items.push_back(EncodeTransition(t));
     }
-    client.Insert(items, std::vector<double>(items.size(), kInitialPriority));
-    client.Flush();
+    Insert(items, std::vector<double>(items.size(), kInitialPriority));
   }
-
-  ShardStats Info() {
-    SampleClientOptions options;
-    options.endpoints = config_.cluster.shard_endpoints;
-    options.table = config_.replay.table;
-    SampleClient client(options);
-    return client.Info(0, 5000);
-  }
-
-  fs::path dir_;
-  RunConfig config_;
-  std::atomic<bool> shard_stop_{false};
-  std::unique_ptr<ShardServer> shard_;
-  std::thread shard_thread_;
 };
 
 TEST_F(ApexLearnerTest, TrainsSendsPrioritiesAndStopsAtTheActorsBudget) {
-  StartShard();
+  StartShard(/*replay_memory=*/true);
   InsertChain();
   const fs::path run_dir = dir_ / "run";
   LearnerSummary summary;
@@ -138,17 +89,9 @@ TEST_F(ApexLearnerTest, TrainsSendsPrioritiesAndStopsAtTheActorsBudget) {
     std::thread run([&] { summary = learner.Run(stop); });
     // Let it train for 600 updates (one priority update request per batch), then report the
     // whole env-step budget as an actor would; the learner must end on its own.
-    Stopwatch clock;
-    while (Info().update_requests < 600 && clock.Seconds() < 120) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    StatsReporter reporter(config_.cluster.stats_endpoint, 0, 0.0);
-    reporter.AddSteps(config_.learner.total_env_steps);
-    reporter.AddEpisode(12.0, 12);
-    reporter.MaybeSend(0, true);
-    while (summary.updates == 0 && clock.Seconds() < 150) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    WaitFor([&] { return Info().update_requests >= 600; }, 120);
+    ReportActorStats(config_.learner.total_env_steps, {12.0});
+    WaitFor([&] { return summary.updates > 0; }, 30);
     stop = true;  // a safety net only: completed must come from the budget
     run.join();
   }

@@ -6,14 +6,9 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "algorithms/torch_fwd.h"
 #include "core/clock.h"
 #include "core/windowed_mean.h"
-
-namespace torch {
-namespace nn {
-class Module;
-}  // namespace nn
-}  // namespace torch
 
 namespace rlfleet {
 

@@ -16,34 +16,21 @@
 #include <thread>
 #include <vector>
 
-#include "actors/actor_channels.h"
 #include "algorithms/fake_algorithm_testing.h"
-#include "core/clock.h"
 #include "core/file_util.h"
 #include "core/transition_testing.h"
-#include "replay/replay_client.h"
-#include "replay/run_tables.h"
-#include "replay/shard_server.h"
+#include "replay/run_fixture_testing.h"
 #include "transport/codec.h"
 
 namespace rlfleet {
 namespace {
 namespace fs = std::filesystem;
 
-class LearnerTest : public ::testing::Test {
+class LearnerTest : public testing::RunFixture {
  protected:
   void SetUp() override {
+    RunFixture::SetUp();
     at::set_num_threads(1);
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("rlfleet-learner-" + std::string(info->name()) + "-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    const std::string ipc = "ipc://" + dir_.string();
-    config_.env.id = "CartPole-v1";
-    config_.cluster.shard_endpoints = {ipc + "/shard"};
-    config_.cluster.weights_endpoint = ipc + "/weights";
-    config_.cluster.stats_endpoint = ipc + "/stats";
     config_.learner.prefetch = 1;
     config_.learner.checkpoint_interval_seconds = 1e9;
     config_.learner.metrics_interval_seconds = 0.05;
@@ -53,44 +40,6 @@ class LearnerTest : public ::testing::Test {
     testing::FakeLog().importance_weights.clear();
     testing::FakeLog().bad_items_prepared = 0;
   }
-  void TearDown() override {
-    if (shard_thread_.joinable()) {
-      shard_stop_ = true;
-      shard_thread_.join();
-    }
-    if (!HasFailure()) fs::remove_all(dir_);
-  }
-
-  void StartShard(bool replay_memory) {
-    ShardServerOptions options;
-    options.endpoint = config_.cluster.shard_endpoints[0];
-    options.tables = RunTables(config_, replay_memory);
-    shard_ = std::make_unique<ShardServer>(options);
-    shard_thread_ = std::thread([this] { shard_->Run(shard_stop_); });
-  }
-
-  void Insert(const std::vector<std::string>& items, const std::vector<double>& priorities) {
-    InsertClientOptions options;
-    options.endpoint = config_.cluster.shard_endpoints[0];
-    options.table = config_.replay.table;
-    InsertClient client(options);
-    client.Insert(items, priorities);
-    client.Flush();
-  }
-
-  ShardStats Info() {
-    SampleClientOptions options;
-    options.endpoints = config_.cluster.shard_endpoints;
-    options.table = config_.replay.table;
-    SampleClient client(options);
-    return client.Info(0, 5000);
-  }
-
-  fs::path dir_;
-  RunConfig config_;
-  std::atomic<bool> shard_stop_{false};
-  std::unique_ptr<ShardServer> shard_;
-  std::thread shard_thread_;
 };
 
 Unroll OnesUnroll(int32_t length, int32_t observation_size, int64_t version) {
@@ -191,7 +140,6 @@ TEST_F(LearnerTest, ReplayMemoryDropsBadItemsSendsPrioritiesAndStopsAtTheActorsB
   const fs::path run_dir = dir_ / "run";
   std::atomic<bool> stop{false};
   LearnerSummary summary;
-  Stopwatch clock;
   {
     Learner learner(config_, run_dir.string(), false, fake);
     std::thread run([&] { summary = learner.Run(stop); });
@@ -201,17 +149,14 @@ TEST_F(LearnerTest, ReplayMemoryDropsBadItemsSendsPrioritiesAndStopsAtTheActorsB
       if (!fs::exists(path)) return nlohmann::json::object();
       return nlohmann::json::parse(ReadFile(path.string()));
     };
-    while (clock.Seconds() < 60 &&
-           (status().value("malformed_items", 0) < 2 || status().value("updates", 0) < 50)) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    WaitFor(
+        [&] {
+          return status().value("malformed_items", 0) >= 2 && status().value("updates", 0) >= 50;
+        },
+        60);
     EXPECT_EQ(status().value("env_steps", -1), 0) << "the budget counts the actors' frames";
-    StatsReporter reporter(config_.cluster.stats_endpoint, 0, 0.0);
-    reporter.AddSteps(config_.learner.total_env_steps);
-    reporter.MaybeSend(0, true);
-    while (summary.updates == 0 && clock.Seconds() < 90) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    ReportActorStats(config_.learner.total_env_steps, {});
+    WaitFor([&] { return summary.updates > 0; }, 30);
     stop = true;  // a safety net only: completed must come from the budget
     run.join();
   }
@@ -240,10 +185,7 @@ TEST_F(LearnerTest, ReplayMemoryDropsBadItemsSendsPrioritiesAndStopsAtTheActorsB
   EXPECT_GE(stats.update_requests, summary.updates - config_.learner.prefetch - 2);
   EXPECT_LE(stats.update_requests, summary.updates + 2);
   // The bad items now have priority 0: the prioritized table never hands them out again.
-  SampleClientOptions options;
-  options.endpoints = config_.cluster.shard_endpoints;
-  options.table = config_.replay.table;
-  SampleClient client(options);
+  SampleClient client(SampleOptions());
   SampledBatch batch;
   for (int draw = 0; draw < 20; ++draw) {
     ASSERT_TRUE(client.SamplePrioritized(8, 5000, &batch));
