@@ -36,6 +36,7 @@ namespace {
 constexpr auto kPollSlice = std::chrono::milliseconds(100);
 constexpr auto kHandOffSlice = std::chrono::milliseconds(5);
 constexpr int64_t kPriorityTimeoutMs = 10000;
+constexpr size_t kMaxUnackedPriorityUpdates = 4;
 
 // A batch ready for the train thread.
 struct ReadyBatch {
@@ -79,6 +80,9 @@ struct Learner::Impl {
   // Prefetch thread and its hand-offs.
   BoundedQueue<ReadyBatch> ready;
   BoundedQueue<PriorityUpdate> priority_updates;
+  // Trained batches, handed back so that the prefetch thread, which allocated them, frees them:
+  // frees across threads contend in the allocator and slow the update.
+  BoundedQueue<std::unique_ptr<PreparedBatch>> spent;
   std::atomic<bool> prefetch_stop{false};
   std::thread prefetch_thread;
   std::mutex prefetch_error_mutex;
@@ -114,6 +118,7 @@ struct Learner::Impl {
               (fs::path(dir) / "episodes.csv").string()),
         ready(static_cast<size_t>(c.learner.prefetch)),
         priority_updates(static_cast<size_t>(c.learner.prefetch) + 2),
+        spent(static_cast<size_t>(c.learner.prefetch) + 2),
         last_metrics(algorithm->metric_names().size(), 0.0) {}
 
   bool replay_memory() const { return algo.replay == ReplayKind::kReplayMemory; }
@@ -134,11 +139,16 @@ struct Learner::Impl {
     return options;
   }
 
-  // Sends the queued priority updates (in order), each waiting for its ack.
+  // Prefetch thread: sends the queued priority updates (in order) without waiting for their
+  // acks, takes the acks that came back (waiting only while more than
+  // kMaxUnackedPriorityUpdates are out), and frees the trained batches.
   void SendPriorityUpdates(SampleClient& client) {
     while (std::optional<PriorityUpdate> update =
                priority_updates.Pop(std::chrono::milliseconds(0))) {
-      unknown_keys += client.UpdatePriorities(update->keys, update->priorities, kPriorityTimeoutMs);
+      client.SendPriorityUpdates(update->keys, update->priorities, kPriorityTimeoutMs);
+    }
+    unknown_keys += client.CollectPriorityAcks(kMaxUnackedPriorityUpdates, kPriorityTimeoutMs);
+    while (spent.Pop(std::chrono::milliseconds(0))) {
     }
   }
 
@@ -257,6 +267,8 @@ struct Learner::Impl {
     algorithm->SetProgress(std::min(1.0, static_cast<double>(budget_steps()) /
                                              static_cast<double>(config.learner.total_env_steps)));
     UpdateResult result = algorithm->Update(*next.batch);
+    // When the queue is full (the prefetch thread is busy), the batch is freed here instead.
+    spent.Push(std::move(next.batch), std::chrono::milliseconds(0));
     last_metrics = std::move(result.metrics);
     consumed_frames += next.frames;
     if (replay_memory() && result.priorities.size() == next.keys.size()) {

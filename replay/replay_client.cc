@@ -753,6 +753,12 @@ bool SampleClient::SamplePrioritized(int32_t batch_size, int64_t timeout_ms, Sam
 
 int64_t SampleClient::UpdatePriorities(const std::vector<uint64_t>& keys,
                                        const std::vector<double>& priorities, int64_t timeout_ms) {
+  SendPriorityUpdates(keys, priorities, timeout_ms);
+  return CollectPriorityAcks(0, timeout_ms);
+}
+
+void SampleClient::SendPriorityUpdates(const std::vector<uint64_t>& keys,
+                                       const std::vector<double>& priorities, int64_t timeout_ms) {
   if (keys.size() != priorities.size()) {
     throw std::invalid_argument("SampleClient::UpdatePriorities: " + std::to_string(keys.size()) +
                                 " keys but " + std::to_string(priorities.size()) + " priorities");
@@ -770,8 +776,6 @@ int64_t SampleClient::UpdatePriorities(const std::vector<uint64_t>& keys,
     shard_priorities[s].push_back(priorities[i]);
   }
   Stopwatch watch;
-  std::vector<uint64_t> sent;
-  std::vector<size_t> sent_shard;
   for (size_t s = 0; s < shards_.size(); ++s) {
     if (shard_keys[s].empty()) continue;
     const unsigned int n = static_cast<unsigned int>(shard_keys[s].size());
@@ -789,32 +793,43 @@ int64_t SampleClient::UpdatePriorities(const std::vector<uint64_t>& keys,
       p.set(i, shard_priorities[s][i]);
     }
     zmq::message_t message = ToZmqMessage(builder);
-    try {
-      SendDirect(s, id, &message, watch, timeout_ms, "priority update");
-    } catch (...) {
-      ForgetDirect(sent);
-      throw;
-    }
-    sent.push_back(id);
-    sent_shard.push_back(s);
+    SendDirect(s, id, &message, watch, timeout_ms, "priority update");
+    pending_priority_acks_.emplace_back(id, s);
   }
-  if (!AwaitDirect(sent, watch, timeout_ms, "priority update")) {
-    ForgetDirect(sent);
-    throw TimeoutError("no priority update ack within " + std::to_string(timeout_ms) + " ms");
-  }
+}
+
+int64_t SampleClient::CollectPriorityAcks(size_t max_pending, int64_t timeout_ms) {
+  Stopwatch watch;
+  ReceiveAvailable();
   int64_t unknown = 0;
   std::string error;
-  for (size_t j = 0; j < sent.size(); ++j) {
-    auto response = direct_replies_[sent[j]]->reader->Root<wire::Response>();
-    if (response.which() == wire::Response::UPDATE_PRIORITIES_ACK) {
-      unknown += response.getUpdatePrioritiesAck().getUnknownKeys();
-    } else if (response.which() == wire::Response::ERROR && error.empty()) {
-      error = ErrorText(shards_[sent_shard[j]]->endpoint, response.getError());
+  while (true) {
+    // Take the acks that are here, in order.
+    for (auto it = pending_priority_acks_.begin(); it != pending_priority_acks_.end();) {
+      const auto reply = direct_replies_.find(it->first);
+      if (reply == direct_replies_.end()) {
+        ++it;
+        continue;
+      }
+      auto response = reply->second->reader->Root<wire::Response>();
+      if (response.which() == wire::Response::UPDATE_PRIORITIES_ACK) {
+        unknown += response.getUpdatePrioritiesAck().getUnknownKeys();
+      } else if (response.which() == wire::Response::ERROR && error.empty()) {
+        error = ErrorText(shards_[it->second]->endpoint, response.getError());
+      }
+      direct_replies_.erase(reply);
+      it = pending_priority_acks_.erase(it);
     }
+    if (!error.empty()) throw ReplayError(error);
+    if (pending_priority_acks_.size() <= max_pending) return unknown;
+    CheckStop("priority update");
+    const int64_t left = timeout_ms - MillisecondsSince(watch);
+    if (left <= 0) {
+      throw TimeoutError("no priority update ack within " + std::to_string(timeout_ms) + " ms (" +
+                         std::to_string(pending_priority_acks_.size()) + " unacked)");
+    }
+    WaitAndReceive(std::min(left, kMaxSliceMs));
   }
-  ForgetDirect(sent);
-  if (!error.empty()) throw ReplayError(error);
-  return unknown;
 }
 
 std::string SampleClient::Checkpoint(size_t index, int64_t timeout_ms) {

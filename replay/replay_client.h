@@ -201,12 +201,27 @@ class SampleClient {
   bool SamplePrioritized(int32_t batch_size, int64_t timeout_ms, SampledBatch* out);
 
   // Sets the priorities of sampled items by their (global) keys: one request per shard
-  // involved, waiting for every ack. Returns the number of keys that were no longer in their
-  // table (ignored by the shard, and counted there). Throws std::invalid_argument on a length
+  // involved, waiting for every ack (also those of earlier SendPriorityUpdates calls). Returns
+  // the number of keys that were no longer in their table (ignored by the shard, and counted
+  // there), over every ack it took. Throws std::invalid_argument on a length
   // mismatch or a key naming no shard, ReplayError on an error reply (e.g. a bad priority),
   // TimeoutError, StoppedError.
   int64_t UpdatePriorities(const std::vector<uint64_t>& keys, const std::vector<double>& priorities,
                            int64_t timeout_ms);
+
+  // The same without waiting for the acks: sends one request per shard involved (waiting up to
+  // timeout_ms only while a socket cannot take it) and returns. A shard handles one client's
+  // requests in order, so every sample requested after this call sees the new priorities.
+  // The acks are taken by CollectPriorityAcks (and by every later call of this client that
+  // receives). Same errors as UpdatePriorities for the send.
+  void SendPriorityUpdates(const std::vector<uint64_t>& keys, const std::vector<double>& priorities,
+                           int64_t timeout_ms);
+  // Takes the acks of SendPriorityUpdates that have arrived, waiting up to timeout_ms (0: none)
+  // until at most `max_pending` remain unacked. Returns the unknown keys the taken acks count.
+  // Throws ReplayError on an error reply, TimeoutError when more than max_pending remain after
+  // timeout_ms, StoppedError.
+  int64_t CollectPriorityAcks(size_t max_pending, int64_t timeout_ms);
+  size_t pending_priority_acks() const { return pending_priority_acks_.size(); }
 
   // Asks shard `shard` to write a checkpoint and waits until it is written; returns the
   // checkpoint directory. Throws ReplayError (e.g. the shard has no checkpoint_dir),
@@ -289,7 +304,9 @@ class SampleClient {
   std::map<uint64_t, ShardStats> info_replies_;
   std::map<uint64_t, std::string> info_errors_;
   std::unordered_set<uint64_t> info_requests_;
-  std::unordered_set<uint64_t> direct_requests_;     // sent, reply awaited by a direct call
+  std::unordered_set<uint64_t> direct_requests_;  // sent, reply awaited by a direct call
+  // SendPriorityUpdates requests not yet acked: (request id, shard index), oldest first.
+  std::deque<std::pair<uint64_t, size_t>> pending_priority_acks_;
   std::unordered_set<uint64_t> abandoned_requests_;  // direct calls that gave up on them
   std::map<uint64_t, std::shared_ptr<replay_internal::ReceivedMessage>> direct_replies_;
   Rng rng_;

@@ -328,6 +328,42 @@ TEST(TableServerTest, PriorityUpdatesRouteToTheirShardAndCountUnknownKeys) {
   EXPECT_THROW(sampler.UpdatePriorities({GlobalKey(0, 1)}, {-1}, kLongMs), ReplayError);
 }
 
+// SendPriorityUpdates returns before the acks; a sample requested after it already sees the new
+// priorities (a shard answers one client in order); CollectPriorityAcks counts the unknown keys
+// and reports an error reply.
+TEST(TableServerTest, AsynchronousPriorityUpdatesPrecedeLaterSamples) {
+  RunningShard a(WithTables({Prioritized("prio", 3)}));
+  InsertClient inserter(InsertTo(a.endpoint(), "prio"));
+  inserter.Insert({"x0", "x1", "x2", "x3"}, {1, 1, 1, 1});  // key 0 is evicted (FIFO)
+  inserter.Flush();
+  SampleClient sampler(SampleFrom({a.endpoint()}, "prio"));
+  SampledBatch batch;
+  ASSERT_TRUE(sampler.SamplePrioritized(4, kLongMs, &batch));  // the client learns the mass
+  for (int round = 0; round < 20; ++round) {
+    // Alternate which single item keeps a positive priority, without waiting for any ack.
+    const uint64_t keep = 1 + round % 3;
+    std::vector<uint64_t> keys;
+    std::vector<double> priorities;
+    for (uint64_t k = 0; k < 4; ++k) {
+      keys.push_back(GlobalKey(0, k));
+      priorities.push_back(k == keep ? 1.0 : 0.0);
+    }
+    sampler.SendPriorityUpdates(keys, priorities, kLongMs);
+    ASSERT_TRUE(sampler.SamplePrioritized(8, kLongMs, &batch));
+    for (size_t i = 0; i < batch.size(); ++i) {
+      EXPECT_EQ(batch.ItemString(i), "x" + std::to_string(keep)) << "round " << round;
+    }
+  }
+  // Every ack is taken; each of the 20 updates named the evicted key 0 once.
+  EXPECT_EQ(sampler.pending_priority_acks(), 20u);  // sampling never waited for them
+  EXPECT_EQ(sampler.CollectPriorityAcks(0, kLongMs), 20);
+  EXPECT_EQ(sampler.pending_priority_acks(), 0u);
+  EXPECT_EQ(a.server().stats().update_requests, 20);
+  EXPECT_EQ(a.server().stats().unknown_key_updates, 20);
+  sampler.SendPriorityUpdates({GlobalKey(0, 1)}, {-1}, kLongMs);
+  EXPECT_THROW(sampler.CollectPriorityAcks(0, kLongMs), ReplayError);
+}
+
 TEST(TableServerTest, PrioritizedSamplingWaitsForItemsAndThenFindsThem) {
   RunningShard a(WithTables({Prioritized("prio", 8)}));
   RunningShard b(WithTables({Prioritized("prio", 8)}));
