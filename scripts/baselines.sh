@@ -24,8 +24,12 @@ for seed in "${seeds[@]}"; do
     --set "runs_dir=$runs_dir" "${extra[@]}" > /dev/null
   run="$(ls -td "$runs_dir/$name"-*/ | head -1)"
   s="$run/summary.json"
-  evaluation="$(field final_eval_mean_return "$s")"  # Ape-X only
-  [ -n "$evaluation" ] && evaluation="$(printf %.1f "$evaluation")" || evaluation="-"
+  evaluation="$(field final_eval_mean_return "$s")"  # null unless learner.eval_interval_updates > 0
+  if [ -n "$evaluation" ] && [ "$evaluation" != null ]; then
+    evaluation="$(printf %.1f "$evaluation")"
+  else
+    evaluation="-"
+  fi
   printf "| %s | %.1f | %s | %s | %.1f | %s | %s |\n" "$seed" "$(field final_mean_return_100 "$s")" \
     "$evaluation" "$(field env_steps "$s")" "$(field wall_seconds "$s")" "$(field updates "$s")" \
     "$(field completed "$s")"

@@ -35,10 +35,10 @@ export TORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-9.0}"
 cmake -S . -B build-cuda -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="$torch_prefix;$deps/usr/lib/x86_64-linux-gnu/cmake;$deps/usr/share/cmake" \
   -DGTest_DIR="$deps/usr/lib/x86_64-linux-gnu/cmake/GTest" 2>&1 | tee "$out/configure.log" | tail -5
-cmake --build build-cuda -j "$(nproc)" --target rlfleet learner_test 2>&1 | tee "$out/build.log" | tail -3
+cmake --build build-cuda -j "$(nproc)" --target rlfleet algorithms_test 2>&1 | tee "$out/build.log" | tail -3
 
 # 3. The CUDA test (it skips without a GPU), the benchmarks on CUDA and on CPU, a short run.
-build-cuda/learner/learner_test 2>&1 | tee "$out/learner_test.log" | tail -3
+build-cuda/algorithms/algorithms_test --gtest_filter="DeviceTest.*" 2>&1 | tee "$out/device_test.log" | tail -3
 big=(--set learner.batch_size=256 --set actor.unroll_length=20 --set replay.max_size=512
      --set "model.hidden_sizes=[512, 512]" --set learner.prefetch=2)
 for device in cuda cpu; do
