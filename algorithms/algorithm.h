@@ -103,6 +103,14 @@ class ActorPolicy {
   virtual void Flush(ActorOutput* out) = 0;
 };
 
+// A |TD| as a replay priority: at least 1e-6 (a priority of 0 is never drawn again), 1 where it
+// is not finite.
+inline double ReachablePriority(double td) {
+  constexpr double kMinPriority = 1e-6;
+  if (!(td >= -1e308 && td <= 1e308)) return 1.0;  // NaN or ±inf (no <cmath> here)
+  return td > kMinPriority ? td : kMinPriority;
+}
+
 // A training batch built by LearnerAlgorithm::Prepare; opaque to the learner loop.
 class PreparedBatch {
  public:

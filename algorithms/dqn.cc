@@ -12,7 +12,6 @@
 #include <utility>
 #include <vector>
 
-#include "algorithms/device.h"
 #include "algorithms/model_factory.h"
 #include "algorithms/torch_helpers.h"
 #include "core/epsilon_ladder.h"
@@ -63,53 +62,6 @@ torch::Tensor Targets(const DqnBatch& batch, const torch::Tensor& next_q_online,
 }
 
 }  // namespace
-
-DqnBatch BatchFromTransitions(const std::vector<Transition>& transitions,
-                              const std::vector<double>& weights) {
-  if (transitions.empty()) throw std::invalid_argument("BatchFromTransitions: no transitions");
-  if (!weights.empty() && weights.size() != transitions.size()) {
-    throw std::invalid_argument("BatchFromTransitions: " + std::to_string(weights.size()) +
-                                " weights for " + std::to_string(transitions.size()) +
-                                " transitions");
-  }
-  const int64_t B = static_cast<int64_t>(transitions.size());
-  const size_t D = transitions.front().observation.size();
-  if (D == 0) throw std::invalid_argument("BatchFromTransitions: empty observation");
-  DqnBatch batch;
-  batch.observations = torch::empty({B, static_cast<int64_t>(D)}, torch::kFloat);
-  batch.next_observations = torch::empty({B, static_cast<int64_t>(D)}, torch::kFloat);
-  batch.actions = torch::empty({B}, torch::kLong);
-  batch.rewards = torch::empty({B}, torch::kFloat);
-  batch.discounts = torch::empty({B}, torch::kFloat);
-  batch.weights = torch::empty({B}, torch::kFloat);
-  float* obs = batch.observations.data_ptr<float>();
-  float* next = batch.next_observations.data_ptr<float>();
-  int64_t* actions = batch.actions.data_ptr<int64_t>();
-  float* rewards = batch.rewards.data_ptr<float>();
-  float* discounts = batch.discounts.data_ptr<float>();
-  float* w = batch.weights.data_ptr<float>();
-  for (int64_t b = 0; b < B; ++b) {
-    const Transition& t = transitions[b];
-    if (t.observation.size() != D || t.next_observation.size() != D) {
-      throw std::invalid_argument(
-          "BatchFromTransitions: transition " + std::to_string(b) + " has observation sizes (" +
-          std::to_string(t.observation.size()) + ", " + std::to_string(t.next_observation.size()) +
-          "), expected " + std::to_string(D));
-    }
-    std::memcpy(obs + b * D, t.observation.data(), D * sizeof(float));
-    std::memcpy(next + b * D, t.next_observation.data(), D * sizeof(float));
-    if (t.action.size() != 1) {
-      throw std::invalid_argument("BatchFromTransitions: transition " + std::to_string(b) +
-                                  " has " + std::to_string(t.action.size()) +
-                                  " action values, expected one index");
-    }
-    actions[b] = static_cast<int64_t>(t.action[0]);
-    rewards[b] = t.reward;
-    discounts[b] = t.discount;
-    w[b] = weights.empty() ? 1.0f : static_cast<float>(weights[b]);
-  }
-  return batch;
-}
 
 void DqnOptions::Validate() const {
   Require(learning_rate > 0.0 && std::isfinite(learning_rate), "learning_rate",
@@ -301,11 +253,6 @@ void Dqn::LoadCheckpoint(const std::string& path) {
 
 namespace {
 
-// A priority of 0 would never be sampled again; keep every transition reachable.
-constexpr double kMinPriority = 1e-6;
-
-double ReachablePriority(double p) { return std::isfinite(p) ? std::max(p, kMinPriority) : 1.0; }
-
 // The actor side: ε-greedy acting and n-step transitions with initial priorities.
 class ApexPolicy : public ActorPolicy {
  public:
@@ -406,11 +353,8 @@ class ApexLearner : public LearnerAlgorithm {
 
   std::unique_ptr<PreparedBatch> Prepare(SampledItems items) const override {
     auto prepared = std::make_unique<DqnPrepared>();
-    DqnBatch& b = prepared->batch;
-    b = BatchFromTransitions(items.transitions, items.importance_weights);
-    TensorsToDevice(
-        {&b.observations, &b.actions, &b.rewards, &b.discounts, &b.next_observations, &b.weights},
-        device_);
+    prepared->batch = TransitionBatchToDevice(
+        BatchFromTransitions(items.transitions, items.importance_weights), device_);
     return prepared;
   }
 

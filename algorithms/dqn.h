@@ -10,26 +10,13 @@
 
 #include "algorithms/algorithm.h"
 #include "algorithms/q_network.h"
+#include "algorithms/transition_batch.h"
 #include "core/transition.h"
 
 namespace rlfleet {
 
-// B n-step transitions as the DQN learner consumes them (CPU tensors).
-struct DqnBatch {
-  torch::Tensor observations;       // [B, D] float, x_t
-  torch::Tensor actions;            // [B] long
-  torch::Tensor rewards;            // [B] float, n-step discounted sums
-  torch::Tensor discounts;          // [B] float, γ^k, or 0 where the episode terminated
-  torch::Tensor next_observations;  // [B, D] float, x_{t+k}
-  torch::Tensor weights;            // [B] float, importance weights (1 for uniform sampling)
-};
-
-// Stacks transitions (transition b becomes row b). `weights` holds one importance weight per
-// transition, or is empty for all ones. Throws std::invalid_argument when `transitions` is
-// empty, their observation sizes differ (or are 0), an action is not one index, or weights has
-// another length.
-DqnBatch BatchFromTransitions(const std::vector<Transition>& transitions,
-                              const std::vector<double>& weights);
+// The DQN learner's batch: transitions whose action is one index (actions [B, 1]).
+using DqnBatch = TransitionBatch;
 
 struct DqnOptions {
   double learning_rate = 1e-4;  // Adam

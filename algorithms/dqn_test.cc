@@ -72,8 +72,8 @@ TEST_F(DqnTest, BatchFromTransitions) {
   DqnBatch b = HandBatch({});
   EXPECT_EQ(b.observations.sizes(), (std::vector<int64_t>{2, 2}));
   EXPECT_EQ(b.next_observations.sizes(), (std::vector<int64_t>{2, 2}));
-  EXPECT_EQ(b.actions.scalar_type(), torch::kLong);
-  EXPECT_EQ(b.actions[1].item<int64_t>(), 1);
+  EXPECT_EQ(b.actions.sizes(), (std::vector<int64_t>{2, 1}));
+  EXPECT_EQ(b.actions[1][0].item<float>(), 1.0f);
   EXPECT_FLOAT_EQ(b.rewards[0].item<float>(), 0.5f);
   EXPECT_FLOAT_EQ(b.discounts[0].item<float>(), 0.5f);
   EXPECT_FLOAT_EQ(b.observations[1][1].item<float>(), 1.0f);

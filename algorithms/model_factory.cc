@@ -17,6 +17,13 @@ std::mutex& SeedMutex() {
 
 }  // namespace
 
+std::unique_lock<std::mutex> SeedModelInitialisation(uint64_t run_seed) {
+  std::unique_lock<std::mutex> lock(SeedMutex());
+  // LibTorch's initialisers draw from the global generator; 63 bits keep the seed positive.
+  torch::manual_seed(DeriveSeed(run_seed, "model", 0) >> 1);
+  return lock;
+}
+
 ModelSpaces SpacesOf(const EnvSpec& spec) {
   return ModelSpaces{spec.observation_size, spec.discrete_actions, spec.num_actions,
                      spec.action_size};
@@ -34,9 +41,7 @@ ActorCritic MakeActorCritic(const ModelConfig& config, const ModelSpaces& spaces
   options.shared_torso = config.shared_torso;
   options.initial_log_std = config.initial_log_std;
   options.Validate();
-  std::lock_guard<std::mutex> lock(SeedMutex());
-  // LibTorch's initialisers draw from the global generator; 63 bits keep the seed positive.
-  torch::manual_seed(DeriveSeed(run_seed, "model", 0) >> 1);
+  const auto lock = SeedModelInitialisation(run_seed);
   return ActorCritic(options);
 }
 
@@ -49,8 +54,7 @@ QNetwork MakeQNetwork(const ModelConfig& config, bool dueling, const ModelSpaces
   options.activation = config.activation;
   options.dueling = dueling;
   options.Validate();
-  std::lock_guard<std::mutex> lock(SeedMutex());
-  torch::manual_seed(DeriveSeed(run_seed, "model", 0) >> 1);
+  const auto lock = SeedModelInitialisation(run_seed);
   return QNetwork(options);
 }
 

@@ -2,6 +2,7 @@
 #define RLFLEET_ALGORITHMS_MODEL_FACTORY_H_
 
 #include <cstdint>
+#include <mutex>
 
 #include "algorithms/actor_critic.h"
 #include "algorithms/dqn.h"
@@ -20,6 +21,11 @@ struct ModelSpaces {
 };
 
 ModelSpaces SpacesOf(const EnvSpec& spec);
+
+// Seeds LibTorch's global generator with DeriveSeed(run_seed, "model", 0) and holds a lock until
+// the returned guard goes: networks built meanwhile get the run's initial weights, the same in
+// every process. Thread-safe.
+std::unique_lock<std::mutex> SeedModelInitialisation(uint64_t run_seed);
 
 // Builds the actor-critic of a run with initial weights drawn from DeriveSeed(run_seed,
 // "model", 0), so that every process of a run starts from the same weights without waiting

@@ -4,6 +4,7 @@
 
 #include "algorithms/dqn.h"
 #include "algorithms/impala.h"
+#include "algorithms/sac.h"
 
 namespace rlfleet {
 namespace {
@@ -13,6 +14,7 @@ const std::vector<AlgorithmSpec>& Registry() {
   static const std::vector<AlgorithmSpec> registry = {
       ImpalaAlgorithmSpec(),
       ApexDqnAlgorithmSpec(),
+      SacAlgorithmSpec(),
   };
   return registry;
 }

@@ -28,7 +28,7 @@ std::string ErrorOf(const RunConfig& config, const EnvSpec& spec) {
 }
 
 TEST(RegistryTest, KnowsEachAlgorithmByItsName) {
-  EXPECT_EQ(AlgorithmNames(), (std::vector<std::string>{"impala", "apex_dqn"}));
+  EXPECT_EQ(AlgorithmNames(), (std::vector<std::string>{"impala", "apex_dqn", "sac"}));
   for (const std::string& name : AlgorithmNames()) {
     const AlgorithmSpec& spec = FindAlgorithm(name);
     EXPECT_EQ(spec.name, name);
@@ -49,7 +49,7 @@ TEST(RegistryTest, KnowsEachAlgorithmByItsName) {
     FindAlgorithm("dqn");
     FAIL() << "no exception";
   } catch (const std::invalid_argument& e) {
-    EXPECT_STREQ(e.what(), "learner.algo 'dqn' is not an algorithm (known: impala, apex_dqn)");
+    EXPECT_STREQ(e.what(), "learner.algo 'dqn' is not an algorithm (known: impala, apex_dqn, sac)");
   }
 }
 

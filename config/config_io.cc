@@ -78,6 +78,14 @@ void VisitFields(Config& c, Visitor&& visit) {
   visit("apex.insert_batch", c.apex.insert_batch);
   visit("apex.double_dqn", c.apex.double_dqn);
   visit("apex.dueling", c.apex.dueling);
+  visit("sac.n_step", c.sac.n_step);
+  visit("sac.insert_batch", c.sac.insert_batch);
+  visit("sac.weights_interval_frames", c.sac.weights_interval_frames);
+  visit("sac.tau", c.sac.tau);
+  visit("sac.autotune_alpha", c.sac.autotune_alpha);
+  visit("sac.initial_alpha", c.sac.initial_alpha);
+  visit("sac.target_entropy_scale", c.sac.target_entropy_scale);
+  visit("sac.warmup_env_steps", c.sac.warmup_env_steps);
 }
 
 // Levenshtein distance, for "did you mean" hints.

@@ -1,5 +1,6 @@
 #include "core/run_config.h"
 
+#include <cmath>
 #include <sstream>
 #include <stdexcept>
 
@@ -97,6 +98,16 @@ void RunConfig::Validate() const {
   Require(apex.weights_interval_frames > 0, "apex.weights_interval_frames", "> 0",
           apex.weights_interval_frames);
   Require(apex.insert_batch > 0, "apex.insert_batch", "> 0", apex.insert_batch);
+  Require(sac.n_step >= 1, "sac.n_step", ">= 1", sac.n_step);
+  Require(sac.insert_batch > 0, "sac.insert_batch", "> 0", sac.insert_batch);
+  Require(sac.weights_interval_frames > 0, "sac.weights_interval_frames", "> 0",
+          sac.weights_interval_frames);
+  Require(sac.tau > 0 && sac.tau <= 1, "sac.tau", "in (0, 1]", sac.tau);
+  Require(sac.initial_alpha > 0 && std::isfinite(sac.initial_alpha), "sac.initial_alpha",
+          "finite and > 0", sac.initial_alpha);
+  Require(std::isfinite(sac.target_entropy_scale), "sac.target_entropy_scale", "finite",
+          sac.target_entropy_scale);
+  Require(sac.warmup_env_steps >= 0, "sac.warmup_env_steps", ">= 0", sac.warmup_env_steps);
   Require(learner.eval_interval_updates >= 0, "learner.eval_interval_updates", ">= 0",
           learner.eval_interval_updates);
   Require(learner.eval_episodes > 0, "learner.eval_episodes", "> 0", learner.eval_episodes);

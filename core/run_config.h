@@ -100,6 +100,22 @@ struct ApexConfig {
   bool dueling = true;
 };
 
+// Soft actor-critic (learner.algo sac; Haarnoja et al. 2018). The learner also uses
+// learner.{batch_size, discount, learning_rate (actor, critics and α), adam_eps,
+// max_grad_norm, publish_interval}; model.hidden_sizes sizes the actor and both critics.
+struct SacConfig {
+  int32_t n_step = 1;
+  int32_t insert_batch = 16;              // transitions per insert request (one item each)
+  int64_t weights_interval_frames = 64;   // an actor takes new weights every this many frames
+  double tau = 0.005;                     // Polyak factor of the target critics
+  bool autotune_alpha = true;             // learn α towards the target entropy
+  double initial_alpha = 1.0;             // α at the start (the fixed α without autotuning)
+  double target_entropy_scale = 1.0;      // target entropy = −scale · |A|
+  // Uniform random actions in the env's bounds for the first this many env steps of the run
+  // (all actors together; each actor takes its share).
+  int64_t warmup_env_steps = 5000;
+};
+
 struct RunConfig {
   std::string name = "run";
   uint64_t seed = 1;
@@ -111,6 +127,7 @@ struct RunConfig {
   ModelConfig model;
   LearnerConfig learner;
   ApexConfig apex;
+  SacConfig sac;
 
   // Checks ranges and choices (not the env id, which envs/ knows). Throws
   // std::invalid_argument naming the key, e.g. "learner.batch_size must be > 0 (got 0)".

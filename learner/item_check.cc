@@ -73,7 +73,20 @@ std::string CheckItem(const Transition& t, const EnvSpec& spec) {
     if (std::string e = CheckFinite(*values, field); !e.empty()) return e;
   }
   if (!std::isfinite(t.reward)) return "reward is " + std::to_string(t.reward);
-  return CheckActions(t.action, spec);
+  if (std::string e = CheckActions(t.action, spec); !e.empty()) return e;
+  // Replayed continuous actions are the ones the env received: inside its bounds (up to float
+  // rounding of the squashing).
+  if (!spec.discrete_actions && spec.action_low.size() == t.action.size()) {
+    for (size_t j = 0; j < t.action.size(); ++j) {
+      const float slack = 1e-5f * (spec.action_high[j] - spec.action_low[j]);
+      if (t.action[j] < spec.action_low[j] - slack || t.action[j] > spec.action_high[j] + slack) {
+        return "action[" + std::to_string(j) + "] " + std::to_string(t.action[j]) +
+               " is outside [" + std::to_string(spec.action_low[j]) + ", " +
+               std::to_string(spec.action_high[j]) + "]";
+      }
+    }
+  }
+  return "";
 }
 
 }  // namespace rlfleet

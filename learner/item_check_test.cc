@@ -82,6 +82,17 @@ TEST(ItemCheckTest, TransitionAgainstTheEnvSpec) {
   t.observation.pop_back();
   t.next_observation.pop_back();
   ExpectProblem(CheckItem(t, cartpole), "observation size 3");
+
+  // Continuous: the action must be inside Pendulum's [−2, 2].
+  const EnvSpec pendulum = MakeEnv("Pendulum-v1")->spec();
+  Transition p = testing::OneStepTransition({1, 0, 0}, 2.0f, -1.0f, 0.99f, {1, 0, 0});
+  EXPECT_EQ(CheckItem(p, pendulum), "");
+  p.action = {-2.0f};
+  EXPECT_EQ(CheckItem(p, pendulum), "");
+  p.action = {2.5f};
+  ExpectProblem(CheckItem(p, pendulum), "action[0] 2.500000 is outside [-2.000000, 2.000000]");
+  p.action = {kNan};
+  ExpectProblem(CheckItem(p, pendulum), "action[0]");
 }
 
 }  // namespace

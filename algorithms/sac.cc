@@ -1,0 +1,556 @@
+#include "algorithms/sac.h"
+
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/serialize/archive.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <stdexcept>
+#include <utility>
+
+#include "algorithms/model_factory.h"
+#include "algorithms/torch_helpers.h"
+#include "algorithms/transition_batch.h"
+#include "core/nstep.h"
+#include "core/random.h"
+
+namespace rlfleet {
+namespace {
+
+void Require(bool ok, const char* field, const std::string& why) {
+  if (!ok) throw std::invalid_argument(std::string("SacOptions.") + field + " " + why);
+}
+
+// Builds Linear layers fc0..fc{n-1} of an MLP and returns the width of the last one.
+int64_t BuildTorso(torch::nn::Module& module, int64_t in, const std::vector<int64_t>& hidden,
+                   std::vector<torch::nn::Linear>* torso) {
+  for (size_t i = 0; i < hidden.size(); ++i) {
+    if (hidden[i] <= 0) throw std::invalid_argument("SAC networks: hidden sizes must be > 0");
+    torso->push_back(
+        module.register_module("fc" + std::to_string(i), torch::nn::Linear(in, hidden[i])));
+    in = hidden[i];
+  }
+  return in;
+}
+
+torch::Tensor RunTorso(std::vector<torch::nn::Linear>& torso, torch::Tensor x) {
+  for (torch::nn::Linear& layer : torso) x = layer->forward(x).relu();
+  return x;
+}
+
+// target ← τ · online + (1 − τ) · target, parameter by parameter.
+void PolyakUpdate(torch::nn::Module& online, torch::nn::Module& target, double tau) {
+  torch::NoGradGuard no_grad;
+  const auto source = online.parameters();
+  auto destination = target.parameters();
+  for (size_t i = 0; i < source.size(); ++i) destination[i].lerp_(source[i], tau);
+}
+
+void CopyParameters(torch::nn::Module& from, torch::nn::Module& to) { PolyakUpdate(from, to, 1.0); }
+
+torch::Device DeviceOf(torch::nn::Module& module) {
+  return module.parameters().front().device();
+}
+
+}  // namespace
+
+SquashedGaussianActorImpl::SquashedGaussianActorImpl(int64_t observation_size,
+                                                     int64_t action_size,
+                                                     const std::vector<int64_t>& hidden_sizes)
+    : observation_size_(observation_size), action_size_(action_size) {
+  if (observation_size <= 0 || action_size <= 0) {
+    throw std::invalid_argument("SquashedGaussianActor: sizes must be positive");
+  }
+  const int64_t width = BuildTorso(*this, observation_size, hidden_sizes, &torso_);
+  mean_head_ = register_module("mean_head", torch::nn::Linear(width, action_size));
+  log_std_head_ = register_module("log_std_head", torch::nn::Linear(width, action_size));
+}
+
+std::pair<torch::Tensor, torch::Tensor> SquashedGaussianActorImpl::forward(
+    const torch::Tensor& observations) {
+  CheckObservationBatch(observations, observation_size_, "SquashedGaussianActor");
+  const torch::Tensor x = RunTorso(torso_, observations);
+  return {mean_head_->forward(x), log_std_head_->forward(x).clamp(kLogStdMin, kLogStdMax)};
+}
+
+QFunctionImpl::QFunctionImpl(int64_t observation_size, int64_t action_size,
+                             const std::vector<int64_t>& hidden_sizes)
+    : observation_size_(observation_size),
+      action_size_(action_size),
+      hidden_sizes_(hidden_sizes) {
+  if (observation_size <= 0 || action_size <= 0) {
+    throw std::invalid_argument("QFunction: sizes must be positive");
+  }
+  const int64_t width = BuildTorso(*this, observation_size + action_size, hidden_sizes, &torso_);
+  q_head_ = register_module("q_head", torch::nn::Linear(width, 1));
+}
+
+torch::Tensor QFunctionImpl::forward(const torch::Tensor& observations,
+                                     const torch::Tensor& actions) {
+  return q_head_->forward(RunTorso(torso_, torch::cat({observations, actions}, 1))).squeeze(1);
+}
+
+std::shared_ptr<QFunctionImpl> QFunctionImpl::Copy() {
+  auto copy = std::make_shared<QFunctionImpl>(observation_size_, action_size_, hidden_sizes_);
+  copy->to(DeviceOf(*this));
+  CopyParameters(*this, *copy);
+  return copy;
+}
+
+SquashedSample SquashedGaussianSample(const torch::Tensor& mean, const torch::Tensor& log_std,
+                                      const torch::Tensor& noise, const torch::Tensor& scale,
+                                      const torch::Tensor& bias) {
+  const torch::Tensor u = mean + log_std.exp() * noise;
+  // log N(u; mean, σ) = −noise²/2 − log σ − log √(2π), since (u − mean)/σ = noise.
+  const torch::Tensor gaussian =
+      -0.5 * noise.pow(2) - log_std - 0.5 * std::log(2.0 * M_PI);
+  const torch::Tensor log_one_minus_tanh2 =
+      2.0 * (std::log(2.0) - u - torch::nn::functional::softplus(-2.0 * u));
+  SquashedSample sample;
+  sample.action = u.tanh() * scale + bias;
+  sample.log_prob = (gaussian - scale.log() - log_one_minus_tanh2).sum(1);
+  return sample;
+}
+
+void SacOptions::Validate() const {
+  Require(learning_rate > 0.0 && std::isfinite(learning_rate), "learning_rate",
+          "must be finite and positive");
+  Require(adam_eps > 0.0, "adam_eps", "must be positive");
+  Require(!std::isnan(max_grad_norm), "max_grad_norm", "must not be NaN");
+  Require(tau > 0.0 && tau <= 1.0, "tau", "must be in (0, 1]");
+  Require(initial_alpha > 0.0 && std::isfinite(initial_alpha), "initial_alpha",
+          "must be finite and positive");
+  Require(std::isfinite(target_entropy), "target_entropy", "must be finite");
+}
+
+Sac::Sac(SquashedGaussianActor actor, QFunction q1, QFunction q2,
+         const std::vector<float>& action_low, const std::vector<float>& action_high,
+         const SacOptions& options)
+    : actor_(std::move(actor)), q1_(std::move(q1)), q2_(std::move(q2)), options_(options) {
+  options_.Validate();
+  const int64_t a = actor_->action_size();
+  if (static_cast<int64_t>(action_low.size()) != a ||
+      static_cast<int64_t>(action_high.size()) != a) {
+    throw std::invalid_argument("Sac: the action bounds must have " + std::to_string(a) +
+                                " values");
+  }
+  for (int64_t j = 0; j < a; ++j) {
+    if (!(action_high[j] > action_low[j]) || !std::isfinite(action_low[j]) ||
+        !std::isfinite(action_high[j])) {
+      throw std::invalid_argument("Sac: action bound " + std::to_string(j) +
+                                  " is not a finite interval");
+    }
+  }
+  const torch::Device device = DeviceOf(*actor_);
+  const torch::Tensor low = torch::tensor(action_low).to(device);
+  const torch::Tensor high = torch::tensor(action_high).to(device);
+  scale_ = (high - low) / 2;
+  bias_ = (high + low) / 2;
+  // Target critics: deep copies of the online ones.
+  target_q1_ = QFunction(q1_->Copy());
+  target_q2_ = QFunction(q2_->Copy());
+  for (auto& p : target_q1_->parameters()) p.set_requires_grad(false);
+  for (auto& p : target_q2_->parameters()) p.set_requires_grad(false);
+  log_alpha_ = torch::full({1}, std::log(options_.initial_alpha),
+                           torch::TensorOptions().device(device))
+                   .set_requires_grad(options_.autotune_alpha);
+  const auto adam = torch::optim::AdamOptions(options_.learning_rate).eps(options_.adam_eps);
+  actor_optimizer_ = std::make_unique<torch::optim::Adam>(actor_->parameters(), adam);
+  std::vector<torch::Tensor> critic_parameters = q1_->parameters();
+  for (const auto& p : q2_->parameters()) critic_parameters.push_back(p);
+  critic_optimizer_ = std::make_unique<torch::optim::Adam>(critic_parameters, adam);
+  alpha_optimizer_ =
+      std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{log_alpha_}, adam);
+}
+
+double Sac::alpha() const { return log_alpha_.exp().item<double>(); }
+
+SacLosses Sac::Losses(const TransitionBatch& batch, const torch::Tensor& next_noise,
+                      const torch::Tensor& noise) {
+  SacLosses losses;
+  CriticTerms(batch, next_noise, &losses);
+  ActorTerms(batch, noise, &losses);
+  return losses;
+}
+
+void Sac::CriticTerms(const TransitionBatch& batch, const torch::Tensor& next_noise,
+                      SacLosses* losses) {
+  const torch::Device device = DeviceOf(*actor_);
+  const torch::Tensor x = batch.observations.to(device, torch::kFloat);
+  const torch::Tensor a = batch.actions.to(device, torch::kFloat);
+  const torch::Tensor r = batch.rewards.to(device, torch::kFloat).reshape({-1});
+  const torch::Tensor discount = batch.discounts.to(device, torch::kFloat).reshape({-1});
+  const torch::Tensor x1 = batch.next_observations.to(device, torch::kFloat);
+  const torch::Tensor w = batch.weights.defined()
+                              ? batch.weights.to(device, torch::kFloat).reshape({-1})
+                              : torch::ones_like(r);
+  const torch::Tensor alpha = log_alpha_.exp().detach();
+  // Critic targets from the target critics and a fresh action at x'.
+  torch::Tensor y;
+  {
+    torch::NoGradGuard no_grad;
+    const auto [next_mean, next_log_std] = actor_->forward(x1);
+    const SquashedSample next =
+        SquashedGaussianSample(next_mean, next_log_std, next_noise.to(device), scale_, bias_);
+    const torch::Tensor next_q =
+        torch::min(target_q1_->forward(x1, next.action), target_q2_->forward(x1, next.action));
+    y = r + discount * (next_q - alpha * next.log_prob);
+  }
+  const torch::Tensor q1 = q1_->forward(x, a);
+  const torch::Tensor q2 = q2_->forward(x, a);
+  losses->critic = 0.5 * ((w * (q1 - y).pow(2)).mean() + (w * (q2 - y).pow(2)).mean());
+  losses->td = (0.5 * ((q1 - y).abs() + (q2 - y).abs())).detach();
+  losses->mean_q = torch::min(q1, q2).mean().detach();
+}
+
+void Sac::ActorTerms(const TransitionBatch& batch, const torch::Tensor& noise,
+                     SacLosses* losses) {
+  const torch::Device device = DeviceOf(*actor_);
+  const torch::Tensor x = batch.observations.to(device, torch::kFloat);
+  const torch::Tensor alpha = log_alpha_.exp().detach();
+  // A reparameterised action at x, valued by the online critics.
+  const auto [mean, log_std] = actor_->forward(x);
+  const SquashedSample current = SquashedGaussianSample(mean, log_std, noise.to(device), scale_,
+                                                        bias_);
+  const torch::Tensor q_new =
+      torch::min(q1_->forward(x, current.action), q2_->forward(x, current.action));
+  losses->actor = (alpha * current.log_prob - q_new).mean();
+  losses->log_prob = current.log_prob.detach();
+  losses->alpha = -(log_alpha_ * (losses->log_prob + options_.target_entropy)).mean();
+}
+
+SacStats Sac::Update(const TransitionBatch& batch, std::vector<float>* new_priorities) {
+  const int64_t b = batch.observations.size(0);
+  const int64_t a = actor_->action_size();
+  const torch::Device device = DeviceOf(*actor_);
+  const auto options = torch::TensorOptions().device(device);
+  SacLosses losses;
+  SacStats stats;
+  stats.alpha = alpha();
+  auto step = [&](torch::optim::Adam& optimizer, const torch::Tensor& loss,
+                  const std::vector<torch::Tensor>& parameters) {
+    optimizer.zero_grad();
+    loss.backward();
+    if (options_.max_grad_norm > 0) {
+      torch::nn::utils::clip_grad_norm_(parameters, options_.max_grad_norm);
+    }
+    optimizer.step();
+  };
+  // Critic step first; the actor's loss is then built on the updated critics, as in the
+  // reference implementations (the critic gradients it leaves are discarded: the critic
+  // optimizer zeroes them before its next step).
+  CriticTerms(batch, torch::randn({b, a}, options), &losses);
+  stats.critic_loss = losses.critic.item<double>();
+  stats.mean_q = losses.mean_q.item<double>();
+  std::vector<torch::Tensor> critic_parameters = q1_->parameters();
+  for (const auto& p : q2_->parameters()) critic_parameters.push_back(p);
+  step(*critic_optimizer_, losses.critic, critic_parameters);
+  ActorTerms(batch, torch::randn({b, a}, options), &losses);
+  stats.actor_loss = losses.actor.item<double>();
+  stats.entropy = -losses.log_prob.mean().item<double>();
+  step(*actor_optimizer_, losses.actor, actor_->parameters());
+  if (options_.autotune_alpha) {
+    stats.alpha_loss = losses.alpha.item<double>();
+    step(*alpha_optimizer_, losses.alpha, {log_alpha_});
+  }
+  PolyakUpdate(*q1_, *target_q1_, options_.tau);
+  PolyakUpdate(*q2_, *target_q2_, options_.tau);
+  ++num_updates_;
+  const torch::Tensor td = losses.td.to(torch::kCPU, torch::kFloat).contiguous();
+  stats.mean_abs_td = td.mean().item<double>();
+  if (new_priorities != nullptr) {
+    new_priorities->assign(td.data_ptr<float>(), td.data_ptr<float>() + b);
+  }
+  return stats;
+}
+
+torch::Tensor Sac::Act(const torch::Tensor& observations, const torch::Tensor* noise) {
+  torch::NoGradGuard no_grad;
+  const auto [mean, log_std] = actor_->forward(observations);
+  if (noise == nullptr) return mean.tanh() * scale_ + bias_;
+  return SquashedGaussianSample(mean, log_std, *noise, scale_, bias_).action;
+}
+
+void Sac::SaveCheckpoint(const std::string& path) const {
+  try {
+    torch::serialize::OutputArchive archive;
+    auto write_module = [&](const char* name, const torch::nn::Module& module) {
+      torch::serialize::OutputArchive sub;
+      module.save(sub);
+      archive.write(name, sub);
+    };
+    write_module("actor", *actor_);
+    write_module("q1", *q1_);
+    write_module("q2", *q2_);
+    write_module("target_q1", *target_q1_);
+    write_module("target_q2", *target_q2_);
+    auto write_optimizer = [&](const char* name, const torch::optim::Adam& optimizer) {
+      torch::serialize::OutputArchive sub;
+      optimizer.save(sub);
+      archive.write(name, sub);
+    };
+    write_optimizer("actor_optimizer", *actor_optimizer_);
+    write_optimizer("critic_optimizer", *critic_optimizer_);
+    write_optimizer("alpha_optimizer", *alpha_optimizer_);
+    archive.write("log_alpha", log_alpha_.detach());
+    archive.write("num_updates", torch::full({1}, num_updates_, torch::kLong));
+    archive.save_to(path);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("Sac::SaveCheckpoint: cannot write '" + path +
+                             "': " + TorchErrorText(e));
+  }
+}
+
+void Sac::LoadCheckpoint(const std::string& path) {
+  try {
+    const torch::Device device = DeviceOf(*actor_);
+    torch::serialize::InputArchive archive;
+    archive.load_from(path, device);
+    // Read and check every shape before touching anything.
+    std::vector<std::pair<torch::nn::Module*, NamedTensors>> modules = {
+        {actor_.get(), {}}, {q1_.get(), {}}, {q2_.get(), {}}, {target_q1_.get(), {}},
+        {target_q2_.get(), {}}};
+    const char* names[] = {"actor", "q1", "q2", "target_q1", "target_q2"};
+    for (size_t i = 0; i < modules.size(); ++i) {
+      torch::serialize::InputArchive sub;
+      archive.read(names[i], sub);
+      ReadArchiveParameters(*modules[i].first, sub, "", &modules[i].second);
+      CheckArchiveShapes(*modules[i].first, modules[i].second, names[i]);
+    }
+    torch::Tensor log_alpha, num_updates;
+    archive.read("log_alpha", log_alpha);
+    archive.read("num_updates", num_updates);
+    torch::serialize::InputArchive actor_optimizer, critic_optimizer, alpha_optimizer;
+    archive.read("actor_optimizer", actor_optimizer);
+    archive.read("critic_optimizer", critic_optimizer);
+    archive.read("alpha_optimizer", alpha_optimizer);
+    actor_optimizer_->load(actor_optimizer);
+    critic_optimizer_->load(critic_optimizer);
+    alpha_optimizer_->load(alpha_optimizer);
+    for (auto& [module, loaded] : modules) CopyArchiveParameters(*module, loaded);
+    {
+      torch::NoGradGuard no_grad;
+      log_alpha_.copy_(log_alpha);
+    }
+    num_updates_ = num_updates.item<int64_t>();
+  } catch (const std::exception& e) {
+    throw std::runtime_error("Sac::LoadCheckpoint: cannot load '" + path +
+                             "': " + TorchErrorText(e));
+  }
+}
+
+namespace {
+
+SacOptions SacOptionsFromConfig(const RunConfig& config, const EnvSpec& spec) {
+  SacOptions options;
+  options.learning_rate = config.learner.learning_rate;
+  options.adam_eps = config.learner.adam_eps;
+  options.max_grad_norm = config.learner.max_grad_norm;
+  options.tau = config.sac.tau;
+  options.autotune_alpha = config.sac.autotune_alpha;
+  options.initial_alpha = config.sac.initial_alpha;
+  options.target_entropy = -config.sac.target_entropy_scale * spec.action_size;
+  return options;
+}
+
+// Networks of a run, seeded like the other algorithms' so that every process starts equal.
+std::unique_ptr<Sac> MakeSac(const RunConfig& config, const EnvSpec& spec,
+                             const torch::Device& device) {
+  const auto lock = SeedModelInitialisation(config.seed);
+  SquashedGaussianActor actor(spec.observation_size, spec.action_size, config.model.hidden_sizes);
+  QFunction q1(spec.observation_size, spec.action_size, config.model.hidden_sizes);
+  QFunction q2(spec.observation_size, spec.action_size, config.model.hidden_sizes);
+  actor->to(device);
+  q1->to(device);
+  q2->to(device);
+  return std::make_unique<Sac>(actor, q1, q2, spec.action_low, spec.action_high,
+                               SacOptionsFromConfig(config, spec));
+}
+
+// The actor side: uniform actions during its share of the warm-up, then squashed-Gaussian
+// samples from its own stream; one n-step builder per env.
+class SacPolicy : public ActorPolicy {
+ public:
+  SacPolicy(const RunConfig& config, const EnvSpec& spec, int32_t actor_index)
+      : config_(config),
+        spec_(spec),
+        rng_(DeriveSeed(config.seed, "actor_actions", actor_index)),
+        num_envs_(config.env.num_envs),
+        warmup_frames_((config.sac.warmup_env_steps + config.cluster.num_actors - 1) /
+                       config.cluster.num_actors) {
+    // The actor only needs the policy network; seeded like the learner's.
+    const auto lock = SeedModelInitialisation(config.seed);
+    actor_ = SquashedGaussianActor(spec.observation_size, spec.action_size,
+                                   config.model.hidden_sizes);
+    actor_->eval();
+    for (int32_t e = 0; e < num_envs_; ++e) {
+      builders_.emplace_back(config.sac.n_step, config.learner.discount, spec.observation_size,
+                             spec.action_size);
+    }
+    noise_.resize(static_cast<size_t>(num_envs_) * spec.action_size);
+  }
+
+  torch::nn::Module& module() override { return *actor_; }
+  bool WantsWeights() override {
+    if (frames_since_weights_ < config_.sac.weights_interval_frames) return false;
+    frames_since_weights_ = 0;
+    return true;
+  }
+  void OnWeights(int64_t version) override { policy_version_ = version; }
+
+  void Act(const float* observations, float* actions) override {
+    const int32_t a = spec_.action_size;
+    if (frames_ < warmup_frames_) {
+      for (int32_t e = 0; e < num_envs_; ++e) {
+        for (int32_t j = 0; j < a; ++j) {
+          actions[e * a + j] =
+              static_cast<float>(rng_.Uniform(spec_.action_low[j], spec_.action_high[j]));
+        }
+      }
+      return;
+    }
+    torch::InferenceMode guard;
+    const auto [mean, log_std] = actor_->forward(torch::from_blob(
+        const_cast<float*>(observations), {num_envs_, spec_.observation_size}, torch::kFloat32));
+    const float* m = mean.data_ptr<float>();
+    const float* s = log_std.data_ptr<float>();
+    for (int32_t i = 0; i < num_envs_ * a; ++i) {
+      const int32_t j = i % a;
+      const double u = m[i] + std::exp(s[i]) * rng_.Normal();
+      const double scale = 0.5 * (spec_.action_high[j] - spec_.action_low[j]);
+      const double bias = 0.5 * (spec_.action_high[j] + spec_.action_low[j]);
+      actions[i] = static_cast<float>(std::tanh(u) * scale + bias);
+    }
+  }
+
+  void Record(const EnvStepView& step, ActorOutput* out) override {
+    const size_t d = static_cast<size_t>(spec_.observation_size);
+    const size_t a = static_cast<size_t>(spec_.action_size);
+    for (int32_t e = 0; e < num_envs_; ++e) {
+      const bool ended = step.terminated[e] || step.truncated[e];
+      const float* next = (ended ? step.final_observations : step.next_observations) + e * d;
+      builders_[e].Push(step.observations + e * d, step.actions + e * a, policy_version_,
+                        step.rewards[e], step.terminated[e] != 0, step.truncated[e] != 0, next,
+                        &ready_);
+    }
+    frames_ += num_envs_;
+    frames_since_weights_ += num_envs_;
+    const size_t batch = static_cast<size_t>(config_.sac.insert_batch);
+    while (ready_.size() >= batch) Emit(batch, out);
+  }
+
+  void Flush(ActorOutput* out) override {
+    if (!ready_.empty()) Emit(ready_.size(), out);
+  }
+
+ private:
+  // New transitions get priority 1 until the learner's |TD| replaces it.
+  void Emit(size_t count, ActorOutput* out) {
+    for (size_t i = 0; i < count; ++i) {
+      out->transitions.push_back(std::move(ready_[i]));
+      out->priorities.push_back(1.0);
+    }
+    ready_.erase(ready_.begin(), ready_.begin() + count);
+  }
+
+  RunConfig config_;
+  EnvSpec spec_;
+  SquashedGaussianActor actor_{nullptr};
+  Rng rng_;
+  int32_t num_envs_;
+  int64_t warmup_frames_;
+  int64_t frames_ = 0;
+  int64_t frames_since_weights_ = 0;
+  int64_t policy_version_ = 0;
+  std::vector<float> noise_;
+  std::vector<NStepBuilder> builders_;
+  std::vector<Transition> ready_;
+};
+
+struct SacPrepared : PreparedBatch {
+  TransitionBatch batch;
+};
+
+class SacLearner : public LearnerAlgorithm {
+ public:
+  SacLearner(const RunConfig& config, const EnvSpec& spec, const std::string& device)
+      : device_(device), sac_(MakeSac(config, spec, device_)) {}
+
+  std::unique_ptr<PreparedBatch> Prepare(SampledItems items) const override {
+    auto prepared = std::make_unique<SacPrepared>();
+    prepared->batch = TransitionBatchToDevice(
+        BatchFromTransitions(items.transitions, items.importance_weights), device_);
+    return prepared;
+  }
+  void SetProgress(double) override {}
+  UpdateResult Update(PreparedBatch& batch) override {
+    const SacStats s = sac_->Update(static_cast<SacPrepared&>(batch).batch, &td_);
+    UpdateResult result;
+    result.metrics = {s.critic_loss, s.actor_loss, s.alpha_loss, s.alpha,
+                      s.entropy,     s.mean_q,     s.mean_abs_td};
+    result.priorities.reserve(td_.size());
+    for (float p : td_) result.priorities.push_back(ReachablePriority(p));
+    return result;
+  }
+  int64_t num_updates() const override { return sac_->num_updates(); }
+  const std::vector<std::string>& metric_names() const override {
+    static const std::vector<std::string> names = {"critic_loss", "actor_loss", "alpha_loss",
+                                                   "alpha",       "entropy",    "mean_q",
+                                                   "mean_abs_td"};
+    return names;
+  }
+  torch::nn::Module& published_module() override { return *sac_->actor(); }
+  void SaveCheckpoint(const std::string& dir) const override {
+    sac_->SaveCheckpoint(dir + "/sac.pt");
+  }
+  void LoadCheckpoint(const std::string& dir) override { sac_->LoadCheckpoint(dir + "/sac.pt"); }
+  void EvalActions(const float* observations, int32_t count, bool greedy, Rng& rng,
+                   float* actions) override {
+    const int64_t d = sac_->actor()->observation_size(), a = sac_->actor()->action_size();
+    const torch::Tensor x =
+        torch::from_blob(const_cast<float*>(observations), {count, d}, torch::kFloat32)
+            .to(device_);
+    torch::Tensor noise;
+    if (!greedy) {
+      noise = torch::empty({count, a});
+      float* n = noise.data_ptr<float>();
+      for (int64_t i = 0; i < count * a; ++i) n[i] = static_cast<float>(rng.Normal());
+      noise = noise.to(device_);
+    }
+    const torch::Tensor act =
+        sac_->Act(x, greedy ? nullptr : &noise).to(torch::kCPU, torch::kFloat).contiguous();
+    std::copy_n(act.data_ptr<float>(), count * a, actions);
+  }
+
+ private:
+  torch::Device device_;
+  std::unique_ptr<Sac> sac_;
+  std::vector<float> td_;
+};
+
+}  // namespace
+
+AlgorithmSpec SacAlgorithmSpec() {
+  AlgorithmSpec spec;
+  spec.name = "sac";
+  spec.items = ItemKind::kTransition;
+  spec.replay = ReplayKind::kReplayMemory;
+  spec.actions = ActionSupport::kContinuous;
+  spec.budget = StepBudget::kActorFrames;
+  spec.bench_config = R"(
+env: {id: HalfCheetah-v4}
+replay: {table: replay, sampler: uniform, max_size: 100000, min_size_to_sample: 1000}
+model: {hidden_sizes: [256, 256], activation: relu}
+learner: {algo: sac, batch_size: 256, prefetch: 2, publish_interval: 10,
+          learning_rate: 0.0003, adam_eps: 1.0e-8, max_grad_norm: 1000000}
+)";
+  spec.make_policy = [](const RunConfig& config, const EnvSpec& env, int32_t actor_index) {
+    return std::unique_ptr<ActorPolicy>(new SacPolicy(config, env, actor_index));
+  };
+  spec.make_learner = [](const RunConfig& config, const EnvSpec& env, const std::string& device) {
+    return std::unique_ptr<LearnerAlgorithm>(new SacLearner(config, env, device));
+  };
+  return spec;
+}
+
+}  // namespace rlfleet

@@ -1,0 +1,35 @@
+#ifndef RLFLEET_ALGORITHMS_TRANSITION_BATCH_H_
+#define RLFLEET_ALGORITHMS_TRANSITION_BATCH_H_
+
+#include <torch/types.h>
+
+#include <vector>
+
+#include "core/transition.h"
+
+namespace rlfleet {
+
+// B n-step transitions as the off-policy learners (Ape-X DQN, SAC) consume them.
+struct TransitionBatch {
+  torch::Tensor observations;       // [B, D] float, x_t
+  torch::Tensor actions;            // [B, A] float (a discrete action: its index, A = 1)
+  torch::Tensor rewards;            // [B] float, n-step discounted sums
+  torch::Tensor discounts;          // [B] float, γ^k, or 0 where the episode terminated
+  torch::Tensor next_observations;  // [B, D] float, x_{t+k}
+  torch::Tensor weights;            // [B] float, importance weights (1 for uniform sampling)
+};
+
+// Stacks transitions (transition b becomes row b) into CPU tensors, one copy per field per
+// transition. `weights` holds one importance weight per transition, or is empty for all ones.
+// Throws std::invalid_argument when `transitions` is empty, their observation or action sizes
+// differ (or are 0), or weights has another length.
+TransitionBatch BatchFromTransitions(const std::vector<Transition>& transitions,
+                                     const std::vector<double>& weights);
+
+// The batch's tensors on `device` (TensorsToDevice: pinned, side stream for CUDA; unchanged for
+// the CPU).
+TransitionBatch TransitionBatchToDevice(TransitionBatch batch, const torch::Device& device);
+
+}  // namespace rlfleet
+
+#endif  // RLFLEET_ALGORITHMS_TRANSITION_BATCH_H_
