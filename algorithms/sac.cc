@@ -48,14 +48,11 @@ void PolyakUpdate(torch::nn::Module& online, torch::nn::Module& target, double t
 
 void CopyParameters(torch::nn::Module& from, torch::nn::Module& to) { PolyakUpdate(from, to, 1.0); }
 
-torch::Device DeviceOf(torch::nn::Module& module) {
-  return module.parameters().front().device();
-}
+torch::Device DeviceOf(torch::nn::Module& module) { return module.parameters().front().device(); }
 
 }  // namespace
 
-SquashedGaussianActorImpl::SquashedGaussianActorImpl(int64_t observation_size,
-                                                     int64_t action_size,
+SquashedGaussianActorImpl::SquashedGaussianActorImpl(int64_t observation_size, int64_t action_size,
                                                      const std::vector<int64_t>& hidden_sizes)
     : observation_size_(observation_size), action_size_(action_size) {
   if (observation_size <= 0 || action_size <= 0) {
@@ -75,9 +72,7 @@ std::pair<torch::Tensor, torch::Tensor> SquashedGaussianActorImpl::forward(
 
 QFunctionImpl::QFunctionImpl(int64_t observation_size, int64_t action_size,
                              const std::vector<int64_t>& hidden_sizes)
-    : observation_size_(observation_size),
-      action_size_(action_size),
-      hidden_sizes_(hidden_sizes) {
+    : observation_size_(observation_size), action_size_(action_size), hidden_sizes_(hidden_sizes) {
   if (observation_size <= 0 || action_size <= 0) {
     throw std::invalid_argument("QFunction: sizes must be positive");
   }
@@ -102,8 +97,7 @@ SquashedSample SquashedGaussianSample(const torch::Tensor& mean, const torch::Te
                                       const torch::Tensor& bias) {
   const torch::Tensor u = mean + log_std.exp() * noise;
   // log N(u; mean, σ) = −noise²/2 − log σ − log √(2π), since (u − mean)/σ = noise.
-  const torch::Tensor gaussian =
-      -0.5 * noise.pow(2) - log_std - 0.5 * std::log(2.0 * M_PI);
+  const torch::Tensor gaussian = -0.5 * noise.pow(2) - log_std - 0.5 * std::log(2.0 * M_PI);
   const torch::Tensor log_one_minus_tanh2 =
       2.0 * (std::log(2.0) - u - torch::nn::functional::softplus(-2.0 * u));
   SquashedSample sample;
@@ -151,9 +145,9 @@ Sac::Sac(SquashedGaussianActor actor, QFunction q1, QFunction q2,
   target_q2_ = QFunction(q2_->Copy());
   for (auto& p : target_q1_->parameters()) p.set_requires_grad(false);
   for (auto& p : target_q2_->parameters()) p.set_requires_grad(false);
-  log_alpha_ = torch::full({1}, std::log(options_.initial_alpha),
-                           torch::TensorOptions().device(device))
-                   .set_requires_grad(options_.autotune_alpha);
+  log_alpha_ =
+      torch::full({1}, std::log(options_.initial_alpha), torch::TensorOptions().device(device))
+          .set_requires_grad(options_.autotune_alpha);
   const auto adam = torch::optim::AdamOptions(options_.learning_rate).eps(options_.adam_eps);
   actor_optimizer_ = std::make_unique<torch::optim::Adam>(actor_->parameters(), adam);
   std::vector<torch::Tensor> critic_parameters = q1_->parameters();
@@ -203,15 +197,14 @@ void Sac::CriticTerms(const TransitionBatch& batch, const torch::Tensor& next_no
   losses->mean_q = torch::min(q1, q2).mean().detach();
 }
 
-void Sac::ActorTerms(const TransitionBatch& batch, const torch::Tensor& noise,
-                     SacLosses* losses) {
+void Sac::ActorTerms(const TransitionBatch& batch, const torch::Tensor& noise, SacLosses* losses) {
   const torch::Device device = DeviceOf(*actor_);
   const torch::Tensor x = batch.observations.to(device, torch::kFloat);
   const torch::Tensor alpha = log_alpha_.exp().detach();
   // A reparameterised action at x, valued by the online critics.
   const auto [mean, log_std] = actor_->forward(x);
-  const SquashedSample current = SquashedGaussianSample(mean, log_std, noise.to(device), scale_,
-                                                        bias_);
+  const SquashedSample current =
+      SquashedGaussianSample(mean, log_std, noise.to(device), scale_, bias_);
   const torch::Tensor q_new =
       torch::min(q1_->forward(x, current.action), q2_->forward(x, current.action));
   losses->actor = (alpha * current.log_prob - q_new).mean();
@@ -307,9 +300,11 @@ void Sac::LoadCheckpoint(const std::string& path) {
     torch::serialize::InputArchive archive;
     archive.load_from(path, device);
     // Read and check every shape before touching anything.
-    std::vector<std::pair<torch::nn::Module*, NamedTensors>> modules = {
-        {actor_.get(), {}}, {q1_.get(), {}}, {q2_.get(), {}}, {target_q1_.get(), {}},
-        {target_q2_.get(), {}}};
+    std::vector<std::pair<torch::nn::Module*, NamedTensors>> modules = {{actor_.get(), {}},
+                                                                        {q1_.get(), {}},
+                                                                        {q2_.get(), {}},
+                                                                        {target_q1_.get(), {}},
+                                                                        {target_q2_.get(), {}}};
     const char* names[] = {"actor", "q1", "q2", "target_q1", "target_q2"};
     for (size_t i = 0; i < modules.size(); ++i) {
       torch::serialize::InputArchive sub;
@@ -380,8 +375,8 @@ class SacPolicy : public ActorPolicy {
                        config.cluster.num_actors) {
     // The actor only needs the policy network; seeded like the learner's.
     const auto lock = SeedModelInitialisation(config.seed);
-    actor_ = SquashedGaussianActor(spec.observation_size, spec.action_size,
-                                   config.model.hidden_sizes);
+    actor_ =
+        SquashedGaussianActor(spec.observation_size, spec.action_size, config.model.hidden_sizes);
     actor_->eval();
     for (int32_t e = 0; e < num_envs_; ++e) {
       builders_.emplace_back(config.sac.n_step, config.learner.discount, spec.observation_size,
@@ -494,9 +489,8 @@ class SacLearner : public LearnerAlgorithm {
   }
   int64_t num_updates() const override { return sac_->num_updates(); }
   const std::vector<std::string>& metric_names() const override {
-    static const std::vector<std::string> names = {"critic_loss", "actor_loss", "alpha_loss",
-                                                   "alpha",       "entropy",    "mean_q",
-                                                   "mean_abs_td"};
+    static const std::vector<std::string> names = {
+        "critic_loss", "actor_loss", "alpha_loss", "alpha", "entropy", "mean_q", "mean_abs_td"};
     return names;
   }
   torch::nn::Module& published_module() override { return *sac_->actor(); }
@@ -508,8 +502,7 @@ class SacLearner : public LearnerAlgorithm {
                    float* actions) override {
     const int64_t d = sac_->actor()->observation_size(), a = sac_->actor()->action_size();
     const torch::Tensor x =
-        torch::from_blob(const_cast<float*>(observations), {count, d}, torch::kFloat32)
-            .to(device_);
+        torch::from_blob(const_cast<float*>(observations), {count, d}, torch::kFloat32).to(device_);
     torch::Tensor noise;
     if (!greedy) {
       noise = torch::empty({count, a});

@@ -81,8 +81,8 @@ SquashedSample SquashedGaussianSample(const torch::Tensor& mean, const torch::Te
 struct SacOptions {
   double learning_rate = 3e-4;  // Adam, for the actor, the critics and log α
   double adam_eps = 1e-8;
-  double max_grad_norm = 0.0;   // > 0: clip each network's gradient norm; <= 0: no clipping
-  double tau = 0.005;           // target ← τ · online + (1 − τ) · target after every update
+  double max_grad_norm = 0.0;  // > 0: clip each network's gradient norm; <= 0: no clipping
+  double tau = 0.005;          // target ← τ · online + (1 − τ) · target after every update
   bool autotune_alpha = true;
   double initial_alpha = 1.0;
   double target_entropy = -1.0;  // usually −|A|
@@ -95,10 +95,10 @@ struct SacOptions {
 struct SacStats {
   double critic_loss = 0.0;  // 0.5 · Σ_i mean_b(w_b (Q_i(x_b, a_b) − y_b)²)
   double actor_loss = 0.0;   // mean_b(α log π(ã_b | x_b) − min_i Q_i(x_b, ã_b))
-  double alpha_loss = 0.0;   // −mean_b(log α · (log π(ã_b | x_b) + target entropy)); 0 if fixed
-  double alpha = 0.0;        // α used by this update
-  double entropy = 0.0;      // −mean_b log π(ã_b | x_b)
-  double mean_q = 0.0;       // mean_b min_i Q_i(x_b, a_b)
+  double alpha_loss = 0.0;  // −mean_b(log α · (log π(ã_b | x_b) + target entropy)); 0 if fixed
+  double alpha = 0.0;       // α used by this update
+  double entropy = 0.0;     // −mean_b log π(ã_b | x_b)
+  double mean_q = 0.0;      // mean_b min_i Q_i(x_b, a_b)
   double mean_abs_td = 0.0;  // mean_b of the new priorities
 };
 

@@ -120,8 +120,8 @@ TEST_F(SacTest, LossesMatchTheEquationsComputedByHand) {
   for (int b = 0; b < 2; ++b) {
     double next_log_prob = 0.0;
     const double next_a = sample(x1[b], next_noise[b], &next_log_prob);
-    const double y = r[b] + g[b] * (std::min(Q1(x1[b], next_a), Q2(x1[b], next_a)) -
-                                    alpha * next_log_prob);
+    const double y =
+        r[b] + g[b] * (std::min(Q1(x1[b], next_a), Q2(x1[b], next_a)) - alpha * next_log_prob);
     const double d1 = Q1(x[b], a[b]) - y, d2 = Q2(x[b], a[b]) - y;
     critic += 0.5 * w[b] * (d1 * d1 + d2 * d2) / 2;
     EXPECT_NEAR(losses.td[b].item<double>(), 0.5 * (std::abs(d1) + std::abs(d2)), 1e-5) << b;
@@ -257,8 +257,14 @@ TEST_F(SacTest, PolicyWarmsUpUniformlyThenSamplesInsideTheBounds) {
       EXPECT_LE(actions[2 * e + 1], 30.0f);
       if (t < 10) second_dim_sum += actions[2 * e + 1];
     }
-    EnvStepView view{2, obs.data(), actions.data(), rewards.data(), terminated.data(),
-                     truncated.data(), next.data(), next.data()};
+    EnvStepView view{2,
+                     obs.data(),
+                     actions.data(),
+                     rewards.data(),
+                     terminated.data(),
+                     truncated.data(),
+                     next.data(),
+                     next.data()};
     policy->Record(view, &out);
   }
   // 20 uniform draws on [10, 30]: the mean is 20 ± 1.3 (one standard error 5.8/√20).

@@ -105,12 +105,12 @@ struct ApexConfig {
 // max_grad_norm, publish_interval}; model.hidden_sizes sizes the actor and both critics.
 struct SacConfig {
   int32_t n_step = 1;
-  int32_t insert_batch = 16;              // transitions per insert request (one item each)
-  int64_t weights_interval_frames = 64;   // an actor takes new weights every this many frames
-  double tau = 0.005;                     // Polyak factor of the target critics
-  bool autotune_alpha = true;             // learn α towards the target entropy
-  double initial_alpha = 1.0;             // α at the start (the fixed α without autotuning)
-  double target_entropy_scale = 1.0;      // target entropy = −scale · |A|
+  int32_t insert_batch = 16;             // transitions per insert request (one item each)
+  int64_t weights_interval_frames = 64;  // an actor takes new weights every this many frames
+  double tau = 0.005;                    // Polyak factor of the target critics
+  bool autotune_alpha = true;            // learn α towards the target entropy
+  double initial_alpha = 1.0;            // α at the start (the fixed α without autotuning)
+  double target_entropy_scale = 1.0;     // target entropy = −scale · |A|
   // Uniform random actions in the env's bounds for the first this many env steps of the run
   // (all actors together; each actor takes its share).
   int64_t warmup_env_steps = 5000;

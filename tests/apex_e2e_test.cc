@@ -13,61 +13,30 @@
 
 #include "core/file_util.h"
 #include "launcher/process.h"
+#include "tests/e2e_testing.h"
 
 namespace rlfleet {
 namespace {
 namespace fs = std::filesystem;
 
-const std::string kBinary = RLFLEET_BINARY;
-const std::string kConfig = std::string(RLFLEET_SOURCE_DIR) + "/configs/cartpole_apex_dqn.yaml";
+using testing::EpisodeReturns;
+using testing::Mean;
 
-std::vector<double> EpisodeReturns(const fs::path& run_dir) {
-  std::ifstream in(run_dir / "episodes.csv");
-  std::vector<double> returns;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::stringstream row(line);
-    std::string wall, actor, episode_return;
-    std::getline(row, wall, ',');
-    std::getline(row, actor, ',');
-    std::getline(row, episode_return, ',');
-    returns.push_back(std::stod(episode_return));
-  }
-  return returns;
-}
-
-double Mean(const std::vector<double>& v, size_t begin, size_t end) {
-  double sum = 0;
-  for (size_t i = begin; i < end; ++i) sum += v[i];
-  return sum / static_cast<double>(end - begin);
-}
+class ApexE2eTest : public testing::E2eFixture {
+ protected:
+  ApexE2eTest() : E2eFixture("cartpole_apex_dqn.yaml") {}
+};
 
 // A short CartPole Ape-X run (100k actor env steps, about 15 s on 2 cores) learns: greedy
 // evaluation at the end and the last 100 training episodes return clearly more than the first 100.
-TEST(ApexE2eTest, ShortCartPoleRunLearns) {
-  const fs::path runs_dir =
-      fs::temp_directory_path() / ("rlfleet-apex-e2e-" + std::to_string(::getpid()));
-  fs::remove_all(runs_dir);
-  fs::create_directories(runs_dir);
-  const std::string log = (runs_dir / "launcher.log").string();
-  auto read_log = [&] {
-    try {
-      return ReadFile(log);
-    } catch (...) {
-      return std::string();
-    }
-  };
-  ChildProcess launcher({kBinary, "train", kConfig, "--quiet", "--set",
-                         "runs_dir=" + runs_dir.string(), "--set", "learner.total_env_steps=100000",
-                         "--set", "name=apex_learns", "--set", "learner.eval_interval_updates=500"},
-                        log);
+TEST_F(ApexE2eTest, ShortCartPoleRunLearns) {
+  ChildProcess launcher(TrainArgs({"learner.total_env_steps=100000", "name=apex_learns",
+                                   "learner.eval_interval_updates=500"}),
+                        log_);
   const auto status = launcher.Wait(240);
-  ASSERT_TRUE(status.has_value()) << "did not finish\n" << read_log();
-  ASSERT_TRUE(status->ok()) << status->ToString() << "\n" << read_log();
-  fs::path run;
-  for (const auto& entry : fs::directory_iterator(runs_dir)) {
-    if (entry.is_directory()) run = entry.path();
-  }
+  ASSERT_TRUE(status.has_value()) << "did not finish\n" << Log();
+  ASSERT_TRUE(status->ok()) << status->ToString() << "\n" << Log();
+  const fs::path run = RunDir();
   ASSERT_FALSE(run.empty());
   const auto summary = nlohmann::json::parse(ReadFile((run / "summary.json").string()));
   EXPECT_TRUE(summary["completed"].get<bool>());
@@ -97,12 +66,8 @@ TEST(ApexE2eTest, ShortCartPoleRunLearns) {
   EXPECT_TRUE(fs::exists(run / "checkpoints"));
 
   // `rlfleet eval` runs the newest (DQN) checkpoint.
-  const std::string eval_log = (runs_dir / "eval.log").string();
-  ChildProcess evaluate({kBinary, "eval", run.string(), "--episodes", "3"}, eval_log);
-  const auto eval_status = evaluate.Wait(120);
-  ASSERT_TRUE(eval_status && eval_status->ok()) << ReadFile(eval_log);
-  EXPECT_NE(ReadFile(eval_log).find("over 3 episodes"), std::string::npos) << ReadFile(eval_log);
-  if (!::testing::Test::HasFailure()) fs::remove_all(runs_dir);
+  const std::string evaluation = Evaluate(run, 3);
+  EXPECT_NE(evaluation.find("over 3 episodes"), std::string::npos) << evaluation;
 }
 
 }  // namespace

@@ -14,89 +14,20 @@
 
 #include "core/file_util.h"
 #include "launcher/process.h"
+#include "tests/e2e_testing.h"
 
 namespace rlfleet {
 namespace {
 namespace fs = std::filesystem;
 
-const std::string kBinary = RLFLEET_BINARY;
-const std::string kConfig = std::string(RLFLEET_SOURCE_DIR) + "/configs/cartpole_impala.yaml";
+using testing::EpisodeReturns;
+using testing::Mean;
+const std::string& kBinary = testing::kRlfleetBinary;
 
-class TrainE2eTest : public ::testing::Test {
+class TrainE2eTest : public testing::E2eFixture {
  protected:
-  void SetUp() override {
-    runs_dir_ = fs::temp_directory_path() /
-                ("rlfleet-e2e-" + std::to_string(::getpid()) + "-" +
-                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(runs_dir_);
-    fs::create_directories(runs_dir_);
-    log_ = (runs_dir_ / "launcher.log").string();
-  }
-  void TearDown() override {
-    if (!HasFailure()) fs::remove_all(runs_dir_);
-  }
-
-  std::vector<std::string> TrainArgs(const std::vector<std::string>& sets) {
-    std::vector<std::string> argv = {kBinary,   "train", kConfig,
-                                     "--quiet", "--set", "runs_dir=" + runs_dir_.string()};
-    for (const std::string& s : sets) {
-      argv.push_back("--set");
-      argv.push_back(s);
-    }
-    return argv;
-  }
-
-  // The single run directory the launcher created.
-  fs::path RunDir() {
-    for (const auto& entry : fs::directory_iterator(runs_dir_)) {
-      if (entry.is_directory()) return entry.path();
-    }
-    return {};
-  }
-
-  // Waits (bounded) until the learner has written status.json.
-  bool WaitForStatus(ChildProcess& launcher) {
-    for (int i = 0; i < 1200; ++i) {
-      const fs::path run = RunDir();
-      if (!run.empty() && fs::exists(run / "status.json")) return true;
-      if (launcher.Poll()) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return false;
-  }
-
-  std::string Log() {
-    try {
-      return ReadFile(log_);
-    } catch (...) {
-      return "";
-    }
-  }
-
-  fs::path runs_dir_;
-  std::string log_;
+  TrainE2eTest() : E2eFixture("cartpole_impala.yaml") {}
 };
-
-std::vector<double> EpisodeReturns(const fs::path& run_dir) {
-  std::ifstream in(run_dir / "episodes.csv");
-  std::vector<double> returns;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::stringstream row(line);
-    std::string wall, actor, episode_return;
-    std::getline(row, wall, ',');
-    std::getline(row, actor, ',');
-    std::getline(row, episode_return, ',');
-    returns.push_back(std::stod(episode_return));
-  }
-  return returns;
-}
-
-double Mean(const std::vector<double>& v, size_t begin, size_t end) {
-  double sum = 0;
-  for (size_t i = begin; i < end; ++i) sum += v[i];
-  return sum / static_cast<double>(end - begin);
-}
 
 // Child pids of `pid` (from /proc), to check that none outlives the launcher.
 std::vector<pid_t> ChildrenOf(pid_t pid) {
@@ -151,11 +82,8 @@ TEST_F(TrainE2eTest, ShortCartPoleRunLearns) {
   EXPECT_TRUE(fs::exists(run / "config.yaml"));
 
   // `rlfleet eval` runs the newest checkpoint.
-  const std::string eval_log = (runs_dir_ / "eval.log").string();
-  ChildProcess eval({kBinary, "eval", run.string(), "--episodes", "3"}, eval_log);
-  const auto eval_status = eval.Wait(120);
-  ASSERT_TRUE(eval_status && eval_status->ok()) << ReadFile(eval_log);
-  EXPECT_NE(ReadFile(eval_log).find("over 3 episodes"), std::string::npos) << ReadFile(eval_log);
+  const std::string evaluation = Evaluate(run, 3);
+  EXPECT_NE(evaluation.find("over 3 episodes"), std::string::npos) << evaluation;
 }
 
 // SIGINT stops every process; the run directory holds a checkpoint and a summary, and the

@@ -1,0 +1,132 @@
+#ifndef RLFLEET_TESTS_E2E_TESTING_H_
+#define RLFLEET_TESTS_E2E_TESTING_H_
+
+// Test fixture for the end-to-end tests: each test gets its own temporary runs_dir (and so its
+// own ipc directory), runs the real `rlfleet` binary on a config of configs/, and reads what the
+// run left behind. Header-only; tests only.
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/file_util.h"
+#include "launcher/process.h"
+
+namespace rlfleet {
+namespace testing {
+
+inline const std::string kRlfleetBinary = RLFLEET_BINARY;
+
+// configs/<name> of the source tree.
+inline std::string ConfigPath(const std::string& name) {
+  return std::string(RLFLEET_SOURCE_DIR) + "/configs/" + name;
+}
+
+class E2eFixture : public ::testing::Test {
+ protected:
+  // `config`: a file name in configs/.
+  explicit E2eFixture(std::string config) : config_(ConfigPath(config)) {}
+
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    runs_dir_ = std::filesystem::temp_directory_path() /
+                ("rlfleet-e2e-" + std::to_string(::getpid()) + "-" + info->test_suite_name() + "-" +
+                 info->name());
+    std::filesystem::remove_all(runs_dir_);
+    std::filesystem::create_directories(runs_dir_);
+    log_ = (runs_dir_ / "launcher.log").string();
+  }
+  void TearDown() override {
+    if (!HasFailure()) std::filesystem::remove_all(runs_dir_);
+  }
+
+  // `rlfleet train CONFIG --quiet --set runs_dir=... --set <each of sets>`.
+  std::vector<std::string> TrainArgs(const std::vector<std::string>& sets) const {
+    std::vector<std::string> argv = {kRlfleetBinary, "train", config_,
+                                     "--quiet",      "--set", "runs_dir=" + runs_dir_.string()};
+    for (const std::string& s : sets) {
+      argv.push_back("--set");
+      argv.push_back(s);
+    }
+    return argv;
+  }
+
+  // The single run directory the launcher created ("" before it exists).
+  std::filesystem::path RunDir() const {
+    for (const auto& entry : std::filesystem::directory_iterator(runs_dir_)) {
+      if (entry.is_directory()) return entry.path();
+    }
+    return {};
+  }
+
+  // Waits (bounded) until the learner has written status.json; false if the launcher ended.
+  bool WaitForStatus(ChildProcess& launcher) const {
+    for (int i = 0; i < 1200; ++i) {
+      const std::filesystem::path run = RunDir();
+      if (!run.empty() && std::filesystem::exists(run / "status.json")) return true;
+      if (launcher.Poll()) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+
+  // The launcher's output so far ("" when there is none).
+  std::string Log() const {
+    try {
+      return ReadFile(log_);
+    } catch (...) {
+      return "";
+    }
+  }
+
+  // `rlfleet eval RUN --episodes N` on the run; returns its output, failing the test if it
+  // does not exit 0 within two minutes.
+  std::string Evaluate(const std::filesystem::path& run, int episodes) const {
+    const std::string eval_log = (runs_dir_ / "eval.log").string();
+    ChildProcess eval(
+        {kRlfleetBinary, "eval", run.string(), "--episodes", std::to_string(episodes)}, eval_log);
+    const auto status = eval.Wait(120);
+    const std::string output = ReadFile(eval_log);
+    EXPECT_TRUE(status && status->ok()) << output;
+    return output;
+  }
+
+  std::string config_;
+  std::filesystem::path runs_dir_;
+  std::string log_;
+};
+
+// The returns of episodes.csv (wall_seconds,actor,return,length) in file order.
+inline std::vector<double> EpisodeReturns(const std::filesystem::path& run_dir) {
+  std::ifstream in(run_dir / "episodes.csv");
+  std::vector<double> returns;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::stringstream row(line);
+    std::string wall, actor, episode_return;
+    std::getline(row, wall, ',');
+    std::getline(row, actor, ',');
+    std::getline(row, episode_return, ',');
+    returns.push_back(std::stod(episode_return));
+  }
+  return returns;
+}
+
+inline double Mean(const std::vector<double>& v, size_t begin, size_t end) {
+  double sum = 0;
+  for (size_t i = begin; i < end; ++i) sum += v[i];
+  return sum / static_cast<double>(end - begin);
+}
+
+}  // namespace testing
+}  // namespace rlfleet
+
+#endif  // RLFLEET_TESTS_E2E_TESTING_H_
