@@ -30,13 +30,9 @@ class ApexE2eTest : public testing::E2eFixture {
 // A short CartPole Ape-X run (100k actor env steps, about 15 s on 2 cores) learns: greedy
 // evaluation at the end and the last 100 training episodes return clearly more than the first 100.
 TEST_F(ApexE2eTest, ShortCartPoleRunLearns) {
-  ChildProcess launcher(TrainArgs({"learner.total_env_steps=100000", "name=apex_learns",
-                                   "learner.eval_interval_updates=500"}),
-                        log_);
-  const auto status = launcher.Wait(240);
-  ASSERT_TRUE(status.has_value()) << "did not finish\n" << Log();
-  ASSERT_TRUE(status->ok()) << status->ToString() << "\n" << Log();
-  const fs::path run = RunDir();
+  const fs::path run = TrainToCompletion(
+      {"learner.total_env_steps=100000", "name=apex_learns", "learner.eval_interval_updates=500"},
+      240);
   ASSERT_FALSE(run.empty());
   const auto summary = nlohmann::json::parse(ReadFile((run / "summary.json").string()));
   EXPECT_TRUE(summary["completed"].get<bool>());

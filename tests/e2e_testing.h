@@ -78,6 +78,24 @@ class E2eFixture : public ::testing::Test {
     return false;
   }
 
+  // Runs `rlfleet train` with `sets` to its end and returns the run directory ("" after a
+  // failure: a timeout or a non-zero exit is a test failure naming the launcher's output). The
+  // run must have completed its budget.
+  std::filesystem::path TrainToCompletion(const std::vector<std::string>& sets,
+                                          int timeout_seconds) {
+    ChildProcess launcher(TrainArgs(sets), log_);
+    const auto status = launcher.Wait(timeout_seconds);
+    if (!status.has_value()) {
+      ADD_FAILURE() << "did not finish\n" << Log();
+      return {};
+    }
+    if (!status->ok()) {
+      ADD_FAILURE() << status->ToString() << "\n" << Log();
+      return {};
+    }
+    return RunDir();
+  }
+
   // The launcher's output so far ("" when there is none).
   std::string Log() const {
     try {

@@ -24,13 +24,10 @@ class SacE2eTest : public testing::E2eFixture {
 // 64-64 networks, about 10 s on 2 cores. Measured on seeds 1–3: greedy evaluation −154, −147,
 // −156 after about 4,600 updates; a random policy scores about −1,200.
 TEST_F(SacE2eTest, ShortPendulumRunLearns) {
-  ChildProcess launcher(TrainArgs({"learner.total_env_steps=6000", "model.hidden_sizes=[64, 64]",
-                                   "learner.eval_interval_updates=1000000", "name=sac_learns"}),
-                        log_);
-  const auto status = launcher.Wait(300);
-  ASSERT_TRUE(status.has_value()) << "did not finish\n" << Log();
-  ASSERT_TRUE(status->ok()) << status->ToString() << "\n" << Log();
-  const fs::path run = RunDir();
+  const fs::path run =
+      TrainToCompletion({"learner.total_env_steps=6000", "model.hidden_sizes=[64, 64]",
+                         "learner.eval_interval_updates=1000000", "name=sac_learns"},
+                        300);
   ASSERT_FALSE(run.empty());
   const auto summary = nlohmann::json::parse(ReadFile((run / "summary.json").string()));
   EXPECT_TRUE(summary["completed"].get<bool>());

@@ -63,11 +63,8 @@ std::string Cmdline(pid_t pid) {
 // A short CartPole run on a fixed env-step budget learns: the last 100 episodes return much
 // more than the first 100 (a uniform random policy averages about 22).
 TEST_F(TrainE2eTest, ShortCartPoleRunLearns) {
-  ChildProcess launcher(TrainArgs({"learner.total_env_steps=300000", "name=learns"}), log_);
-  const auto status = launcher.Wait(540);
-  ASSERT_TRUE(status.has_value()) << "did not finish\n" << Log();
-  ASSERT_TRUE(status->ok()) << status->ToString() << "\n" << Log();
-  const fs::path run = RunDir();
+  const fs::path run = TrainToCompletion({"learner.total_env_steps=300000", "name=learns"}, 540);
+  ASSERT_FALSE(run.empty());
   const auto summary = nlohmann::json::parse(ReadFile((run / "summary.json").string()));
   EXPECT_TRUE(summary["completed"].get<bool>());
   EXPECT_GE(summary["env_steps"].get<int64_t>(), 300000);
