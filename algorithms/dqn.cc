@@ -261,13 +261,14 @@ class ApexPolicy : public ActorPolicy {
         spec_(spec),
         model_(MakeQNetwork(config.model, config.apex.dueling, SpacesOf(spec), config.seed)),
         rng_(DeriveSeed(config.seed, "actor_actions", actor_index)),
-        num_envs_(config.env.num_envs) {
+        num_envs_(config.env.num_envs),
+        transitions_(config.env.num_envs, config.apex.n_step, config.learner.discount,
+                     spec.observation_size, 1) {
     model_->eval();
     const int64_t total_envs = static_cast<int64_t>(config.cluster.num_actors) * num_envs_;
     for (int32_t e = 0; e < num_envs_; ++e) {
       epsilons_.push_back(ApexEpsilon(static_cast<int64_t>(actor_index) * num_envs_ + e, total_envs,
                                       config.apex.epsilon_base, config.apex.epsilon_alpha));
-      builders_.emplace_back(config.apex.n_step, config.learner.discount, spec.observation_size);
     }
   }
 
@@ -287,29 +288,23 @@ class ApexPolicy : public ActorPolicy {
   }
 
   void Record(const EnvStepView& step, ActorOutput* out) override {
-    const size_t d = static_cast<size_t>(spec_.observation_size);
-    for (int32_t e = 0; e < num_envs_; ++e) {
-      const bool ended = step.terminated[e] || step.truncated[e];
-      const float* next = (ended ? step.final_observations : step.next_observations) + e * d;
-      builders_[e].Push(step.observations + e * d, step.actions + e, policy_version_,
-                        step.rewards[e], step.terminated[e] != 0, step.truncated[e] != 0, next,
-                        &ready_);
-    }
+    transitions_.Push(step.observations, step.actions, policy_version_, step.rewards,
+                      step.terminated, step.truncated, step.next_observations,
+                      step.final_observations);
     frames_since_weights_ += num_envs_;
     const size_t batch = static_cast<size_t>(config_.apex.insert_batch);
-    while (ready_.size() >= batch) Emit(batch, out);
+    while (transitions_.ready() >= batch) Emit(batch, out);
   }
 
   void Flush(ActorOutput* out) override {
-    if (!ready_.empty()) Emit(ready_.size(), out);
+    if (transitions_.ready() > 0) Emit(transitions_.ready(), out);
   }
 
  private:
-  // Moves the first `count` ready transitions to *out with their |TD| as priorities.
+  // Moves the oldest `count` complete transitions to *out with their |TD| as priorities.
   void Emit(size_t count, ActorOutput* out) {
-    std::vector<Transition> chunk(std::make_move_iterator(ready_.begin()),
-                                  std::make_move_iterator(ready_.begin() + count));
-    ready_.erase(ready_.begin(), ready_.begin() + count);
+    std::vector<Transition> chunk;
+    transitions_.Take(count, &chunk);
     std::vector<float> td;
     {
       torch::InferenceMode guard;
@@ -329,8 +324,7 @@ class ApexPolicy : public ActorPolicy {
   int64_t policy_version_ = 0;
   int64_t frames_since_weights_ = 0;
   std::vector<double> epsilons_;
-  std::vector<NStepBuilder> builders_;
-  std::vector<Transition> ready_;  // complete transitions not yet emitted
+  VectorNStepBuilder transitions_;
 };
 
 struct DqnPrepared : PreparedBatch {

@@ -372,17 +372,14 @@ class SacPolicy : public ActorPolicy {
         rng_(DeriveSeed(config.seed, "actor_actions", actor_index)),
         num_envs_(config.env.num_envs),
         warmup_frames_((config.sac.warmup_env_steps + config.cluster.num_actors - 1) /
-                       config.cluster.num_actors) {
+                       config.cluster.num_actors),
+        transitions_(config.env.num_envs, config.sac.n_step, config.learner.discount,
+                     spec.observation_size, spec.action_size) {
     // The actor only needs the policy network; seeded like the learner's.
     const auto lock = SeedModelInitialisation(config.seed);
     actor_ =
         SquashedGaussianActor(spec.observation_size, spec.action_size, config.model.hidden_sizes);
     actor_->eval();
-    for (int32_t e = 0; e < num_envs_; ++e) {
-      builders_.emplace_back(config.sac.n_step, config.learner.discount, spec.observation_size,
-                             spec.action_size);
-    }
-    noise_.resize(static_cast<size_t>(num_envs_) * spec.action_size);
   }
 
   torch::nn::Module& module() override { return *actor_; }
@@ -419,33 +416,23 @@ class SacPolicy : public ActorPolicy {
   }
 
   void Record(const EnvStepView& step, ActorOutput* out) override {
-    const size_t d = static_cast<size_t>(spec_.observation_size);
-    const size_t a = static_cast<size_t>(spec_.action_size);
-    for (int32_t e = 0; e < num_envs_; ++e) {
-      const bool ended = step.terminated[e] || step.truncated[e];
-      const float* next = (ended ? step.final_observations : step.next_observations) + e * d;
-      builders_[e].Push(step.observations + e * d, step.actions + e * a, policy_version_,
-                        step.rewards[e], step.terminated[e] != 0, step.truncated[e] != 0, next,
-                        &ready_);
-    }
+    transitions_.Push(step.observations, step.actions, policy_version_, step.rewards,
+                      step.terminated, step.truncated, step.next_observations,
+                      step.final_observations);
     frames_ += num_envs_;
     frames_since_weights_ += num_envs_;
     const size_t batch = static_cast<size_t>(config_.sac.insert_batch);
-    while (ready_.size() >= batch) Emit(batch, out);
+    while (transitions_.ready() >= batch) Emit(batch, out);
   }
 
-  void Flush(ActorOutput* out) override {
-    if (!ready_.empty()) Emit(ready_.size(), out);
-  }
+  void Flush(ActorOutput* out) override { Emit(transitions_.ready(), out); }
 
  private:
   // New transitions get priority 1 until the learner's |TD| replaces it.
   void Emit(size_t count, ActorOutput* out) {
-    for (size_t i = 0; i < count; ++i) {
-      out->transitions.push_back(std::move(ready_[i]));
-      out->priorities.push_back(1.0);
-    }
-    ready_.erase(ready_.begin(), ready_.begin() + count);
+    const size_t before = out->transitions.size();
+    transitions_.Take(count, &out->transitions);
+    out->priorities.resize(out->priorities.size() + out->transitions.size() - before, 1.0);
   }
 
   RunConfig config_;
@@ -457,9 +444,7 @@ class SacPolicy : public ActorPolicy {
   int64_t frames_ = 0;
   int64_t frames_since_weights_ = 0;
   int64_t policy_version_ = 0;
-  std::vector<float> noise_;
-  std::vector<NStepBuilder> builders_;
-  std::vector<Transition> ready_;
+  VectorNStepBuilder transitions_;
 };
 
 struct SacPrepared : PreparedBatch {

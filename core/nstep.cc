@@ -1,7 +1,9 @@
 #include "core/nstep.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <stdexcept>
 
 namespace rlfleet {
@@ -83,6 +85,39 @@ void NStepBuilder::Emit(int32_t first, bool terminated, bool truncated,
   t.next_observation.assign(next_observation, next_observation + observation_size_);
   t.steps = k;
   out->push_back(std::move(t));
+}
+
+VectorNStepBuilder::VectorNStepBuilder(int32_t num_envs, int32_t n, double gamma,
+                                       int32_t observation_size, int32_t action_size)
+    : num_envs_(num_envs), observation_size_(observation_size), action_size_(action_size) {
+  if (num_envs < 1) {
+    throw std::invalid_argument("VectorNStepBuilder: num_envs must be >= 1 (got " +
+                                std::to_string(num_envs) + ")");
+  }
+  for (int32_t e = 0; e < num_envs; ++e) {
+    builders_.emplace_back(n, gamma, observation_size, action_size);
+  }
+}
+
+void VectorNStepBuilder::Push(const float* observations, const float* actions,
+                              int64_t policy_version, const float* rewards,
+                              const uint8_t* terminated, const uint8_t* truncated,
+                              const float* next_observations, const float* final_observations) {
+  const size_t d = static_cast<size_t>(observation_size_);
+  const size_t a = static_cast<size_t>(action_size_);
+  for (int32_t e = 0; e < num_envs_; ++e) {
+    const bool ended = terminated[e] || truncated[e];
+    const float* next = (ended ? final_observations : next_observations) + e * d;
+    builders_[e].Push(observations + e * d, actions + e * a, policy_version, rewards[e],
+                      terminated[e] != 0, truncated[e] != 0, next, &ready_);
+  }
+}
+
+void VectorNStepBuilder::Take(size_t count, std::vector<Transition>* out) {
+  count = std::min(count, ready_.size());
+  out->insert(out->end(), std::make_move_iterator(ready_.begin()),
+              std::make_move_iterator(ready_.begin() + static_cast<std::ptrdiff_t>(count)));
+  ready_.erase(ready_.begin(), ready_.begin() + static_cast<std::ptrdiff_t>(count));
 }
 
 }  // namespace rlfleet

@@ -64,6 +64,35 @@ class NStepBuilder {
   int32_t size_ = 0;
 };
 
+// The n-step transitions of all M envs of an actor: one NStepBuilder per env, fed one step of
+// every env at a time, and the complete transitions waiting to be sent, oldest first. Not
+// thread-safe.
+class VectorNStepBuilder {
+ public:
+  // Throws std::invalid_argument as NStepBuilder does, or for num_envs < 1.
+  VectorNStepBuilder(int32_t num_envs, int32_t n, double gamma, int32_t observation_size,
+                     int32_t action_size);
+
+  // One step of every env, row-major: observations [M, D] (x_t), actions [M, A], rewards,
+  // terminated and truncated [M], next_observations [M, D] (after an auto-reset: the new
+  // episode's first observation) and final_observations [M, D] (valid where an episode ended:
+  // its last observation, which the transitions bootstrap from). `policy_version`: the weights
+  // that chose the actions.
+  void Push(const float* observations, const float* actions, int64_t policy_version,
+            const float* rewards, const uint8_t* terminated, const uint8_t* truncated,
+            const float* next_observations, const float* final_observations);
+
+  // Complete transitions not yet taken.
+  size_t ready() const { return ready_.size(); }
+  // Moves the oldest min(count, ready()) complete transitions to the end of *out.
+  void Take(size_t count, std::vector<Transition>* out);
+
+ private:
+  int32_t num_envs_, observation_size_, action_size_;
+  std::vector<NStepBuilder> builders_;
+  std::vector<Transition> ready_;
+};
+
 }  // namespace rlfleet
 
 #endif  // RLFLEET_CORE_NSTEP_H_

@@ -241,6 +241,36 @@ TEST(NStepBuilderTest, MatchesNaiveReferenceOnRandomEpisodes) {
   }
 }
 
+// Two envs stepped together: env 1's episode ends at the second step, so its transition
+// bootstraps from the final observation, not from the reset one in next_observations.
+TEST(VectorNStepBuilderTest, FeedsOneBuilderPerEnvAndHandsOutOldestFirst) {
+  VectorNStepBuilder builder(2, 1, 0.5, 1, 1);
+  const float obs0[2] = {0, 10}, next0[2] = {1, 11}, actions[2] = {0, 1}, rewards[2] = {1, 2};
+  const uint8_t none[2] = {0, 0}, ended[2] = {0, 1};
+  const float final_obs[2] = {-1, 99};
+  builder.Push(obs0, actions, 7, rewards, none, none, next0, final_obs);
+  const float next1[2] = {2, 50};  // env 1 was reset to 50
+  builder.Push(next0, actions, 8, rewards, ended, none, next1, final_obs);
+  EXPECT_EQ(builder.ready(), 4u);
+  std::vector<Transition> out;
+  builder.Take(3, &out);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(builder.ready(), 1u);
+  EXPECT_EQ(out[0].observation, std::vector<float>{0});
+  EXPECT_EQ(out[1].observation, std::vector<float>{10});
+  EXPECT_EQ(out[1].action, std::vector<float>{1});
+  EXPECT_EQ(out[2].observation, std::vector<float>{1});
+  EXPECT_EQ(out[2].policy_version, 8);
+  builder.Take(10, &out);
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[3].observation, std::vector<float>{11});
+  EXPECT_EQ(out[3].next_observation, std::vector<float>{99});  // the final one
+  EXPECT_TRUE(out[3].terminated);
+  EXPECT_FLOAT_EQ(out[3].discount, 0.0f);
+  EXPECT_FLOAT_EQ(out[2].discount, 0.5f);
+  EXPECT_THROW(VectorNStepBuilder(0, 1, 0.5, 1, 1), std::invalid_argument);
+}
+
 TEST(TransitionTest, ValidateNamesTheInconsistency) {
   Transition t;
   t.observation = {1, 2};
