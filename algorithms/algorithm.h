@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "algorithms/torch_fwd.h"
@@ -160,6 +161,11 @@ class LearnerAlgorithm {
   // file, and then changes nothing.
   virtual void SaveCheckpoint(const std::string& dir) const = 0;
   virtual void LoadCheckpoint(const std::string& dir) = 0;
+
+  // Seconds spent in each phase of Update since construction (e.g. "critic forward"), in the
+  // order of the update; empty when the algorithm does not time its phases. CPU wall time: on
+  // a GPU the phases overlap and are not measured.
+  virtual std::vector<std::pair<std::string, double>> UpdatePhaseSeconds() const { return {}; }
 
   // Actions for `count` observations [count, D] for evaluation: greedy (argmax, the Gaussian
   // mean) or the stochastic policy drawn with `rng`. Writes count·A floats.

@@ -11,6 +11,7 @@
 #include "algorithms/model_factory.h"
 #include "algorithms/torch_helpers.h"
 #include "algorithms/transition_batch.h"
+#include "core/clock.h"
 #include "core/nstep.h"
 #include "core/random.h"
 
@@ -212,6 +213,12 @@ void Sac::ActorTerms(const TransitionBatch& batch, const torch::Tensor& noise, S
   losses->alpha = -(log_alpha_ * (losses->log_prob + options_.target_entropy)).mean();
 }
 
+std::vector<std::pair<std::string, double>> Sac::phase_seconds() const {
+  return {{"critic_forward", phase_[0]}, {"critic_backward_step", phase_[1]},
+          {"actor_forward", phase_[2]},  {"actor_backward_step", phase_[3]},
+          {"alpha_step", phase_[4]},     {"target_update", phase_[5]}};
+}
+
 SacStats Sac::Update(const TransitionBatch& batch, std::vector<float>* new_priorities) {
   const int64_t b = batch.observations.size(0);
   const int64_t a = actor_->action_size();
@@ -232,22 +239,33 @@ SacStats Sac::Update(const TransitionBatch& batch, std::vector<float>* new_prior
   // Critic step first; the actor's loss is then built on the updated critics, as in the
   // reference implementations (the critic gradients it leaves are discarded: the critic
   // optimizer zeroes them before its next step).
+  Stopwatch clock;
+  auto lap = [&](int phase) {
+    phase_[phase] += clock.Seconds();
+    clock.Reset();
+  };
   CriticTerms(batch, torch::randn({b, a}, options), &losses);
   stats.critic_loss = losses.critic.item<double>();
   stats.mean_q = losses.mean_q.item<double>();
+  lap(0);
   std::vector<torch::Tensor> critic_parameters = q1_->parameters();
   for (const auto& p : q2_->parameters()) critic_parameters.push_back(p);
   step(*critic_optimizer_, losses.critic, critic_parameters);
+  lap(1);
   ActorTerms(batch, torch::randn({b, a}, options), &losses);
   stats.actor_loss = losses.actor.item<double>();
   stats.entropy = -losses.log_prob.mean().item<double>();
+  lap(2);
   step(*actor_optimizer_, losses.actor, actor_->parameters());
+  lap(3);
   if (options_.autotune_alpha) {
     stats.alpha_loss = losses.alpha.item<double>();
     step(*alpha_optimizer_, losses.alpha, {log_alpha_});
   }
+  lap(4);
   PolyakUpdate(*q1_, *target_q1_, options_.tau);
   PolyakUpdate(*q2_, *target_q2_, options_.tau);
+  lap(5);
   ++num_updates_;
   const torch::Tensor td = losses.td.to(torch::kCPU, torch::kFloat).contiguous();
   stats.mean_abs_td = td.mean().item<double>();
@@ -479,6 +497,9 @@ class SacLearner : public LearnerAlgorithm {
     return names;
   }
   torch::nn::Module& published_module() override { return *sac_->actor(); }
+  std::vector<std::pair<std::string, double>> UpdatePhaseSeconds() const override {
+    return sac_->phase_seconds();
+  }
   void SaveCheckpoint(const std::string& dir) const override {
     sac_->SaveCheckpoint(dir + "/sac.pt");
   }

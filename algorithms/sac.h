@@ -135,6 +135,11 @@ class Sac {
   // sample with the given standard normal noise [N, A].
   torch::Tensor Act(const torch::Tensor& observations, const torch::Tensor* noise);
 
+  // Seconds spent in each phase of every Update so far: critic forward (targets and both
+  // critics), critic backward + step, actor forward, actor backward + step, α step, target
+  // update. Measured only on the CPU (where the calls are synchronous).
+  std::vector<std::pair<std::string, double>> phase_seconds() const;
+
   double alpha() const;
   SquashedGaussianActor actor() const { return actor_; }
   QFunction q1() const { return q1_; }
@@ -163,6 +168,7 @@ class Sac {
   SacOptions options_;
   std::unique_ptr<torch::optim::Adam> actor_optimizer_, critic_optimizer_, alpha_optimizer_;
   int64_t num_updates_ = 0;
+  double phase_[6] = {0, 0, 0, 0, 0, 0};
 };
 
 // learner.algo sac for the generic actor and learner loops:

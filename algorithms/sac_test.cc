@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -180,8 +181,20 @@ TEST_F(SacTest, UpdateStepsEveryNetworkAndPolyakAveragesTheTargets) {
   EXPECT_DOUBLE_EQ(first.alpha, 1.0);
   EXPECT_NE(sac.alpha(), 1.0);
   double last = first.critic_loss;
+  const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < 200; ++i) last = sac.Update(batch, nullptr).critic_loss;
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_LT(last, 0.5 * first.critic_loss);
+  // The phase timers cover the updates: every phase took time, together no more than the loop.
+  double timed = 0.0;
+  const auto phases = sac.phase_seconds();
+  ASSERT_EQ(phases.size(), 6u);
+  for (const auto& [name, seconds] : phases) {
+    EXPECT_GT(seconds, 0.0) << name;
+    timed += seconds;
+  }
+  EXPECT_LE(timed, elapsed + 0.05);  // + the first update
 }
 
 TEST_F(SacTest, CheckpointRoundTripRestoresEverything) {

@@ -373,6 +373,22 @@ int BenchLearner(const BenchOptions& options) {
         "learner with replay over ipc:   %.1f updates/s\n",
         bare_ups, learner_ups);
   }
+  // Where the bare update's time goes, for algorithms that time their phases (CPU only).
+  const auto phases = bare->UpdatePhaseSeconds();
+  if (!phases.empty() && !device.is_cuda()) {
+    double total = 0.0;
+    for (const auto& [name, seconds] : phases) total += seconds;
+    const double updates = static_cast<double>(bare->num_updates());
+    nlohmann::json breakdown;
+    for (const auto& [name, seconds] : phases) {
+      breakdown[name + "_ms"] = 1e3 * seconds / updates;
+      if (!options.json_only) {
+        std::printf("  %-22s %7.3f ms per update (%4.1f %%)\n", name.c_str(),
+                    1e3 * seconds / updates, 100.0 * seconds / total);
+      }
+    }
+    result["bare_update_phases"] = breakdown;
+  }
   std::printf("%s\n", result.dump().c_str());
   return 0;
 }
