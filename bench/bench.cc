@@ -183,9 +183,12 @@ int BenchActor(const BenchOptions& options) {
 SampledItems SyntheticItems(const RunConfig& config, const AlgorithmSpec& algo, const EnvSpec& spec,
                             int32_t count, uint64_t seed) {
   Rng rng(seed);
-  auto action = [&] {
-    return spec.discrete_actions ? static_cast<float>(rng.UniformInt(spec.num_actions))
-                                 : static_cast<float>(rng.Normal());
+  // Action dimension j: an index, or uniform in the bounds (replayed continuous actions must
+  // lie inside them, or the learner drops the item).
+  auto action = [&](size_t j) {
+    return spec.discrete_actions
+               ? static_cast<float>(rng.UniformInt(spec.num_actions))
+               : static_cast<float>(rng.Uniform(spec.action_low[j], spec.action_high[j]));
   };
   SampledItems items;
   for (int32_t i = 0; i < count; ++i) {
@@ -194,7 +197,7 @@ SampledItems SyntheticItems(const RunConfig& config, const AlgorithmSpec& algo, 
       u.Resize(config.actor.unroll_length, spec.observation_size, spec.action_size,
                spec.discrete_actions);
       for (float& x : u.observations) x = static_cast<float>(rng.Normal());
-      for (float& a : u.actions) a = action();
+      for (size_t i = 0; i < u.actions.size(); ++i) u.actions[i] = action(i % spec.action_size);
       for (float& r : u.rewards) r = 1.0f;
       for (float& p : u.behaviour_log_probs) p = -0.69f;
       items.unrolls.push_back(std::move(u));
@@ -205,7 +208,7 @@ SampledItems SyntheticItems(const RunConfig& config, const AlgorithmSpec& algo, 
       for (float& x : t.observation) x = static_cast<float>(rng.Normal());
       for (float& x : t.next_observation) x = static_cast<float>(rng.Normal());
       t.action.resize(spec.action_size);
-      for (float& a : t.action) a = action();
+      for (size_t j = 0; j < t.action.size(); ++j) t.action[j] = action(j);
       t.reward = 1.0f;
       t.steps = config.apex.n_step;
       t.terminated = rng.Uniform01() < 0.05;
@@ -300,7 +303,7 @@ int BenchLearner(const BenchOptions& options) {
   }
 
   // A fresh Learner (its own run directory) trains for `seconds`, stopped by a timer. Returns
-  // its updates and the seconds Run took.
+  // its updates and the seconds Run took; throws if it dropped any item.
   int round = 0;
   auto run_learner = [&](double seconds) {
     std::atomic<bool> learner_stop{false};
@@ -317,8 +320,15 @@ int BenchLearner(const BenchOptions& options) {
       Learner learner(config, (fs::path(dir.path) / ("run" + std::to_string(round++))).string(),
                       false);
       Stopwatch clock;
-      result.first = learner.Run(learner_stop).updates;
+      const LearnerSummary summary = learner.Run(learner_stop);
+      result.first = summary.updates;
       result.second = clock.Seconds();
+      // The items are made to fit the env: a dropped one means the comparison is not fair.
+      if (summary.malformed_items > 0) {
+        throw std::runtime_error("bench learner: the learner dropped " +
+                                 std::to_string(summary.malformed_items) +
+                                 " synthetic items (logged above)");
+      }
     } catch (...) {
       done = true;
       timer.join();
