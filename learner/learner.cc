@@ -122,6 +122,10 @@ struct Learner::Impl {
         last_metrics(algorithm->metric_names().size(), 0.0) {}
 
   bool replay_memory() const { return algo.replay == ReplayKind::kReplayMemory; }
+  // A uniform replay memory ignores priorities: none are sent.
+  bool sends_priorities() const {
+    return replay_memory() && config.replay.sampler == "prioritized";
+  }
   int64_t updates() const { return algorithm->num_updates(); }
   // What learner.total_env_steps counts.
   int64_t budget_steps() const {
@@ -221,7 +225,7 @@ struct Learner::Impl {
             items.importance_weights.push_back(sampled.importance_weight(i));
           }
         }
-        if (replay_memory() && !rejected.keys.empty()) {
+        if (sends_priorities() && !rejected.keys.empty()) {
           unknown_keys +=
               client.UpdatePriorities(rejected.keys, rejected.priorities, kPriorityTimeoutMs);
         }
@@ -271,7 +275,7 @@ struct Learner::Impl {
     spent.Push(std::move(next.batch), std::chrono::milliseconds(0));
     last_metrics = std::move(result.metrics);
     consumed_frames += next.frames;
-    if (replay_memory() && result.priorities.size() == next.keys.size()) {
+    if (sends_priorities() && result.priorities.size() == next.keys.size()) {
       PriorityUpdate update{std::move(next.keys), std::move(result.priorities)};
       // The prefetch thread takes one update per batch it samples, so this waits only while
       // that thread is itself waiting on a shard.

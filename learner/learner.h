@@ -26,13 +26,14 @@ struct LearnerSummary {
 
 // The learner process's work, for every algorithm (a LearnerAlgorithm does the maths).
 //
-// Threads: a prefetch thread sends the new priorities of trained batches (replay memory),
+// Threads: a prefetch thread sends the new priorities of trained batches (a prioritized replay
+// memory),
 // samples learner.batch_size items from the replay shards (a queue: each shard's FIFO; a replay
 // memory: the global p^α distribution, SampleClient::SamplePrioritized), decodes them, checks
-// each against the env spec (a bad item is dropped, counted and, in a replay memory, given
-// priority 0 so it is not drawn again) and has the algorithm stack them into a batch on its
-// device, keeping learner.prefetch batches ready. The calling thread (Run) trains on them and
-// never waits on the network while a batch is ready: it runs one Update per batch, hands the
+// each against the env spec (a bad item is dropped, counted and, in a prioritized replay
+// memory, given priority 0 so it is not drawn again) and has the algorithm stack them into a batch
+// on its device, keeping learner.prefetch batches ready. The calling thread (Run) trains on them
+// and never waits on the network while a batch is ready: it runs one Update per batch, hands the
 // new priorities to the prefetch thread, publishes weights (version = update count) every
 // learner.publish_interval updates and at least once a second while it waits for data, drains
 // actor statistics, runs learner.eval_episodes greedy episodes on a local env every
