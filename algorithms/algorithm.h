@@ -8,6 +8,7 @@
 //
 // This header does not include LibTorch: the launcher and the loops' public headers include it.
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -108,7 +109,7 @@ class ActorPolicy {
 // is not finite.
 inline double ReachablePriority(double td) {
   constexpr double kMinPriority = 1e-6;
-  if (!(td >= -1e308 && td <= 1e308)) return 1.0;  // NaN or ±inf (no <cmath> here)
+  if (!std::isfinite(td)) return 1.0;
   return td > kMinPriority ? td : kMinPriority;
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -51,6 +52,14 @@ TEST(RegistryTest, KnowsEachAlgorithmByItsName) {
   } catch (const std::invalid_argument& e) {
     EXPECT_STREQ(e.what(), "learner.algo 'dqn' is not an algorithm (known: impala, apex_dqn, sac)");
   }
+}
+
+TEST(RegistryTest, ReachablePriorityKeepsEveryItemDrawable) {
+  EXPECT_EQ(ReachablePriority(0.5), 0.5);
+  EXPECT_EQ(ReachablePriority(0.0), 1e-6);
+  EXPECT_EQ(ReachablePriority(-3.0), 1e-6);
+  EXPECT_EQ(ReachablePriority(std::nan("")), 1.0);
+  EXPECT_EQ(ReachablePriority(HUGE_VAL), 1.0);
 }
 
 TEST(RegistryTest, ChecksActionsAndTheSamplerTheAlgorithmNeeds) {
