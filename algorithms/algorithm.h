@@ -113,6 +113,14 @@ inline double ReachablePriority(double td) {
   return td > kMinPriority ? td : kMinPriority;
 }
 
+// ReachablePriority of each |TD|.
+inline std::vector<double> ReachablePriorities(const std::vector<float>& td) {
+  std::vector<double> priorities;
+  priorities.reserve(td.size());
+  for (float p : td) priorities.push_back(ReachablePriority(p));
+  return priorities;
+}
+
 // A training batch built by LearnerAlgorithm::Prepare; opaque to the learner loop.
 class PreparedBatch {
  public:

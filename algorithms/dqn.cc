@@ -14,6 +14,7 @@
 
 #include "algorithms/model_factory.h"
 #include "algorithms/torch_helpers.h"
+#include "algorithms/transition_policy.h"
 #include "core/epsilon_ladder.h"
 #include "core/nstep.h"
 
@@ -253,82 +254,46 @@ void Dqn::LoadCheckpoint(const std::string& path) {
 
 namespace {
 
-// The actor side: ε-greedy acting and n-step transitions with initial priorities.
-class ApexPolicy : public ActorPolicy {
+// The actor side: ε-greedy acting; transitions go out with the actor's own |TD| as priorities.
+class ApexPolicy : public TransitionPolicy {
  public:
   ApexPolicy(const RunConfig& config, const EnvSpec& spec, int32_t actor_index)
-      : config_(config),
-        spec_(spec),
-        model_(MakeQNetwork(config.model, config.apex.dueling, SpacesOf(spec), config.seed)),
-        rng_(DeriveSeed(config.seed, "actor_actions", actor_index)),
-        num_envs_(config.env.num_envs),
-        transitions_(config.env.num_envs, config.apex.n_step, config.learner.discount,
-                     spec.observation_size, 1) {
+      : TransitionPolicy(config, spec, actor_index),
+        model_(MakeQNetwork(config.model, config.apex.dueling, SpacesOf(spec), config.seed)) {
     model_->eval();
-    const int64_t total_envs = static_cast<int64_t>(config.cluster.num_actors) * num_envs_;
-    for (int32_t e = 0; e < num_envs_; ++e) {
-      epsilons_.push_back(ApexEpsilon(static_cast<int64_t>(actor_index) * num_envs_ + e, total_envs,
-                                      config.apex.epsilon_base, config.apex.epsilon_alpha));
+    const int64_t total_envs = static_cast<int64_t>(config.cluster.num_actors) * num_envs();
+    for (int32_t e = 0; e < num_envs(); ++e) {
+      epsilons_.push_back(ApexEpsilon(static_cast<int64_t>(actor_index) * num_envs() + e,
+                                      total_envs, config.apex.epsilon_base,
+                                      config.apex.epsilon_alpha));
     }
   }
 
   torch::nn::Module& module() override { return *model_; }
-  bool WantsWeights() override {
-    if (frames_since_weights_ < config_.apex.weights_interval_frames) return false;
-    frames_since_weights_ = 0;
-    return true;
-  }
-  void OnWeights(int64_t version) override { policy_version_ = version; }
 
-  void Act(const float* observations, float* actions) override {
+ protected:
+  void PolicyActions(const float* observations, float* actions) override {
     torch::InferenceMode guard;
     const torch::Tensor q = model_->forward(torch::from_blob(
-        const_cast<float*>(observations), {num_envs_, spec_.observation_size}, torch::kFloat32));
-    EpsilonGreedyActions(q, epsilons_.data(), rng_, actions);
+        const_cast<float*>(observations), {num_envs(), spec().observation_size}, torch::kFloat32));
+    EpsilonGreedyActions(q, epsilons_.data(), rng(), actions);
   }
 
-  void Record(const EnvStepView& step, ActorOutput* out) override {
-    transitions_.Push(step.observations, step.actions, policy_version_, step.rewards,
-                      step.terminated, step.truncated, step.next_observations,
-                      step.final_observations);
-    frames_since_weights_ += num_envs_;
-    const size_t batch = static_cast<size_t>(config_.apex.insert_batch);
-    while (transitions_.ready() >= batch) Emit(batch, out);
-  }
-
-  void Flush(ActorOutput* out) override {
-    if (transitions_.ready() > 0) Emit(transitions_.ready(), out);
-  }
-
- private:
-  // Moves the oldest `count` complete transitions to *out with their |TD| as priorities.
-  void Emit(size_t count, ActorOutput* out) {
-    std::vector<Transition> chunk;
-    transitions_.Take(count, &chunk);
+  void InitialPriorities(const std::vector<Transition>& transitions,
+                         std::vector<double>* priorities) override {
     std::vector<float> td;
     {
       torch::InferenceMode guard;
-      td = InitialPriorities(model_, BatchFromTransitions(chunk, {}), config_.apex.double_dqn);
+      td = rlfleet::InitialPriorities(model_, BatchFromTransitions(transitions, {}),
+                                      config().apex.double_dqn);
     }
-    for (size_t i = 0; i < count; ++i) {
-      out->priorities.push_back(ReachablePriority(td[i]));
-      out->transitions.push_back(std::move(chunk[i]));
-    }
+    const std::vector<double> reachable = ReachablePriorities(td);
+    priorities->insert(priorities->end(), reachable.begin(), reachable.end());
   }
 
-  RunConfig config_;
-  EnvSpec spec_;
+ private:
   QNetwork model_;
-  Rng rng_;
-  int32_t num_envs_;
-  int64_t policy_version_ = 0;
-  int64_t frames_since_weights_ = 0;
   std::vector<double> epsilons_;
-  VectorNStepBuilder transitions_;
-};
-
-struct DqnPrepared : PreparedBatch {
-  DqnBatch batch;
 };
 
 class ApexLearner : public LearnerAlgorithm {
@@ -346,10 +311,7 @@ class ApexLearner : public LearnerAlgorithm {
   }
 
   std::unique_ptr<PreparedBatch> Prepare(SampledItems items) const override {
-    auto prepared = std::make_unique<DqnPrepared>();
-    prepared->batch = TransitionBatchToDevice(
-        BatchFromTransitions(items.transitions, items.importance_weights), device_);
-    return prepared;
+    return PrepareTransitions(items, device_);
   }
 
   void SetProgress(double fraction) override {
@@ -358,11 +320,10 @@ class ApexLearner : public LearnerAlgorithm {
   }
 
   UpdateResult Update(PreparedBatch& batch) override {
-    const DqnStats s = dqn_->Update(static_cast<DqnPrepared&>(batch).batch, &td_);
+    const DqnStats s = dqn_->Update(static_cast<PreparedTransitions&>(batch).batch, &td_);
     UpdateResult result;
     result.metrics = {s.loss, s.mean_q, s.mean_abs_td, s.grad_norm, s.learning_rate};
-    result.priorities.reserve(td_.size());
-    for (float p : td_) result.priorities.push_back(ReachablePriority(p));
+    result.priorities = ReachablePriorities(td_);
     return result;
   }
 
@@ -414,6 +375,7 @@ replay: {table: priority, sampler: prioritized, max_size: 100000, min_size_to_sa
 model: {hidden_sizes: [64, 64], activation: relu}
 learner: {algo: apex_dqn, batch_size: 128, prefetch: 2, publish_interval: 10,
           learning_rate: 0.001, adam_eps: 0.00015, max_grad_norm: 10.0}
+actor: {n_step: 3, insert_batch: 64, weights_interval_frames: 400}
 apex: {target_update_period: 250}
 )";
   spec.make_policy = [](const RunConfig& config, const EnvSpec& env, int32_t actor_index) {

@@ -104,15 +104,15 @@ class Dqn {
 };
 
 // learner.algo apex_dqn (Ape-X DQN, Horgan et al. 2018) for the generic actor and learner loops:
-//  - items: n-step transitions (apex.n_step, γ = learner.discount) in a replay memory
+//  - items: n-step transitions (actor.n_step, γ = learner.discount) in a replay memory
 //    (prioritized or uniform, replay/run_tables.h); learner.total_env_steps counts the frames
 //    the actors reported;
-//  - actor side: a QNetwork (MakeQNetwork, same initial weights as the learner) acts
-//    ε-greedily; env e of actor j explores with ε = ApexEpsilon(j · num_envs + e, num_actors ·
-//    num_envs, apex.epsilon_base, apex.epsilon_alpha); one NStepBuilder per env; every
-//    apex.insert_batch transitions go out with the actor's own |TD| as initial priorities
-//    (InitialPriorities, at least 1e-6; 1 where not finite); new weights every
-//    apex.weights_interval_frames frames;
+//  - actor side (TransitionPolicy): a QNetwork (MakeQNetwork, same initial weights as the
+//    learner) acts ε-greedily after the actor's share of actor.warmup_env_steps; env e of
+//    actor j explores with ε = ApexEpsilon(j · num_envs + e, num_actors · num_envs,
+//    apex.epsilon_base, apex.epsilon_alpha); every actor.insert_batch transitions go out with
+//    the actor's own |TD| as initial priorities (InitialPriorities, at least 1e-6; 1 where not
+//    finite); new weights every actor.weights_interval_frames frames;
 //  - learner side: double DQN (Dqn; target copy every apex.target_update_period updates) with
 //    the importance weights; new priorities |TD| (at least 1e-6); with
 //    learner.anneal_learning_rate Adam's rate decays linearly to 0 over the budget; checkpoint

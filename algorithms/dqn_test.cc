@@ -321,17 +321,17 @@ TEST_F(DqnTest, CheckpointRoundTrip) {
   std::remove(other.c_str());
 }
 
-// The Ape-X actor policy: 1-step transitions of every env, emitted apex.insert_batch at a
+// The Ape-X actor policy: 1-step transitions of every env, emitted actor.insert_batch at a
 // time with the |TD| of a network built like its own (MakeQNetwork from the run seed) as
 // priorities; a termination's next observation is the final one; the version that acted rides
-// along; weights are wanted every apex.weights_interval_frames frames.
+// along; weights are wanted every actor.weights_interval_frames frames.
 TEST_F(DqnTest, ApexPolicyEmitsTransitionsWithTheirInitialPriorities) {
   RunConfig config;
   config.env.num_envs = 2;
   config.cluster.num_actors = 1;
-  config.apex.n_step = 1;
-  config.apex.insert_batch = 4;
-  config.apex.weights_interval_frames = 2;
+  config.actor.n_step = 1;
+  config.actor.insert_batch = 4;
+  config.actor.weights_interval_frames = 2;
   config.model.activation = "relu";
   EnvSpec spec;
   spec.id = "CartPole-v1";

@@ -5,6 +5,7 @@
 #include "algorithms/dqn.h"
 #include "algorithms/impala.h"
 #include "algorithms/sac.h"
+#include "algorithms/td3.h"
 
 namespace rlfleet {
 namespace {
@@ -15,6 +16,7 @@ const std::vector<AlgorithmSpec>& Registry() {
       ImpalaAlgorithmSpec(),
       ApexDqnAlgorithmSpec(),
       SacAlgorithmSpec(),
+      Td3AlgorithmSpec(),
   };
   return registry;
 }

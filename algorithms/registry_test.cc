@@ -29,7 +29,7 @@ std::string ErrorOf(const RunConfig& config, const EnvSpec& spec) {
 }
 
 TEST(RegistryTest, KnowsEachAlgorithmByItsName) {
-  EXPECT_EQ(AlgorithmNames(), (std::vector<std::string>{"impala", "apex_dqn", "sac"}));
+  EXPECT_EQ(AlgorithmNames(), (std::vector<std::string>{"impala", "apex_dqn", "sac", "td3"}));
   for (const std::string& name : AlgorithmNames()) {
     const AlgorithmSpec& spec = FindAlgorithm(name);
     EXPECT_EQ(spec.name, name);
@@ -50,7 +50,8 @@ TEST(RegistryTest, KnowsEachAlgorithmByItsName) {
     FindAlgorithm("dqn");
     FAIL() << "no exception";
   } catch (const std::invalid_argument& e) {
-    EXPECT_STREQ(e.what(), "learner.algo 'dqn' is not an algorithm (known: impala, apex_dqn, sac)");
+    EXPECT_STREQ(e.what(),
+                 "learner.algo 'dqn' is not an algorithm (known: impala, apex_dqn, sac, td3)");
   }
 }
 

@@ -8,9 +8,11 @@
 #include <stdexcept>
 #include <utility>
 
+#include "algorithms/checkpoint_archive.h"
 #include "algorithms/model_factory.h"
 #include "algorithms/torch_helpers.h"
 #include "algorithms/transition_batch.h"
+#include "algorithms/transition_policy.h"
 #include "core/clock.h"
 #include "core/nstep.h"
 #include "core/random.h"
@@ -22,35 +24,6 @@ void Require(bool ok, const char* field, const std::string& why) {
   if (!ok) throw std::invalid_argument(std::string("SacOptions.") + field + " " + why);
 }
 
-// Builds Linear layers fc0..fc{n-1} of an MLP and returns the width of the last one.
-int64_t BuildTorso(torch::nn::Module& module, int64_t in, const std::vector<int64_t>& hidden,
-                   std::vector<torch::nn::Linear>* torso) {
-  for (size_t i = 0; i < hidden.size(); ++i) {
-    if (hidden[i] <= 0) throw std::invalid_argument("SAC networks: hidden sizes must be > 0");
-    torso->push_back(
-        module.register_module("fc" + std::to_string(i), torch::nn::Linear(in, hidden[i])));
-    in = hidden[i];
-  }
-  return in;
-}
-
-torch::Tensor RunTorso(std::vector<torch::nn::Linear>& torso, torch::Tensor x) {
-  for (torch::nn::Linear& layer : torso) x = layer->forward(x).relu();
-  return x;
-}
-
-// target ← τ · online + (1 − τ) · target, parameter by parameter.
-void PolyakUpdate(torch::nn::Module& online, torch::nn::Module& target, double tau) {
-  torch::NoGradGuard no_grad;
-  const auto source = online.parameters();
-  auto destination = target.parameters();
-  for (size_t i = 0; i < source.size(); ++i) destination[i].lerp_(source[i], tau);
-}
-
-void CopyParameters(torch::nn::Module& from, torch::nn::Module& to) { PolyakUpdate(from, to, 1.0); }
-
-torch::Device DeviceOf(torch::nn::Module& module) { return module.parameters().front().device(); }
-
 }  // namespace
 
 SquashedGaussianActorImpl::SquashedGaussianActorImpl(int64_t observation_size, int64_t action_size,
@@ -59,7 +32,7 @@ SquashedGaussianActorImpl::SquashedGaussianActorImpl(int64_t observation_size, i
   if (observation_size <= 0 || action_size <= 0) {
     throw std::invalid_argument("SquashedGaussianActor: sizes must be positive");
   }
-  const int64_t width = BuildTorso(*this, observation_size, hidden_sizes, &torso_);
+  const int64_t width = BuildMlpTorso(*this, observation_size, hidden_sizes, &torso_);
   mean_head_ = register_module("mean_head", torch::nn::Linear(width, action_size));
   log_std_head_ = register_module("log_std_head", torch::nn::Linear(width, action_size));
 }
@@ -67,30 +40,8 @@ SquashedGaussianActorImpl::SquashedGaussianActorImpl(int64_t observation_size, i
 std::pair<torch::Tensor, torch::Tensor> SquashedGaussianActorImpl::forward(
     const torch::Tensor& observations) {
   CheckObservationBatch(observations, observation_size_, "SquashedGaussianActor");
-  const torch::Tensor x = RunTorso(torso_, observations);
+  const torch::Tensor x = RunMlpTorso(torso_, observations);
   return {mean_head_->forward(x), log_std_head_->forward(x).clamp(kLogStdMin, kLogStdMax)};
-}
-
-QFunctionImpl::QFunctionImpl(int64_t observation_size, int64_t action_size,
-                             const std::vector<int64_t>& hidden_sizes)
-    : observation_size_(observation_size), action_size_(action_size), hidden_sizes_(hidden_sizes) {
-  if (observation_size <= 0 || action_size <= 0) {
-    throw std::invalid_argument("QFunction: sizes must be positive");
-  }
-  const int64_t width = BuildTorso(*this, observation_size + action_size, hidden_sizes, &torso_);
-  q_head_ = register_module("q_head", torch::nn::Linear(width, 1));
-}
-
-torch::Tensor QFunctionImpl::forward(const torch::Tensor& observations,
-                                     const torch::Tensor& actions) {
-  return q_head_->forward(RunTorso(torso_, torch::cat({observations, actions}, 1))).squeeze(1);
-}
-
-std::shared_ptr<QFunctionImpl> QFunctionImpl::Copy() {
-  auto copy = std::make_shared<QFunctionImpl>(observation_size_, action_size_, hidden_sizes_);
-  copy->to(DeviceOf(*this));
-  CopyParameters(*this, *copy);
-  return copy;
 }
 
 SquashedSample SquashedGaussianSample(const torch::Tensor& mean, const torch::Tensor& log_std,
@@ -151,9 +102,9 @@ Sac::Sac(SquashedGaussianActor actor, QFunction q1, QFunction q2,
           .set_requires_grad(options_.autotune_alpha);
   const auto adam = torch::optim::AdamOptions(options_.learning_rate).eps(options_.adam_eps);
   actor_optimizer_ = std::make_unique<torch::optim::Adam>(actor_->parameters(), adam);
-  std::vector<torch::Tensor> critic_parameters = q1_->parameters();
-  for (const auto& p : q2_->parameters()) critic_parameters.push_back(p);
-  critic_optimizer_ = std::make_unique<torch::optim::Adam>(critic_parameters, adam);
+  critic_parameters_ = q1_->parameters();
+  for (const auto& p : q2_->parameters()) critic_parameters_.push_back(p);
+  critic_optimizer_ = std::make_unique<torch::optim::Adam>(critic_parameters_, adam);
   alpha_optimizer_ =
       std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{log_alpha_}, adam);
 }
@@ -248,9 +199,7 @@ SacStats Sac::Update(const TransitionBatch& batch, std::vector<float>* new_prior
   stats.critic_loss = losses.critic.item<double>();
   stats.mean_q = losses.mean_q.item<double>();
   lap(0);
-  std::vector<torch::Tensor> critic_parameters = q1_->parameters();
-  for (const auto& p : q2_->parameters()) critic_parameters.push_back(p);
-  step(*critic_optimizer_, losses.critic, critic_parameters);
+  step(*critic_optimizer_, losses.critic, critic_parameters_);
   lap(1);
   ActorTerms(batch, torch::randn({b, a}, options), &losses);
   stats.actor_loss = losses.actor.item<double>();
@@ -282,74 +231,30 @@ torch::Tensor Sac::Act(const torch::Tensor& observations, const torch::Tensor* n
   return SquashedGaussianSample(mean, log_std, *noise, scale_, bias_).action;
 }
 
+ArchiveContents Sac::Contents(torch::Tensor* num_updates) {
+  ArchiveContents contents;
+  contents.modules = {{"actor", actor_.get()},
+                      {"q1", q1_.get()},
+                      {"q2", q2_.get()},
+                      {"target_q1", target_q1_.get()},
+                      {"target_q2", target_q2_.get()}};
+  contents.optimizers = {{"actor_optimizer", actor_optimizer_.get()},
+                         {"critic_optimizer", critic_optimizer_.get()},
+                         {"alpha_optimizer", alpha_optimizer_.get()}};
+  contents.tensors = {{"log_alpha", &log_alpha_}, {"num_updates", num_updates}};
+  return contents;
+}
+
 void Sac::SaveCheckpoint(const std::string& path) const {
-  try {
-    torch::serialize::OutputArchive archive;
-    auto write_module = [&](const char* name, const torch::nn::Module& module) {
-      torch::serialize::OutputArchive sub;
-      module.save(sub);
-      archive.write(name, sub);
-    };
-    write_module("actor", *actor_);
-    write_module("q1", *q1_);
-    write_module("q2", *q2_);
-    write_module("target_q1", *target_q1_);
-    write_module("target_q2", *target_q2_);
-    auto write_optimizer = [&](const char* name, const torch::optim::Adam& optimizer) {
-      torch::serialize::OutputArchive sub;
-      optimizer.save(sub);
-      archive.write(name, sub);
-    };
-    write_optimizer("actor_optimizer", *actor_optimizer_);
-    write_optimizer("critic_optimizer", *critic_optimizer_);
-    write_optimizer("alpha_optimizer", *alpha_optimizer_);
-    archive.write("log_alpha", log_alpha_.detach());
-    archive.write("num_updates", torch::full({1}, num_updates_, torch::kLong));
-    archive.save_to(path);
-  } catch (const std::exception& e) {
-    throw std::runtime_error("Sac::SaveCheckpoint: cannot write '" + path +
-                             "': " + TorchErrorText(e));
-  }
+  torch::Tensor num_updates = torch::full({1}, num_updates_, torch::kLong);
+  // Saving only reads the modules, optimisers and tensors Contents points at.
+  SaveArchive(path, const_cast<Sac*>(this)->Contents(&num_updates), "Sac::SaveCheckpoint");
 }
 
 void Sac::LoadCheckpoint(const std::string& path) {
-  try {
-    const torch::Device device = DeviceOf(*actor_);
-    torch::serialize::InputArchive archive;
-    archive.load_from(path, device);
-    // Read and check every shape before touching anything.
-    std::vector<std::pair<torch::nn::Module*, NamedTensors>> modules = {{actor_.get(), {}},
-                                                                        {q1_.get(), {}},
-                                                                        {q2_.get(), {}},
-                                                                        {target_q1_.get(), {}},
-                                                                        {target_q2_.get(), {}}};
-    const char* names[] = {"actor", "q1", "q2", "target_q1", "target_q2"};
-    for (size_t i = 0; i < modules.size(); ++i) {
-      torch::serialize::InputArchive sub;
-      archive.read(names[i], sub);
-      ReadArchiveParameters(*modules[i].first, sub, "", &modules[i].second);
-      CheckArchiveShapes(*modules[i].first, modules[i].second, names[i]);
-    }
-    torch::Tensor log_alpha, num_updates;
-    archive.read("log_alpha", log_alpha);
-    archive.read("num_updates", num_updates);
-    torch::serialize::InputArchive actor_optimizer, critic_optimizer, alpha_optimizer;
-    archive.read("actor_optimizer", actor_optimizer);
-    archive.read("critic_optimizer", critic_optimizer);
-    archive.read("alpha_optimizer", alpha_optimizer);
-    actor_optimizer_->load(actor_optimizer);
-    critic_optimizer_->load(critic_optimizer);
-    alpha_optimizer_->load(alpha_optimizer);
-    for (auto& [module, loaded] : modules) CopyArchiveParameters(*module, loaded);
-    {
-      torch::NoGradGuard no_grad;
-      log_alpha_.copy_(log_alpha);
-    }
-    num_updates_ = num_updates.item<int64_t>();
-  } catch (const std::exception& e) {
-    throw std::runtime_error("Sac::LoadCheckpoint: cannot load '" + path +
-                             "': " + TorchErrorText(e));
-  }
+  torch::Tensor num_updates = torch::zeros({1}, torch::kLong);
+  LoadArchive(path, DeviceOf(*actor_), Contents(&num_updates), "Sac::LoadCheckpoint");
+  num_updates_ = num_updates.item<int64_t>();
 }
 
 namespace {
@@ -380,19 +285,11 @@ std::unique_ptr<Sac> MakeSac(const RunConfig& config, const EnvSpec& spec,
                                SacOptionsFromConfig(config, spec));
 }
 
-// The actor side: uniform actions during its share of the warm-up, then squashed-Gaussian
-// samples from its own stream; one n-step builder per env.
-class SacPolicy : public ActorPolicy {
+// The actor side: samples of the squashed Gaussian from the actor's own stream.
+class SacPolicy : public TransitionPolicy {
  public:
   SacPolicy(const RunConfig& config, const EnvSpec& spec, int32_t actor_index)
-      : config_(config),
-        spec_(spec),
-        rng_(DeriveSeed(config.seed, "actor_actions", actor_index)),
-        num_envs_(config.env.num_envs),
-        warmup_frames_((config.sac.warmup_env_steps + config.cluster.num_actors - 1) /
-                       config.cluster.num_actors),
-        transitions_(config.env.num_envs, config.sac.n_step, config.learner.discount,
-                     spec.observation_size, spec.action_size) {
+      : TransitionPolicy(config, spec, actor_index) {
     // The actor only needs the policy network; seeded like the learner's.
     const auto lock = SeedModelInitialisation(config.seed);
     actor_ =
@@ -401,72 +298,26 @@ class SacPolicy : public ActorPolicy {
   }
 
   torch::nn::Module& module() override { return *actor_; }
-  bool WantsWeights() override {
-    if (frames_since_weights_ < config_.sac.weights_interval_frames) return false;
-    frames_since_weights_ = 0;
-    return true;
-  }
-  void OnWeights(int64_t version) override { policy_version_ = version; }
 
-  void Act(const float* observations, float* actions) override {
-    const int32_t a = spec_.action_size;
-    if (frames_ < warmup_frames_) {
-      for (int32_t e = 0; e < num_envs_; ++e) {
-        for (int32_t j = 0; j < a; ++j) {
-          actions[e * a + j] =
-              static_cast<float>(rng_.Uniform(spec_.action_low[j], spec_.action_high[j]));
-        }
-      }
-      return;
-    }
+ protected:
+  void PolicyActions(const float* observations, float* actions) override {
+    const int32_t a = spec().action_size;
     torch::InferenceMode guard;
     const auto [mean, log_std] = actor_->forward(torch::from_blob(
-        const_cast<float*>(observations), {num_envs_, spec_.observation_size}, torch::kFloat32));
+        const_cast<float*>(observations), {num_envs(), spec().observation_size}, torch::kFloat32));
     const float* m = mean.data_ptr<float>();
     const float* s = log_std.data_ptr<float>();
-    for (int32_t i = 0; i < num_envs_ * a; ++i) {
+    for (int32_t i = 0; i < num_envs() * a; ++i) {
       const int32_t j = i % a;
-      const double u = m[i] + std::exp(s[i]) * rng_.Normal();
-      const double scale = 0.5 * (spec_.action_high[j] - spec_.action_low[j]);
-      const double bias = 0.5 * (spec_.action_high[j] + spec_.action_low[j]);
+      const double u = m[i] + std::exp(s[i]) * rng().Normal();
+      const double scale = 0.5 * (spec().action_high[j] - spec().action_low[j]);
+      const double bias = 0.5 * (spec().action_high[j] + spec().action_low[j]);
       actions[i] = static_cast<float>(std::tanh(u) * scale + bias);
     }
   }
 
-  void Record(const EnvStepView& step, ActorOutput* out) override {
-    transitions_.Push(step.observations, step.actions, policy_version_, step.rewards,
-                      step.terminated, step.truncated, step.next_observations,
-                      step.final_observations);
-    frames_ += num_envs_;
-    frames_since_weights_ += num_envs_;
-    const size_t batch = static_cast<size_t>(config_.sac.insert_batch);
-    while (transitions_.ready() >= batch) Emit(batch, out);
-  }
-
-  void Flush(ActorOutput* out) override { Emit(transitions_.ready(), out); }
-
  private:
-  // New transitions get priority 1 until the learner's |TD| replaces it.
-  void Emit(size_t count, ActorOutput* out) {
-    const size_t before = out->transitions.size();
-    transitions_.Take(count, &out->transitions);
-    out->priorities.resize(out->priorities.size() + out->transitions.size() - before, 1.0);
-  }
-
-  RunConfig config_;
-  EnvSpec spec_;
   SquashedGaussianActor actor_{nullptr};
-  Rng rng_;
-  int32_t num_envs_;
-  int64_t warmup_frames_;
-  int64_t frames_ = 0;
-  int64_t frames_since_weights_ = 0;
-  int64_t policy_version_ = 0;
-  VectorNStepBuilder transitions_;
-};
-
-struct SacPrepared : PreparedBatch {
-  TransitionBatch batch;
 };
 
 class SacLearner : public LearnerAlgorithm {
@@ -475,19 +326,15 @@ class SacLearner : public LearnerAlgorithm {
       : device_(device), sac_(MakeSac(config, spec, device_)) {}
 
   std::unique_ptr<PreparedBatch> Prepare(SampledItems items) const override {
-    auto prepared = std::make_unique<SacPrepared>();
-    prepared->batch = TransitionBatchToDevice(
-        BatchFromTransitions(items.transitions, items.importance_weights), device_);
-    return prepared;
+    return PrepareTransitions(items, device_);
   }
   void SetProgress(double) override {}
   UpdateResult Update(PreparedBatch& batch) override {
-    const SacStats s = sac_->Update(static_cast<SacPrepared&>(batch).batch, &td_);
+    const SacStats s = sac_->Update(static_cast<PreparedTransitions&>(batch).batch, &td_);
     UpdateResult result;
     result.metrics = {s.critic_loss, s.actor_loss, s.alpha_loss, s.alpha,
                       s.entropy,     s.mean_q,     s.mean_abs_td};
-    result.priorities.reserve(td_.size());
-    for (float p : td_) result.priorities.push_back(ReachablePriority(p));
+    result.priorities = ReachablePriorities(td_);
     return result;
   }
   int64_t num_updates() const override { return sac_->num_updates(); }

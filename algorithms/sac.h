@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "algorithms/algorithm.h"
+#include "algorithms/checkpoint_archive.h"
+#include "algorithms/q_function.h"
 #include "algorithms/transition_batch.h"
 
 namespace rlfleet {
@@ -43,25 +45,6 @@ class SquashedGaussianActorImpl : public torch::nn::Module {
   torch::nn::Linear log_std_head_{nullptr};
 };
 TORCH_MODULE(SquashedGaussianActor);
-
-// A state-action value network: an MLP (ReLU) on the concatenation [x, a], one output.
-// Parameter names: fc<i>.{weight,bias}..., q_head.{weight,bias}.
-class QFunctionImpl : public torch::nn::Module {
- public:
-  QFunctionImpl(int64_t observation_size, int64_t action_size,
-                const std::vector<int64_t>& hidden_sizes);
-  // observations [N, D], actions [N, A] → Q [N].
-  torch::Tensor forward(const torch::Tensor& observations, const torch::Tensor& actions);
-  // A network of the same architecture holding a copy of these parameters (on their device).
-  std::shared_ptr<QFunctionImpl> Copy();
-
- private:
-  int64_t observation_size_, action_size_;
-  std::vector<int64_t> hidden_sizes_;
-  std::vector<torch::nn::Linear> torso_;
-  torch::nn::Linear q_head_{nullptr};
-};
-TORCH_MODULE(QFunction);
 
 // An action drawn from the squashed Gaussian and its log density.
 struct SquashedSample {
@@ -160,10 +143,13 @@ class Sac {
   void CriticTerms(const TransitionBatch& batch, const torch::Tensor& next_noise,
                    SacLosses* losses);
   void ActorTerms(const TransitionBatch& batch, const torch::Tensor& noise, SacLosses* losses);
+  // Everything a checkpoint holds; num_updates is the counter's tensor.
+  ArchiveContents Contents(torch::Tensor* num_updates);
 
   SquashedGaussianActor actor_{nullptr};
   QFunction q1_{nullptr}, q2_{nullptr}, target_q1_{nullptr}, target_q2_{nullptr};
-  torch::Tensor log_alpha_;  // [1], requires grad when autotuned
+  std::vector<torch::Tensor> critic_parameters_;  // q1's then q2's
+  torch::Tensor log_alpha_;                       // [1], requires grad when autotuned
   torch::Tensor scale_, bias_;
   SacOptions options_;
   std::unique_ptr<torch::optim::Adam> actor_optimizer_, critic_optimizer_, alpha_optimizer_;
@@ -172,13 +158,13 @@ class Sac {
 };
 
 // learner.algo sac for the generic actor and learner loops:
-//  - items: sac.n_step transitions (γ = learner.discount) in a replay memory (uniform or
+//  - items: actor.n_step transitions (γ = learner.discount) in a replay memory (uniform or
 //    prioritized; new items get priority 1 until the learner's |TD| replaces it);
 //    learner.total_env_steps counts the frames the actors reported. One update of B = 256 per
 //    env step: replay.samples_per_insert 256 (each update samples B items per inserted one).
-//  - actor side: the actor's share of sac.warmup_env_steps with uniform random actions in the
-//    bounds, then samples of the squashed Gaussian (the actor's own seeded stream); new
-//    weights every sac.weights_interval_frames frames;
+//  - actor side (TransitionPolicy): the actor's share of actor.warmup_env_steps with uniform
+//    random actions in the bounds, then samples of the squashed Gaussian (the actor's own
+//    seeded stream); new weights every actor.weights_interval_frames frames;
 //  - learner side: Sac with learner.learning_rate; checkpoint file sac.pt; evaluation takes the
 //    squashed mean (greedy) or samples.
 // Continuous actions only.

@@ -246,8 +246,8 @@ TEST_F(SacTest, PolicyWarmsUpUniformlyThenSamplesInsideTheBounds) {
   RunConfig config;
   config.env.num_envs = 2;
   config.cluster.num_actors = 2;
-  config.sac.warmup_env_steps = 40;  // 20 frames for each of the 2 actors: 10 steps of 2 envs
-  config.sac.insert_batch = 4;
+  config.actor.warmup_env_steps = 40;  // 20 frames for each of the 2 actors: 10 steps of 2 envs
+  config.actor.insert_batch = 4;
   config.model.hidden_sizes = {8};
   EnvSpec spec;
   spec.id = "Box";

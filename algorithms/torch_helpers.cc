@@ -63,4 +63,29 @@ void CheckObservationBatch(const torch::Tensor& observations, int64_t observatio
                               std::to_string(observation_size) + "], got [" + shape + "]");
 }
 
+int64_t BuildMlpTorso(torch::nn::Module& module, int64_t in, const std::vector<int64_t>& hidden,
+                      std::vector<torch::nn::Linear>* torso) {
+  for (size_t i = 0; i < hidden.size(); ++i) {
+    if (hidden[i] <= 0) throw std::invalid_argument("MLP: hidden sizes must be > 0");
+    torso->push_back(
+        module.register_module("fc" + std::to_string(i), torch::nn::Linear(in, hidden[i])));
+    in = hidden[i];
+  }
+  return in;
+}
+
+torch::Tensor RunMlpTorso(std::vector<torch::nn::Linear>& torso, torch::Tensor x) {
+  for (torch::nn::Linear& layer : torso) x = layer->forward(x).relu();
+  return x;
+}
+
+void PolyakUpdate(torch::nn::Module& online, torch::nn::Module& target, double tau) {
+  torch::NoGradGuard no_grad;
+  const auto source = online.parameters();
+  auto destination = target.parameters();
+  for (size_t i = 0; i < source.size(); ++i) destination[i].lerp_(source[i], tau);
+}
+
+torch::Device DeviceOf(torch::nn::Module& module) { return module.parameters().front().device(); }
+
 }  // namespace rlfleet

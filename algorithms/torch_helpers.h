@@ -39,6 +39,21 @@ void CopyArchiveParameters(torch::nn::Module& module, const NamedTensors& loaded
 void CheckObservationBatch(const torch::Tensor& observations, int64_t observation_size,
                            const char* network);
 
+// Registers Linear layers fc0..fc{n-1} of an MLP (in → hidden[0] → … → hidden[n−1]) on
+// `module`, appends them to *torso and returns the width of the last one (`in` when hidden is
+// empty). Throws std::invalid_argument when a hidden size is not positive.
+int64_t BuildMlpTorso(torch::nn::Module& module, int64_t in, const std::vector<int64_t>& hidden,
+                      std::vector<torch::nn::Linear>* torso);
+// x through every layer of the torso, each followed by ReLU.
+torch::Tensor RunMlpTorso(std::vector<torch::nn::Linear>& torso, torch::Tensor x);
+
+// target ← τ · online + (1 − τ) · target, parameter by parameter (same architecture), without
+// recording gradients; τ = 1 copies.
+void PolyakUpdate(torch::nn::Module& online, torch::nn::Module& target, double tau);
+
+// The device of the module's first parameter.
+torch::Device DeviceOf(torch::nn::Module& module);
+
 }  // namespace rlfleet
 
 #endif  // RLFLEET_ALGORITHMS_TORCH_HELPERS_H_

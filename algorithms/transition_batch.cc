@@ -63,4 +63,12 @@ TransitionBatch TransitionBatchToDevice(TransitionBatch b, const torch::Device& 
   return b;
 }
 
+std::unique_ptr<PreparedBatch> PrepareTransitions(const SampledItems& items,
+                                                  const torch::Device& device) {
+  auto prepared = std::make_unique<PreparedTransitions>();
+  prepared->batch = TransitionBatchToDevice(
+      BatchFromTransitions(items.transitions, items.importance_weights), device);
+  return prepared;
+}
+
 }  // namespace rlfleet

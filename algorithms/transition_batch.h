@@ -3,13 +3,15 @@
 
 #include <torch/types.h>
 
+#include <memory>
 #include <vector>
 
+#include "algorithms/algorithm.h"
 #include "core/transition.h"
 
 namespace rlfleet {
 
-// B n-step transitions as the off-policy learners (Ape-X DQN, SAC) consume them.
+// B n-step transitions as the off-policy learners (Ape-X DQN, SAC, TD3) consume them.
 struct TransitionBatch {
   torch::Tensor observations;       // [B, D] float, x_t
   torch::Tensor actions;            // [B, A] float (a discrete action: its index, A = 1)
@@ -29,6 +31,14 @@ TransitionBatch BatchFromTransitions(const std::vector<Transition>& transitions,
 // The batch's tensors on `device` (TensorsToDevice: pinned, side stream for CUDA; unchanged for
 // the CPU).
 TransitionBatch TransitionBatchToDevice(TransitionBatch batch, const torch::Device& device);
+
+// The batch LearnerAlgorithm::Prepare builds for the transition algorithms (apex_dqn, sac, td3):
+// the sampled transitions and their importance weights on `device`.
+struct PreparedTransitions : PreparedBatch {
+  TransitionBatch batch;
+};
+std::unique_ptr<PreparedBatch> PrepareTransitions(const SampledItems& items,
+                                                  const torch::Device& device);
 
 }  // namespace rlfleet
 

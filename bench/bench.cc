@@ -179,7 +179,7 @@ int BenchActor(const BenchOptions& options) {
 }
 
 // `count` random items of the algorithm's kind for `spec`: unrolls of actor.unroll_length steps
-// or apex.n_step transitions (5% of them terminal).
+// or actor.n_step transitions (5% of them terminal).
 SampledItems SyntheticItems(const RunConfig& config, const AlgorithmSpec& algo, const EnvSpec& spec,
                             int32_t count, uint64_t seed) {
   Rng rng(seed);
@@ -210,7 +210,7 @@ SampledItems SyntheticItems(const RunConfig& config, const AlgorithmSpec& algo, 
       t.action.resize(spec.action_size);
       for (size_t j = 0; j < t.action.size(); ++j) t.action[j] = action(j);
       t.reward = 1.0f;
-      t.steps = config.apex.n_step;
+      t.steps = config.actor.n_step;
       t.terminated = rng.Uniform01() < 0.05;
       t.discount = t.terminated ? 0.0f : 0.97f;
       items.transitions.push_back(std::move(t));

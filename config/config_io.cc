@@ -43,6 +43,10 @@ void VisitFields(Config& c, Visitor&& visit) {
   visit("actor.max_inflight_inserts", c.actor.max_inflight_inserts);
   visit("actor.stats_interval_seconds", c.actor.stats_interval_seconds);
   visit("actor.insert_timeout_ms", c.actor.insert_timeout_ms);
+  visit("actor.n_step", c.actor.n_step);
+  visit("actor.insert_batch", c.actor.insert_batch);
+  visit("actor.weights_interval_frames", c.actor.weights_interval_frames);
+  visit("actor.warmup_env_steps", c.actor.warmup_env_steps);
   visit("model.hidden_sizes", c.model.hidden_sizes);
   visit("model.activation", c.model.activation);
   visit("model.shared_torso", c.model.shared_torso);
@@ -70,22 +74,21 @@ void VisitFields(Config& c, Visitor&& visit) {
   visit("learner.metrics_interval_seconds", c.learner.metrics_interval_seconds);
   visit("learner.eval_interval_updates", c.learner.eval_interval_updates);
   visit("learner.eval_episodes", c.learner.eval_episodes);
-  visit("apex.n_step", c.apex.n_step);
   visit("apex.epsilon_base", c.apex.epsilon_base);
   visit("apex.epsilon_alpha", c.apex.epsilon_alpha);
   visit("apex.target_update_period", c.apex.target_update_period);
-  visit("apex.weights_interval_frames", c.apex.weights_interval_frames);
-  visit("apex.insert_batch", c.apex.insert_batch);
   visit("apex.double_dqn", c.apex.double_dqn);
   visit("apex.dueling", c.apex.dueling);
-  visit("sac.n_step", c.sac.n_step);
-  visit("sac.insert_batch", c.sac.insert_batch);
-  visit("sac.weights_interval_frames", c.sac.weights_interval_frames);
   visit("sac.tau", c.sac.tau);
   visit("sac.autotune_alpha", c.sac.autotune_alpha);
   visit("sac.initial_alpha", c.sac.initial_alpha);
   visit("sac.target_entropy_scale", c.sac.target_entropy_scale);
-  visit("sac.warmup_env_steps", c.sac.warmup_env_steps);
+  visit("td3.tau", c.td3.tau);
+  visit("td3.policy_noise", c.td3.policy_noise);
+  visit("td3.noise_clip", c.td3.noise_clip);
+  visit("td3.policy_delay", c.td3.policy_delay);
+  visit("td3.exploration_noise_high", c.td3.exploration_noise_high);
+  visit("td3.exploration_noise_low", c.td3.exploration_noise_low);
 }
 
 // Levenshtein distance, for "did you mean" hints.

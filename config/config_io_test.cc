@@ -84,12 +84,15 @@ TEST(ConfigIoTest, ApexKeysHaveDefaultsThatKeepImpalaUnchanged) {
   EXPECT_DOUBLE_EQ(config.replay.importance_exponent, 0.4);
   EXPECT_EQ(config.replay.min_size_to_sample, 1);
   EXPECT_DOUBLE_EQ(config.replay.samples_per_insert, 0.0);
-  EXPECT_EQ(config.apex.n_step, 3);
+  EXPECT_EQ(config.actor.n_step, 1);
+  EXPECT_GT(config.actor.weights_interval_frames, 0);
+  EXPECT_GT(config.actor.insert_batch, 0);
+  EXPECT_EQ(config.actor.warmup_env_steps, 0);
   EXPECT_DOUBLE_EQ(config.apex.epsilon_base, 0.4);
   EXPECT_DOUBLE_EQ(config.apex.epsilon_alpha, 7.0);
   EXPECT_GT(config.apex.target_update_period, 0);
-  EXPECT_GT(config.apex.weights_interval_frames, 0);
-  EXPECT_GT(config.apex.insert_batch, 0);
+  EXPECT_EQ(config.td3.policy_delay, 2);
+  EXPECT_DOUBLE_EQ(config.td3.noise_clip, 0.5);
   EXPECT_EQ(config.learner.eval_interval_updates, 0);
 }
 
@@ -98,10 +101,11 @@ TEST(ConfigIoTest, ReadsApexKeys) {
       "learner:\n  algo: apex_dqn\nreplay:\n  table: priority\n  sampler: prioritized\n"
       "  max_size: 100000\n  priority_exponent: 0.5\n  importance_exponent: 0.6\n"
       "  min_size_to_sample: 2000\n  samples_per_insert: 4\n"
-      "apex:\n  n_step: 5\n  epsilon_base: 0.3\n  epsilon_alpha: 6\n"
-      "  target_update_period: 300\n  weights_interval_frames: 800\n  insert_batch: 32\n"
+      "actor:\n  n_step: 5\n  weights_interval_frames: 800\n  insert_batch: 32\n"
+      "  warmup_env_steps: 100\n"
+      "apex:\n  epsilon_base: 0.3\n  epsilon_alpha: 6\n  target_update_period: 300\n"
       "  double_dqn: false\n  dueling: false\n",
-      {"apex.n_step=4", "learner.eval_interval_updates=1000", "learner.eval_episodes=3"});
+      {"actor.n_step=4", "learner.eval_interval_updates=1000", "learner.eval_episodes=3"});
   EXPECT_EQ(config.learner.algo, "apex_dqn");
   EXPECT_EQ(config.replay.table, "priority");
   EXPECT_EQ(config.replay.sampler, "prioritized");
@@ -109,12 +113,13 @@ TEST(ConfigIoTest, ReadsApexKeys) {
   EXPECT_DOUBLE_EQ(config.replay.importance_exponent, 0.6);
   EXPECT_EQ(config.replay.min_size_to_sample, 2000);
   EXPECT_DOUBLE_EQ(config.replay.samples_per_insert, 4.0);
-  EXPECT_EQ(config.apex.n_step, 4);
+  EXPECT_EQ(config.actor.n_step, 4);
+  EXPECT_EQ(config.actor.warmup_env_steps, 100);
   EXPECT_DOUBLE_EQ(config.apex.epsilon_base, 0.3);
   EXPECT_DOUBLE_EQ(config.apex.epsilon_alpha, 6.0);
   EXPECT_EQ(config.apex.target_update_period, 300);
-  EXPECT_EQ(config.apex.weights_interval_frames, 800);
-  EXPECT_EQ(config.apex.insert_batch, 32);
+  EXPECT_EQ(config.actor.weights_interval_frames, 800);
+  EXPECT_EQ(config.actor.insert_batch, 32);
   EXPECT_FALSE(config.apex.double_dqn);
   EXPECT_FALSE(config.apex.dueling);
   EXPECT_EQ(config.learner.eval_interval_updates, 1000);
@@ -143,18 +148,25 @@ TEST(ConfigIoTest, ApexKeysAreChecked) {
             std::string::npos);
   EXPECT_NE(with("replay.priority_exponent=-0.1").find("replay.priority_exponent"),
             std::string::npos);
-  EXPECT_NE(with("apex.n_step=0").find("apex.n_step"), std::string::npos);
+  EXPECT_NE(with("actor.n_step=0").find("actor.n_step"), std::string::npos);
+  EXPECT_NE(with("actor.warmup_env_steps=-1").find("actor.warmup_env_steps"), std::string::npos);
   EXPECT_NE(with("apex.epsilon_base=1.5").find("apex.epsilon_base"), std::string::npos);
   EXPECT_NE(with("apex.epsilon_alpha=-1").find("apex.epsilon_alpha"), std::string::npos);
   EXPECT_NE(with("apex.target_update_period=0").find("apex.target_update_period"),
             std::string::npos);
-  EXPECT_NE(with("apex.weights_interval_frames=0").find("apex.weights_interval_frames"),
+  EXPECT_NE(with("actor.weights_interval_frames=0").find("actor.weights_interval_frames"),
             std::string::npos);
-  EXPECT_NE(with("apex.insert_batch=0").find("apex.insert_batch"), std::string::npos);
+  EXPECT_NE(with("actor.insert_batch=0").find("actor.insert_batch"), std::string::npos);
+  EXPECT_NE(with("td3.tau=0").find("td3.tau"), std::string::npos);
+  EXPECT_NE(with("td3.policy_delay=0").find("td3.policy_delay"), std::string::npos);
+  EXPECT_NE(with("td3.noise_clip=-1").find("td3.noise_clip"), std::string::npos);
+  EXPECT_NE(with("td3.exploration_noise_low=0.5").find("td3.exploration_noise_low"),
+            std::string::npos);
   EXPECT_NE(with("learner.eval_interval_updates=-1").find("learner.eval_interval_updates"),
             std::string::npos);
   EXPECT_NE(with("learner.eval_episodes=0").find("learner.eval_episodes"), std::string::npos);
-  EXPECT_NE(with("apex.n_stp=3").find("did you mean 'apex.n_step'"), std::string::npos);
+  EXPECT_NE(with("actor.n_stp=3").find("did you mean 'actor.n_step'"), std::string::npos);
+  EXPECT_NE(with("apex.n_step=3").find("apex.n_step"), std::string::npos);
 }
 
 // Every config shipped in configs/ loads with its strict key check and validates, and its name

@@ -89,25 +89,32 @@ void RunConfig::Validate() const {
           learner.checkpoint_interval_seconds);
   Require(learner.keep_checkpoints > 0, "learner.keep_checkpoints", "> 0",
           learner.keep_checkpoints);
-  Require(apex.n_step >= 1, "apex.n_step", ">= 1", apex.n_step);
+  Require(actor.n_step >= 1, "actor.n_step", ">= 1", actor.n_step);
+  Require(actor.insert_batch > 0, "actor.insert_batch", "> 0", actor.insert_batch);
+  Require(actor.weights_interval_frames > 0, "actor.weights_interval_frames", "> 0",
+          actor.weights_interval_frames);
+  Require(actor.warmup_env_steps >= 0, "actor.warmup_env_steps", ">= 0", actor.warmup_env_steps);
   Require(apex.epsilon_base >= 0 && apex.epsilon_base <= 1, "apex.epsilon_base", "in [0, 1]",
           apex.epsilon_base);
   Require(apex.epsilon_alpha >= 0, "apex.epsilon_alpha", ">= 0", apex.epsilon_alpha);
   Require(apex.target_update_period > 0, "apex.target_update_period", "> 0",
           apex.target_update_period);
-  Require(apex.weights_interval_frames > 0, "apex.weights_interval_frames", "> 0",
-          apex.weights_interval_frames);
-  Require(apex.insert_batch > 0, "apex.insert_batch", "> 0", apex.insert_batch);
-  Require(sac.n_step >= 1, "sac.n_step", ">= 1", sac.n_step);
-  Require(sac.insert_batch > 0, "sac.insert_batch", "> 0", sac.insert_batch);
-  Require(sac.weights_interval_frames > 0, "sac.weights_interval_frames", "> 0",
-          sac.weights_interval_frames);
   Require(sac.tau > 0 && sac.tau <= 1, "sac.tau", "in (0, 1]", sac.tau);
   Require(sac.initial_alpha > 0 && std::isfinite(sac.initial_alpha), "sac.initial_alpha",
           "finite and > 0", sac.initial_alpha);
   Require(std::isfinite(sac.target_entropy_scale), "sac.target_entropy_scale", "finite",
           sac.target_entropy_scale);
-  Require(sac.warmup_env_steps >= 0, "sac.warmup_env_steps", ">= 0", sac.warmup_env_steps);
+  Require(td3.tau > 0 && td3.tau <= 1, "td3.tau", "in (0, 1]", td3.tau);
+  Require(td3.policy_noise >= 0 && std::isfinite(td3.policy_noise), "td3.policy_noise",
+          "finite and >= 0", td3.policy_noise);
+  Require(td3.noise_clip >= 0 && std::isfinite(td3.noise_clip), "td3.noise_clip", "finite and >= 0",
+          td3.noise_clip);
+  Require(td3.policy_delay >= 1, "td3.policy_delay", ">= 1", td3.policy_delay);
+  Require(td3.exploration_noise_high >= 0 && std::isfinite(td3.exploration_noise_high),
+          "td3.exploration_noise_high", "finite and >= 0", td3.exploration_noise_high);
+  Require(td3.exploration_noise_low >= 0 && td3.exploration_noise_low <= td3.exploration_noise_high,
+          "td3.exploration_noise_low", "in [0, td3.exploration_noise_high]",
+          td3.exploration_noise_low);
   Require(learner.eval_interval_updates >= 0, "learner.eval_interval_updates", ">= 0",
           learner.eval_interval_updates);
   Require(learner.eval_episodes > 0, "learner.eval_episodes", "> 0", learner.eval_episodes);

@@ -45,7 +45,14 @@ struct ReplayConfig {
 };
 
 struct ActorConfig {
-  int32_t unroll_length = 20;  // T
+  int32_t unroll_length = 20;  // T (unroll algorithms: impala)
+  // Transition algorithms (apex_dqn, sac, td3):
+  int32_t n_step = 1;                    // n of the n-step transitions (γ = learner.discount)
+  int32_t insert_batch = 16;             // transitions per insert request (one item each)
+  int64_t weights_interval_frames = 64;  // an actor takes new weights every this many frames
+  // Uniform random actions (in the env's bounds, or over the discrete actions) for the first
+  // this many env steps of the run (all actors together; each actor takes its share).
+  int64_t warmup_env_steps = 0;
   int32_t max_inflight_inserts = 2;
   double stats_interval_seconds = 0.5;  // how often episode statistics go to the learner
   int64_t insert_timeout_ms = 60000;
@@ -90,12 +97,9 @@ struct LearnerConfig {
 // Ape-X DQN (learner.algo apex_dqn; Horgan et al. 2018). The learner also uses
 // learner.{batch_size, discount, learning_rate, adam_eps, max_grad_norm, publish_interval}.
 struct ApexConfig {
-  int32_t n_step = 3;
   double epsilon_base = 0.4;  // ε_i = base^(1 + alpha · i / (N − 1)) over all N actor envs
   double epsilon_alpha = 7.0;
-  int64_t target_update_period = 2500;    // learner updates between target-network copies
-  int64_t weights_interval_frames = 400;  // an actor takes new weights every this many frames
-  int32_t insert_batch = 64;              // transitions per insert request (one item each)
+  int64_t target_update_period = 2500;  // learner updates between target-network copies
   bool double_dqn = true;
   bool dueling = true;
 };
@@ -104,16 +108,26 @@ struct ApexConfig {
 // learner.{batch_size, discount, learning_rate (actor, critics and α), adam_eps,
 // max_grad_norm, publish_interval}; model.hidden_sizes sizes the actor and both critics.
 struct SacConfig {
-  int32_t n_step = 1;
-  int32_t insert_batch = 16;             // transitions per insert request (one item each)
-  int64_t weights_interval_frames = 64;  // an actor takes new weights every this many frames
-  double tau = 0.005;                    // Polyak factor of the target critics
-  bool autotune_alpha = true;            // learn α towards the target entropy
-  double initial_alpha = 1.0;            // α at the start (the fixed α without autotuning)
-  double target_entropy_scale = 1.0;     // target entropy = −scale · |A|
-  // Uniform random actions in the env's bounds for the first this many env steps of the run
-  // (all actors together; each actor takes its share).
-  int64_t warmup_env_steps = 5000;
+  double tau = 0.005;                 // Polyak factor of the target critics
+  bool autotune_alpha = true;         // learn α towards the target entropy
+  double initial_alpha = 1.0;         // α at the start (the fixed α without autotuning)
+  double target_entropy_scale = 1.0;  // target entropy = −scale · |A|
+};
+
+// TD3 (learner.algo td3; Fujimoto et al. 2018). The learner also uses learner.{batch_size,
+// discount, learning_rate (actor and critics), adam_eps, max_grad_norm, publish_interval};
+// model.hidden_sizes sizes the actor and both critics. Noise scales are in units of the action
+// half-range, (high − low) / 2 per dimension.
+struct Td3Config {
+  double tau = 0.005;         // Polyak factor of the target actor and critics
+  double policy_noise = 0.2;  // σ of the target policy smoothing noise
+  double noise_clip = 0.5;    // the smoothing noise is clipped to [−noise_clip, noise_clip]
+  int32_t policy_delay = 2;   // actor and target updates every this many critic updates
+  // Exploration: env i of all N actor envs adds N(0, σ_i²) noise with the geometric ladder
+  //   σ_i = exploration_noise_high · (exploration_noise_low / exploration_noise_high)^(i/(N−1))
+  // (σ = exploration_noise_high when N = 1), then clips to the bounds.
+  double exploration_noise_high = 0.2;
+  double exploration_noise_low = 0.05;
 };
 
 struct RunConfig {
@@ -128,6 +142,7 @@ struct RunConfig {
   LearnerConfig learner;
   ApexConfig apex;
   SacConfig sac;
+  Td3Config td3;
 
   // Checks ranges and choices (not the env id, which envs/ knows). Throws
   // std::invalid_argument naming the key, e.g. "learner.batch_size must be > 0 (got 0)".

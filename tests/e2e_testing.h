@@ -37,9 +37,11 @@ class E2eFixture : public ::testing::Test {
 
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    runs_dir_ = std::filesystem::temp_directory_path() /
-                ("rlfleet-e2e-" + std::to_string(::getpid()) + "-" + info->test_suite_name() + "-" +
-                 info->name());
+    // Parameterized tests have '/' in their names ("Algo/Suite", "Test/param").
+    std::string name = std::to_string(::getpid()) + "-" + info->test_suite_name() + "-" +
+                       info->name();
+    for (char& c : name) c = c == '/' ? '_' : c;
+    runs_dir_ = std::filesystem::temp_directory_path() / ("rlfleet-e2e-" + name);
     std::filesystem::remove_all(runs_dir_);
     std::filesystem::create_directories(runs_dir_);
     log_ = (runs_dir_ / "launcher.log").string();

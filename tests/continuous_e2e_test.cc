@@ -1,0 +1,67 @@
+// End-to-end: `rlfleet train` of the continuous-control algorithms (learner.algo sac and td3) on
+// Pendulum-v1 with real processes (replay shard with a uniform replay memory, learner, 2 actors)
+// over ipc sockets.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/file_util.h"
+#include "launcher/process.h"
+#include "tests/e2e_testing.h"
+
+namespace rlfleet {
+namespace {
+namespace fs = std::filesystem;
+
+struct Case {
+  const char* config;
+  const char* algo;
+  int64_t env_steps;  // the fixed budget
+};
+
+class ContinuousE2eTest : public testing::E2eFixture, public ::testing::WithParamInterface<Case> {
+ protected:
+  ContinuousE2eTest() : E2eFixture(GetParam().config) {}
+};
+
+// Pendulum learns on a fixed env-step budget (the first 1000 uniformly random) with 64-64
+// networks, about 10 s each on 2 cores; a random policy scores about −1,200. Measured greedy
+// evaluations of seed 1–3: SAC after 6000 env steps −154, −147, −156; TD3 after 8000 env steps
+// −174, −373, −171 (seed 1 three more times: −183, −162, −181).
+TEST_P(ContinuousE2eTest, ShortPendulumRunLearns) {
+  const Case& c = GetParam();
+  const fs::path run = TrainToCompletion(
+      {"learner.total_env_steps=" + std::to_string(c.env_steps), "model.hidden_sizes=[64, 64]",
+       "learner.eval_interval_updates=1000000", std::string("name=") + c.algo + "_learns"},
+      300);
+  ASSERT_FALSE(run.empty());
+  const auto summary = nlohmann::json::parse(ReadFile((run / "summary.json").string()));
+  EXPECT_TRUE(summary["completed"].get<bool>());
+  EXPECT_EQ(summary["algo"].get<std::string>(), c.algo);
+  EXPECT_GE(summary["actor_env_steps"].get<int64_t>(), c.env_steps);
+  EXPECT_EQ(summary["malformed_items"].get<int64_t>(), 0);
+  const std::vector<double> returns = testing::EpisodeReturns(run);
+  ASSERT_GE(returns.size(), 20u);
+  const double first = testing::Mean(returns, 0, 4);  // inside the random warm-up
+  ASSERT_TRUE(summary["final_eval_mean_return"].is_number()) << summary.dump();
+  const double eval = summary["final_eval_mean_return"].get<double>();
+  EXPECT_LT(first, -700.0);
+  EXPECT_GT(eval, -400.0) << "first 4 episodes " << first;
+
+  // `rlfleet eval` runs the newest checkpoint.
+  const std::string evaluation = Evaluate(run, 2);
+  EXPECT_NE(evaluation.find("over 2 episodes"), std::string::npos) << evaluation;
+}
+
+INSTANTIATE_TEST_SUITE_P(Algorithms, ContinuousE2eTest,
+                         ::testing::Values(Case{"pendulum_sac.yaml", "sac", 6000},
+                                           Case{"pendulum_td3.yaml", "td3", 8000}),
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           return std::string(info.param.algo);
+                         });
+
+}  // namespace
+}  // namespace rlfleet
