@@ -2,6 +2,8 @@
 # Trains CONFIG once per seed and prints one markdown table row per run (from summary.json).
 # Usage: scripts/baselines.sh CONFIG [SEED ...]     (default seeds: 1 2 3 4 5)
 # Extra config overrides: RLFLEET_SET="learner.total_env_steps=1000000" scripts/baselines.sh ...
+# RLFLEET_BIN: the rlfleet binary (default build/rlfleet; a copy keeps long runs independent of
+# rebuilds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 config="$1"
@@ -20,7 +22,7 @@ echo "| seed | final mean return (last 100 episodes) | greedy evaluation return 
 echo "|---|---|---|---|---|---|---|"
 for seed in "${seeds[@]}"; do
   name="$(basename "$config" .yaml)-seed$seed"
-  build/rlfleet train "$config" --quiet --set "seed=$seed" --set "name=$name" \
+  "${RLFLEET_BIN:-build/rlfleet}" train "$config" --quiet --set "seed=$seed" --set "name=$name" \
     --set "runs_dir=$runs_dir" "${extra[@]}" > /dev/null
   run="$(ls -td "$runs_dir/$name"-*/ | head -1)"
   s="$run/summary.json"
