@@ -189,6 +189,8 @@ struct AlgorithmSpec {
   ReplayKind replay;
   ActionSupport actions;
   StepBudget budget;
+  // Whether its policy network can normalise observations (model.normalize_observations).
+  bool observation_normalization = false;
   // A YAML config fragment that sizes `rlfleet bench learner --algo NAME` when no --config is
   // given (the replay table and network of the algorithm's CartPole config).
   std::string bench_config;

@@ -57,6 +57,9 @@ void CheckRunFitsAlgorithm(const AlgorithmSpec& algo, const RunConfig& config,
     throw std::invalid_argument(who + " needs continuous actions; " + spec.id + " has " +
                                 std::to_string(spec.num_actions) + " discrete actions");
   }
+  if (config.model.normalize_observations && !algo.observation_normalization) {
+    throw std::invalid_argument("model.normalize_observations is not supported by " + who);
+  }
   const std::string& sampler = config.replay.sampler;
   if (algo.replay == ReplayKind::kQueue && sampler != "fifo") {
     throw std::invalid_argument("replay.sampler must be fifo with " + who + " (got '" + sampler +

@@ -85,6 +85,15 @@ TEST(RegistryTest, ChecksActionsAndTheSamplerTheAlgorithmNeeds) {
   config.replay.min_size_to_sample = 2000;
   EXPECT_EQ(ErrorOf(config, Spec("CartPole-v1", true)),
             "replay.min_size_to_sample must be <= replay.max_size (got 2000 > 1000)");
+  config.replay.min_size_to_sample = 1000;
+  config.model.normalize_observations = true;
+  EXPECT_EQ(ErrorOf(config, Spec("CartPole-v1", true)),
+            "model.normalize_observations is not supported by learner.algo apex_dqn");
+  config.learner.algo = "td3";
+  EXPECT_EQ(ErrorOf(config, Spec("Pendulum-v1", false)), "");
+  config.learner.algo = "sac";
+  EXPECT_EQ(ErrorOf(config, Spec("Pendulum-v1", false)), "");
+  config.model.normalize_observations = false;
   config.learner.algo = "sac2";
   EXPECT_NE(ErrorOf(config, Spec("CartPole-v1", true)).find("'sac2' is not an algorithm"),
             std::string::npos);

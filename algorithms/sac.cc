@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
@@ -27,10 +28,15 @@ void Require(bool ok, const char* field, const std::string& why) {
 }  // namespace
 
 SquashedGaussianActorImpl::SquashedGaussianActorImpl(int64_t observation_size, int64_t action_size,
-                                                     const std::vector<int64_t>& hidden_sizes)
+                                                     const std::vector<int64_t>& hidden_sizes,
+                                                     double observation_clip)
     : observation_size_(observation_size), action_size_(action_size) {
   if (observation_size <= 0 || action_size <= 0) {
     throw std::invalid_argument("SquashedGaussianActor: sizes must be positive");
+  }
+  if (observation_clip > 0.0) {
+    normalizer_ =
+        register_module("obs_norm", ObservationNormalizer(observation_size, observation_clip));
   }
   const int64_t width = BuildMlpTorso(*this, observation_size, hidden_sizes, &torso_);
   mean_head_ = register_module("mean_head", torch::nn::Linear(width, action_size));
@@ -40,8 +46,12 @@ SquashedGaussianActorImpl::SquashedGaussianActorImpl(int64_t observation_size, i
 std::pair<torch::Tensor, torch::Tensor> SquashedGaussianActorImpl::forward(
     const torch::Tensor& observations) {
   CheckObservationBatch(observations, observation_size_, "SquashedGaussianActor");
-  const torch::Tensor x = RunMlpTorso(torso_, observations);
+  const torch::Tensor x = RunMlpTorso(torso_, Normalize(observations));
   return {mean_head_->forward(x), log_std_head_->forward(x).clamp(kLogStdMin, kLogStdMax)};
+}
+
+torch::Tensor SquashedGaussianActorImpl::Normalize(const torch::Tensor& observations) {
+  return normalizer_ ? normalizer_->forward(observations) : observations;
 }
 
 SquashedSample SquashedGaussianSample(const torch::Tensor& mean, const torch::Tensor& log_std,
@@ -138,12 +148,14 @@ void Sac::CriticTerms(const TransitionBatch& batch, const torch::Tensor& next_no
     const auto [next_mean, next_log_std] = actor_->forward(x1);
     const SquashedSample next =
         SquashedGaussianSample(next_mean, next_log_std, next_noise.to(device), scale_, bias_);
+    const torch::Tensor x1n = actor_->Normalize(x1);
     const torch::Tensor next_q =
-        torch::min(target_q1_->forward(x1, next.action), target_q2_->forward(x1, next.action));
+        torch::min(target_q1_->forward(x1n, next.action), target_q2_->forward(x1n, next.action));
     y = r + discount * (next_q - alpha * next.log_prob);
   }
-  const torch::Tensor q1 = q1_->forward(x, a);
-  const torch::Tensor q2 = q2_->forward(x, a);
+  const torch::Tensor xn = actor_->Normalize(x);
+  const torch::Tensor q1 = q1_->forward(xn, a);
+  const torch::Tensor q2 = q2_->forward(xn, a);
   losses->critic = 0.5 * ((w * (q1 - y).pow(2)).mean() + (w * (q2 - y).pow(2)).mean());
   losses->td = (0.5 * ((q1 - y).abs() + (q2 - y).abs())).detach();
   losses->mean_q = torch::min(q1, q2).mean().detach();
@@ -157,8 +169,9 @@ void Sac::ActorTerms(const TransitionBatch& batch, const torch::Tensor& noise, S
   const auto [mean, log_std] = actor_->forward(x);
   const SquashedSample current =
       SquashedGaussianSample(mean, log_std, noise.to(device), scale_, bias_);
+  const torch::Tensor xn = actor_->Normalize(x);
   const torch::Tensor q_new =
-      torch::min(q1_->forward(x, current.action), q2_->forward(x, current.action));
+      torch::min(q1_->forward(xn, current.action), q2_->forward(xn, current.action));
   losses->actor = (alpha * current.log_prob - q_new).mean();
   losses->log_prob = current.log_prob.detach();
   losses->alpha = -(log_alpha_ * (losses->log_prob + options_.target_entropy)).mean();
@@ -275,7 +288,8 @@ SacOptions SacOptionsFromConfig(const RunConfig& config, const EnvSpec& spec) {
 std::unique_ptr<Sac> MakeSac(const RunConfig& config, const EnvSpec& spec,
                              const torch::Device& device) {
   const auto lock = SeedModelInitialisation(config.seed);
-  SquashedGaussianActor actor(spec.observation_size, spec.action_size, config.model.hidden_sizes);
+  SquashedGaussianActor actor(spec.observation_size, spec.action_size, config.model.hidden_sizes,
+                              ObservationClip(config.model));
   QFunction q1(spec.observation_size, spec.action_size, config.model.hidden_sizes);
   QFunction q2(spec.observation_size, spec.action_size, config.model.hidden_sizes);
   actor->to(device);
@@ -292,8 +306,8 @@ class SacPolicy : public TransitionPolicy {
       : TransitionPolicy(config, spec, actor_index) {
     // The actor only needs the policy network; seeded like the learner's.
     const auto lock = SeedModelInitialisation(config.seed);
-    actor_ =
-        SquashedGaussianActor(spec.observation_size, spec.action_size, config.model.hidden_sizes);
+    actor_ = SquashedGaussianActor(spec.observation_size, spec.action_size,
+                                   config.model.hidden_sizes, ObservationClip(config.model));
     actor_->eval();
   }
 
@@ -323,14 +337,21 @@ class SacPolicy : public TransitionPolicy {
 class SacLearner : public LearnerAlgorithm {
  public:
   SacLearner(const RunConfig& config, const EnvSpec& spec, const std::string& device)
-      : device_(device), sac_(MakeSac(config, spec, device_)) {}
+      : device_(device), sac_(MakeSac(config, spec, device_)) {
+    if (config.model.normalize_observations) {
+      observation_.emplace(spec.observation_size,
+                           std::vector<ObservationNormalizer>{sac_->actor()->normalizer()});
+    }
+  }
 
   std::unique_ptr<PreparedBatch> Prepare(SampledItems items) const override {
-    return PrepareTransitions(items, device_);
+    return PrepareTransitions(items, device_, observation_.has_value());
   }
   void SetProgress(double) override {}
   UpdateResult Update(PreparedBatch& batch) override {
-    const SacStats s = sac_->Update(static_cast<PreparedTransitions&>(batch).batch, &td_);
+    auto& prepared = static_cast<PreparedTransitions&>(batch);
+    if (observation_) observation_->Update(*prepared.observation_moments);
+    const SacStats s = sac_->Update(prepared.batch, &td_);
     UpdateResult result;
     result.metrics = {s.critic_loss, s.actor_loss, s.alpha_loss, s.alpha,
                       s.entropy,     s.mean_q,     s.mean_abs_td};
@@ -349,8 +370,15 @@ class SacLearner : public LearnerAlgorithm {
   }
   void SaveCheckpoint(const std::string& dir) const override {
     sac_->SaveCheckpoint(dir + "/sac.pt");
+    if (observation_) observation_->Save(dir);
   }
-  void LoadCheckpoint(const std::string& dir) override { sac_->LoadCheckpoint(dir + "/sac.pt"); }
+  void LoadCheckpoint(const std::string& dir) override {
+    // Everything is read and checked before anything changes.
+    std::optional<RunningMeanStd> statistics;
+    if (observation_) statistics = observation_->Read(dir);
+    sac_->LoadCheckpoint(dir + "/sac.pt");
+    if (observation_) observation_->Set(*statistics);
+  }
   void EvalActions(const float* observations, int32_t count, bool greedy, Rng& rng,
                    float* actions) override {
     const int64_t d = sac_->actor()->observation_size(), a = sac_->actor()->action_size();
@@ -371,6 +399,7 @@ class SacLearner : public LearnerAlgorithm {
  private:
   torch::Device device_;
   std::unique_ptr<Sac> sac_;
+  std::optional<LearnerObservationStatistics> observation_;  // with model.normalize_observations
   std::vector<float> td_;
 };
 
@@ -383,6 +412,7 @@ AlgorithmSpec SacAlgorithmSpec() {
   spec.replay = ReplayKind::kReplayMemory;
   spec.actions = ActionSupport::kContinuous;
   spec.budget = StepBudget::kActorFrames;
+  spec.observation_normalization = true;
   spec.bench_config = R"(
 env: {id: HalfCheetah-v4}
 replay: {table: replay, sampler: uniform, max_size: 100000, min_size_to_sample: 1000}

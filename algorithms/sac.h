@@ -17,13 +17,15 @@
 
 #include "algorithms/algorithm.h"
 #include "algorithms/checkpoint_archive.h"
+#include "algorithms/observation_normalizer.h"
 #include "algorithms/q_function.h"
 #include "algorithms/transition_batch.h"
 
 namespace rlfleet {
 
 // The policy network: an MLP torso (ReLU) and two linear heads, the mean and the log standard
-// deviation of a diagonal Gaussian over the unsquashed action u. log_std is clamped to
+// deviation of a diagonal Gaussian over the unsquashed action u, optionally behind an
+// observation normaliser. log_std is clamped to
 // [kLogStdMin, kLogStdMax]. LibTorch's default Linear initialisation.
 // Parameter names: fc<i>.{weight,bias}..., mean_head.{weight,bias}, log_std_head.{weight,bias}.
 class SquashedGaussianActorImpl : public torch::nn::Module {
@@ -31,15 +33,23 @@ class SquashedGaussianActorImpl : public torch::nn::Module {
   static constexpr double kLogStdMin = -20.0;
   static constexpr double kLogStdMax = 2.0;
 
+  // observation_clip > 0: the network normalises its input first (an ObservationNormalizer
+  // registered as "obs_norm" before the torso, clipping at ±observation_clip); 0: it does not.
   SquashedGaussianActorImpl(int64_t observation_size, int64_t action_size,
-                            const std::vector<int64_t>& hidden_sizes);
-  // observations [N, D] → {mean [N, A], log_std [N, A]}.
+                            const std::vector<int64_t>& hidden_sizes,
+                            double observation_clip = 0.0);
+  // observations [N, D] (raw) → {mean [N, A], log_std [N, A]}.
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& observations);
+  // What the network's layers see of raw observations: normalised, or unchanged without a
+  // normaliser (the critics take the same input).
+  torch::Tensor Normalize(const torch::Tensor& observations);
+  ObservationNormalizer normalizer() const { return normalizer_; }  // null without one
   int64_t observation_size() const { return observation_size_; }
   int64_t action_size() const { return action_size_; }
 
  private:
   int64_t observation_size_, action_size_;
+  ObservationNormalizer normalizer_{nullptr};
   std::vector<torch::nn::Linear> torso_;
   torch::nn::Linear mean_head_{nullptr};
   torch::nn::Linear log_std_head_{nullptr};

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
@@ -25,11 +26,13 @@ void Require(bool ok, const char* field, const std::string& why) {
 DeterministicActorImpl::DeterministicActorImpl(int64_t observation_size,
                                                const std::vector<int64_t>& hidden_sizes,
                                                const std::vector<float>& action_low,
-                                               const std::vector<float>& action_high)
+                                               const std::vector<float>& action_high,
+                                               double observation_clip)
     : observation_size_(observation_size),
       hidden_sizes_(hidden_sizes),
       action_low_(action_low),
-      action_high_(action_high) {
+      action_high_(action_high),
+      observation_clip_(observation_clip) {
   if (observation_size <= 0 || action_low.empty()) {
     throw std::invalid_argument("DeterministicActor: sizes must be positive");
   }
@@ -44,6 +47,10 @@ DeterministicActorImpl::DeterministicActorImpl(int64_t observation_size,
                                   " is not a finite interval");
     }
   }
+  if (observation_clip > 0.0) {
+    normalizer_ =
+        register_module("obs_norm", ObservationNormalizer(observation_size, observation_clip));
+  }
   const int64_t width = BuildMlpTorso(*this, observation_size, hidden_sizes, &torso_);
   action_head_ = register_module("action_head",
                                  torch::nn::Linear(width, static_cast<int64_t>(action_low.size())));
@@ -55,12 +62,17 @@ DeterministicActorImpl::DeterministicActorImpl(int64_t observation_size,
 
 torch::Tensor DeterministicActorImpl::forward(const torch::Tensor& observations) {
   CheckObservationBatch(observations, observation_size_, "DeterministicActor");
-  return action_head_->forward(RunMlpTorso(torso_, observations)).tanh() * scale_ + bias_;
+  return action_head_->forward(RunMlpTorso(torso_, Normalize(observations))).tanh() * scale_ +
+         bias_;
+}
+
+torch::Tensor DeterministicActorImpl::Normalize(const torch::Tensor& observations) {
+  return normalizer_ ? normalizer_->forward(observations) : observations;
 }
 
 std::shared_ptr<DeterministicActorImpl> DeterministicActorImpl::Copy() {
-  auto copy = std::make_shared<DeterministicActorImpl>(observation_size_, hidden_sizes_,
-                                                       action_low_, action_high_);
+  auto copy = std::make_shared<DeterministicActorImpl>(
+      observation_size_, hidden_sizes_, action_low_, action_high_, observation_clip_);
   copy->to(DeviceOf(*this));
   PolyakUpdate(*this, *copy, 1.0);
   return copy;
@@ -120,12 +132,14 @@ void Td3::CriticTerms(const TransitionBatch& batch, const torch::Tensor& next_no
     const torch::Tensor next_action = torch::max(
         torch::min(target_actor_->forward(x1) + smoothing * actor_->scale(), actor_->high()),
         actor_->low());
+    const torch::Tensor x1n = target_actor_->Normalize(x1);
     const torch::Tensor next_q =
-        torch::min(target_q1_->forward(x1, next_action), target_q2_->forward(x1, next_action));
+        torch::min(target_q1_->forward(x1n, next_action), target_q2_->forward(x1n, next_action));
     y = r + discount * next_q;
   }
-  const torch::Tensor q1 = q1_->forward(x, a);
-  const torch::Tensor q2 = q2_->forward(x, a);
+  const torch::Tensor xn = actor_->Normalize(x);
+  const torch::Tensor q1 = q1_->forward(xn, a);
+  const torch::Tensor q2 = q2_->forward(xn, a);
   losses->critic = (w * (q1 - y).pow(2)).mean() + (w * (q2 - y).pow(2)).mean();
   losses->td = (0.5 * ((q1 - y).abs() + (q2 - y).abs())).detach();
   losses->mean_q = torch::min(q1, q2).mean().detach();
@@ -133,7 +147,7 @@ void Td3::CriticTerms(const TransitionBatch& batch, const torch::Tensor& next_no
 
 torch::Tensor Td3::ActorLoss(const TransitionBatch& batch) {
   const torch::Tensor x = batch.observations.to(DeviceOf(*actor_), torch::kFloat);
-  return -q1_->forward(x, actor_->forward(x)).mean();
+  return -q1_->forward(actor_->Normalize(x), actor_->forward(x)).mean();
 }
 
 Td3Losses Td3::Losses(const TransitionBatch& batch, const torch::Tensor& next_noise) {
@@ -234,7 +248,7 @@ Td3Options Td3OptionsFromConfig(const RunConfig& config) {
 // equal (the learner builds its critics after it, under the same seed).
 DeterministicActor MakeActor(const RunConfig& config, const EnvSpec& spec) {
   return DeterministicActor(spec.observation_size, config.model.hidden_sizes, spec.action_low,
-                            spec.action_high);
+                            spec.action_high, ObservationClip(config.model));
 }
 
 void RequireContinuous(const EnvSpec& spec) {
@@ -304,14 +318,21 @@ class Td3Learner : public LearnerAlgorithm {
     q1->to(device_);
     q2->to(device_);
     td3_ = std::make_unique<Td3>(actor, q1, q2, Td3OptionsFromConfig(config));
+    if (config.model.normalize_observations) {
+      observation_.emplace(spec.observation_size,
+                           std::vector<ObservationNormalizer>{td3_->actor()->normalizer(),
+                                                              td3_->target_actor()->normalizer()});
+    }
   }
 
   std::unique_ptr<PreparedBatch> Prepare(SampledItems items) const override {
-    return PrepareTransitions(items, device_);
+    return PrepareTransitions(items, device_, observation_.has_value());
   }
   void SetProgress(double) override {}
   UpdateResult Update(PreparedBatch& batch) override {
-    const Td3Stats s = td3_->Update(static_cast<PreparedTransitions&>(batch).batch, &td_);
+    auto& prepared = static_cast<PreparedTransitions&>(batch);
+    if (observation_) observation_->Update(*prepared.observation_moments);
+    const Td3Stats s = td3_->Update(prepared.batch, &td_);
     UpdateResult result;
     result.metrics = {s.critic_loss, s.actor_loss, s.mean_q, s.mean_abs_td};
     result.priorities = ReachablePriorities(td_);
@@ -326,8 +347,15 @@ class Td3Learner : public LearnerAlgorithm {
   torch::nn::Module& published_module() override { return *td3_->actor(); }
   void SaveCheckpoint(const std::string& dir) const override {
     td3_->SaveCheckpoint(dir + "/td3.pt");
+    if (observation_) observation_->Save(dir);
   }
-  void LoadCheckpoint(const std::string& dir) override { td3_->LoadCheckpoint(dir + "/td3.pt"); }
+  void LoadCheckpoint(const std::string& dir) override {
+    // Everything is read and checked before anything changes.
+    std::optional<RunningMeanStd> statistics;
+    if (observation_) statistics = observation_->Read(dir);
+    td3_->LoadCheckpoint(dir + "/td3.pt");
+    if (observation_) observation_->Set(*statistics);
+  }
   void EvalActions(const float* observations, int32_t count, bool greedy, Rng& rng,
                    float* actions) override {
     const int64_t d = td3_->actor()->observation_size(), a = td3_->actor()->action_size();
@@ -349,6 +377,7 @@ class Td3Learner : public LearnerAlgorithm {
   double eval_sigma_;
   std::vector<float> low_, high_;  // the env's action bounds
   std::unique_ptr<Td3> td3_;
+  std::optional<LearnerObservationStatistics> observation_;  // with model.normalize_observations
   std::vector<float> td_;
 };
 
@@ -361,6 +390,7 @@ AlgorithmSpec Td3AlgorithmSpec() {
   spec.replay = ReplayKind::kReplayMemory;
   spec.actions = ActionSupport::kContinuous;
   spec.budget = StepBudget::kActorFrames;
+  spec.observation_normalization = true;
   spec.bench_config = R"(
 env: {id: HalfCheetah-v4}
 replay: {table: replay, sampler: uniform, max_size: 100000, min_size_to_sample: 1000}

@@ -18,24 +18,30 @@
 
 #include "algorithms/algorithm.h"
 #include "algorithms/checkpoint_archive.h"
+#include "algorithms/observation_normalizer.h"
 #include "algorithms/q_function.h"
 #include "algorithms/transition_batch.h"
 
 namespace rlfleet {
 
-// The deterministic policy μ(x) = tanh(head(torso(x))) · scale + bias: an MLP torso (ReLU) and
-// a linear head, squashed into the env's bounds (scale = (high − low)/2, bias = (high + low)/2,
-// buffers that are not published). LibTorch's default Linear initialisation.
+// The deterministic policy μ(x) = tanh(head(torso(x̂))) · scale + bias (x̂: x, or x normalised):
+// an MLP torso (ReLU) and a linear head, squashed into the env's bounds (scale = (high − low)/2,
+// bias = (high + low)/2, buffers that are not published). LibTorch's default Linear initialisation.
 // Parameter names: fc<i>.{weight,bias}..., action_head.{weight,bias}.
 class DeterministicActorImpl : public torch::nn::Module {
  public:
   // Throws std::invalid_argument for non-positive sizes or bounds that are not A finite
-  // intervals.
+  // intervals. observation_clip > 0: the network normalises its input first (an
+  // ObservationNormalizer registered as "obs_norm" before the torso); 0: it does not.
   DeterministicActorImpl(int64_t observation_size, const std::vector<int64_t>& hidden_sizes,
                          const std::vector<float>& action_low,
-                         const std::vector<float>& action_high);
-  // observations [N, D] → actions [N, A] inside the bounds.
+                         const std::vector<float>& action_high, double observation_clip = 0.0);
+  // observations [N, D] (raw) → actions [N, A] inside the bounds.
   torch::Tensor forward(const torch::Tensor& observations);
+  // What the network's layers see of raw observations: normalised, or unchanged without a
+  // normaliser (the critics take the same input).
+  torch::Tensor Normalize(const torch::Tensor& observations);
+  ObservationNormalizer normalizer() const { return normalizer_; }  // null without one
   // A network of the same architecture holding a copy of these parameters (on their device).
   std::shared_ptr<DeterministicActorImpl> Copy();
 
@@ -50,6 +56,8 @@ class DeterministicActorImpl : public torch::nn::Module {
   int64_t observation_size_;
   std::vector<int64_t> hidden_sizes_;
   std::vector<float> action_low_, action_high_;
+  double observation_clip_;
+  ObservationNormalizer normalizer_{nullptr};
   std::vector<torch::nn::Linear> torso_;
   torch::nn::Linear action_head_{nullptr};
   torch::Tensor scale_, bias_, low_, high_;

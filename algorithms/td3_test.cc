@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "algorithms/parameter_vector.h"
 #include "core/epsilon_ladder.h"
+#include "core/random.h"
 
 namespace rlfleet {
 namespace {
@@ -278,6 +280,83 @@ TEST_F(Td3Test, PolicyExploresWithItsLadderScaleInsideTheBounds) {
     }
   }
   EXPECT_GT(at_bound, 200);  // P(|N(0, 50²)| > ~10) ≈ 0.84 of 400 draws
+}
+
+// With model.normalize_observations the learner's statistics of what it samples reach the
+// actors with the weights: after one update the published actor normalises by the batch's
+// mean, an actor that loaded the published weights acts exactly like the learner's greedy
+// evaluation, and the statistics survive a checkpoint.
+TEST_F(Td3Test, NormalisationStatisticsTravelWithTheWeightsAndTheCheckpoint) {
+  RunConfig config;
+  config.env.num_envs = 1;
+  config.cluster.num_actors = 1;
+  config.model.hidden_sizes = {8};
+  config.model.normalize_observations = true;
+  config.td3.exploration_noise_high = config.td3.exploration_noise_low = 0.0;
+  EnvSpec spec;
+  spec.id = "Box";
+  spec.observation_size = 3;
+  spec.discrete_actions = false;
+  spec.action_size = 1;
+  spec.action_low = {-2.0f};
+  spec.action_high = {2.0f};
+  auto learner = Td3AlgorithmSpec().make_learner(config, spec, "cpu");
+  SampledItems items;
+  Rng rng(7);
+  double sum[3] = {0, 0, 0};
+  for (int i = 0; i < 64; ++i) {
+    Transition t;
+    for (int j = 0; j < 3; ++j) {
+      t.observation.push_back(static_cast<float>(5.0 * j + (j + 1) * rng.Normal()));
+      t.next_observation.push_back(static_cast<float>(rng.Normal()));
+      sum[j] += t.observation.back();
+    }
+    t.action = {static_cast<float>(rng.Uniform(-2, 2))};
+    t.reward = 1.0f;
+    t.discount = 0.99f;
+    t.steps = 1;
+    items.transitions.push_back(t);
+  }
+  auto prepared = learner->Prepare(items);
+  learner->Update(*prepared);
+  auto parameters = learner->published_module().named_parameters();
+  ASSERT_NE(parameters.find("obs_norm.mean"), nullptr);
+  for (int j = 0; j < 3; ++j) {
+    EXPECT_NEAR(parameters["obs_norm.mean"][j].item<double>(), sum[j] / 64, 1e-4) << j;
+  }
+  auto policy = Td3AlgorithmSpec().make_policy(config, spec, 0);
+  const std::vector<float> obs = {4.0f, 6.0f, 9.0f};
+  float before = 0.0f, acted = 0.0f, evaluated = 0.0f;
+  policy->Act(obs.data(), &before);
+  std::vector<float> flat;
+  FlattenParameters(learner->published_module(), &flat);
+  LoadFlatParameters(policy->module(), flat.data(), flat.size());
+  policy->Act(obs.data(), &acted);
+  learner->EvalActions(obs.data(), 1, /*greedy=*/true, rng, &evaluated);
+  EXPECT_FLOAT_EQ(acted, evaluated);
+  EXPECT_NE(before, acted);
+
+  const std::string dir = ::testing::TempDir() + "rlfleet_td3_normalised";
+  std::filesystem::create_directories(dir);
+  learner->SaveCheckpoint(dir);
+  auto restored = Td3AlgorithmSpec().make_learner(config, spec, "cpu");
+  restored->LoadCheckpoint(dir);
+  float again = 0.0f;
+  restored->EvalActions(obs.data(), 1, true, rng, &again);
+  EXPECT_FLOAT_EQ(again, evaluated);
+  // Both learners merge the next batch into the same statistics.
+  auto next_a = learner->Prepare(items);
+  auto next_b = restored->Prepare(items);
+  learner->Update(*next_a);
+  restored->Update(*next_b);
+  EXPECT_TRUE(torch::equal(learner->published_module().named_parameters()["obs_norm.inv_std"],
+                           restored->published_module().named_parameters()["obs_norm.inv_std"]));
+  // Without the statistics file the checkpoint is refused and nothing changes.
+  std::filesystem::remove(dir + "/" + LearnerObservationStatistics::kFileName);
+  auto fresh = Td3AlgorithmSpec().make_learner(config, spec, "cpu");
+  EXPECT_THROW(fresh->LoadCheckpoint(dir), std::runtime_error);
+  EXPECT_EQ(fresh->num_updates(), 0);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(Td3Test, OptionsAreChecked) {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "algorithms/device.h"
 
@@ -64,10 +65,16 @@ TransitionBatch TransitionBatchToDevice(TransitionBatch b, const torch::Device& 
 }
 
 std::unique_ptr<PreparedBatch> PrepareTransitions(const SampledItems& items,
-                                                  const torch::Device& device) {
+                                                  const torch::Device& device,
+                                                  bool observation_moments) {
   auto prepared = std::make_unique<PreparedTransitions>();
-  prepared->batch = TransitionBatchToDevice(
-      BatchFromTransitions(items.transitions, items.importance_weights), device);
+  TransitionBatch batch = BatchFromTransitions(items.transitions, items.importance_weights);
+  if (observation_moments) {
+    const torch::Tensor x = batch.observations.contiguous();
+    prepared->observation_moments.emplace(static_cast<int32_t>(x.size(1)));
+    prepared->observation_moments->Add(x.data_ptr<float>(), x.size(0));
+  }
+  prepared->batch = TransitionBatchToDevice(std::move(batch), device);
   return prepared;
 }
 

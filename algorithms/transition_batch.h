@@ -4,9 +4,11 @@
 #include <torch/types.h>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "algorithms/algorithm.h"
+#include "core/running_mean_std.h"
 #include "core/transition.h"
 
 namespace rlfleet {
@@ -33,12 +35,16 @@ TransitionBatch BatchFromTransitions(const std::vector<Transition>& transitions,
 TransitionBatch TransitionBatchToDevice(TransitionBatch batch, const torch::Device& device);
 
 // The batch LearnerAlgorithm::Prepare builds for the transition algorithms (apex_dqn, sac, td3):
-// the sampled transitions and their importance weights on `device`.
+// the sampled transitions and their importance weights on `device`, and with
+// `observation_moments` the moments of their observations x_t (for observation normalisation;
+// computed on the calling thread, from the CPU copies).
 struct PreparedTransitions : PreparedBatch {
   TransitionBatch batch;
+  std::optional<RunningMeanStd> observation_moments;
 };
 std::unique_ptr<PreparedBatch> PrepareTransitions(const SampledItems& items,
-                                                  const torch::Device& device);
+                                                  const torch::Device& device,
+                                                  bool observation_moments = false);
 
 }  // namespace rlfleet
 

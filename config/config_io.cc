@@ -51,6 +51,8 @@ void VisitFields(Config& c, Visitor&& visit) {
   visit("model.activation", c.model.activation);
   visit("model.shared_torso", c.model.shared_torso);
   visit("model.initial_log_std", c.model.initial_log_std);
+  visit("model.normalize_observations", c.model.normalize_observations);
+  visit("model.observation_clip", c.model.observation_clip);
   visit("learner.algo", c.learner.algo);
   visit("learner.device", c.learner.device);
   visit("learner.batch_size", c.learner.batch_size);

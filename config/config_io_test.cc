@@ -158,6 +158,7 @@ TEST(ConfigIoTest, ApexKeysAreChecked) {
             std::string::npos);
   EXPECT_NE(with("actor.insert_batch=0").find("actor.insert_batch"), std::string::npos);
   EXPECT_NE(with("td3.tau=0").find("td3.tau"), std::string::npos);
+  EXPECT_NE(with("model.observation_clip=0").find("model.observation_clip"), std::string::npos);
   EXPECT_NE(with("td3.policy_delay=0").find("td3.policy_delay"), std::string::npos);
   EXPECT_NE(with("td3.noise_clip=-1").find("td3.noise_clip"), std::string::npos);
   EXPECT_NE(with("td3.exploration_noise_low=0.5").find("td3.exploration_noise_low"),

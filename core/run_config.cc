@@ -61,6 +61,8 @@ void RunConfig::Validate() const {
   }
   Require(model.activation == "tanh" || model.activation == "relu", "model.activation",
           "tanh or relu", model.activation);
+  Require(model.observation_clip > 0 && std::isfinite(model.observation_clip),
+          "model.observation_clip", "finite and > 0", model.observation_clip);
   // learner.algo and the sampler it needs are checked by algorithms/registry.h.
   Require(!learner.algo.empty(), "learner.algo", "non-empty", learner.algo);
   Require(learner.device == "cpu" || learner.device == "cuda" || learner.device == "auto",

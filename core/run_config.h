@@ -63,6 +63,11 @@ struct ModelConfig {
   std::string activation = "tanh";
   bool shared_torso = false;
   double initial_log_std = 0.0;
+  // Observation normalisation (learner.algo sac and td3): the policy network normalises its
+  // input with the running mean and variance of the observations the learner samples,
+  // clamping at ±observation_clip; the statistics travel with the weights and are checkpointed.
+  bool normalize_observations = false;
+  double observation_clip = 10.0;
 };
 
 struct LearnerConfig {
