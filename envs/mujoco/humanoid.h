@@ -6,7 +6,8 @@
 namespace rlfleet {
 
 // Gymnasium Humanoid-v4: a 3-D biped with 17 torques (action in [-0.4, 0.4]), RK4 with
-// timestep 0.003 s and the Newton solver, frame_skip 5 (dt 0.015). Observation (376):
+// timestep 0.003 s and the PGS solver (50 iterations, as Gymnasium's humanoid.xml), frame_skip 5
+// (dt 0.015). Observation (376):
 // qpos[2:] (22), qvel (23), cinert (14 bodies × 10), cvel (14 × 6), qfrc_actuator (23),
 // cfrc_ext (14 × 6), read after mj_step and mj_rnePostConstraint.
 // Reward after the step, with x the mass-weighted mean of the bodies' xipos:

@@ -120,6 +120,44 @@ TEST(MujocoEnvTest, ModelSizesAndSpecsMatchGymnasium) {
   }
 }
 
+// The <option> of each of Gymnasium's nine v4 models (gymnasium/envs/mujoco/assets/*.xml), as the
+// compiled model holds it: timestep, integrator, constraint solver and its iterations (MuJoCo's
+// defaults Euler, Newton and 100 where the file sets none), gravity, medium density and
+// viscosity.
+TEST(MujocoEnvTest, SimulationOptionsMatchGymnasiumModels) {
+  struct Options {
+    const char* file;
+    double timestep;
+    int integrator;
+    int solver;
+    int iterations;
+    double gravity[3];
+    double density, viscosity;
+  };
+  const Options kGymnasium[] = {
+      {"ant.xml", 0.01, mjINT_RK4, mjSOL_NEWTON, 100, {0, 0, -9.81}, 0, 0},
+      {"half_cheetah.xml", 0.01, mjINT_EULER, mjSOL_NEWTON, 100, {0, 0, -9.81}, 0, 0},
+      {"hopper.xml", 0.002, mjINT_RK4, mjSOL_NEWTON, 100, {0, 0, -9.81}, 0, 0},
+      {"humanoid.xml", 0.003, mjINT_RK4, mjSOL_PGS, 50, {0, 0, -9.81}, 0, 0},
+      {"inverted_double_pendulum.xml", 0.01, mjINT_RK4, mjSOL_NEWTON, 100, {1e-5, 0, -9.81}, 0, 0},
+      {"inverted_pendulum.xml", 0.02, mjINT_RK4, mjSOL_NEWTON, 100, {0, 0, -9.81}, 0, 0},
+      {"reacher.xml", 0.01, mjINT_RK4, mjSOL_NEWTON, 100, {0, 0, -9.81}, 0, 0},
+      {"swimmer.xml", 0.01, mjINT_RK4, mjSOL_NEWTON, 100, {0, 0, -9.81}, 4000, 0.1},
+      {"walker2d.xml", 0.002, mjINT_RK4, mjSOL_NEWTON, 100, {0, 0, -9.81}, 0, 0},
+  };
+  for (const Options& want : kGymnasium) {
+    SCOPED_TRACE(want.file);
+    const std::shared_ptr<const mjModel> model = LoadMujocoModel(want.file);
+    EXPECT_DOUBLE_EQ(model->opt.timestep, want.timestep);
+    EXPECT_EQ(model->opt.integrator, want.integrator);
+    EXPECT_EQ(model->opt.solver, want.solver);
+    EXPECT_EQ(model->opt.iterations, want.iterations);
+    for (int i = 0; i < 3; ++i) EXPECT_DOUBLE_EQ(model->opt.gravity[i], want.gravity[i]) << i;
+    EXPECT_DOUBLE_EQ(model->opt.density, want.density);
+    EXPECT_DOUBLE_EQ(model->opt.viscosity, want.viscosity);
+  }
+}
+
 TEST(MujocoEnvTest, ModelIsSharedByEnvsOfATask) {
   InvertedPendulumEnv a, b;
   EXPECT_EQ(a.model(), b.model());
