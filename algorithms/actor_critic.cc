@@ -39,6 +39,8 @@ void ActorCriticOptions::Validate() const {
   Require(activation == "tanh" || activation == "relu", "activation",
           "must be \"tanh\" or \"relu\", got \"" + activation + "\"");
   Require(std::isfinite(initial_log_std), "initial_log_std", "must be finite");
+  Require(observation_clip >= 0.0 && std::isfinite(observation_clip), "observation_clip",
+          "must be finite and non-negative");
 }
 
 ActorCriticImpl::ActorCriticImpl(const ActorCriticOptions& options) : options_(options) {
@@ -53,6 +55,10 @@ ActorCriticImpl::ActorCriticImpl(const ActorCriticOptions& options) : options_(o
       in = out;
     }
   };
+  if (options_.observation_clip > 0.0) {
+    normalizer_ = register_module(
+        "obs_norm", ObservationNormalizer(options_.observation_size, options_.observation_clip));
+  }
   if (options_.shared_torso) {
     build_torso("shared_fc", &policy_torso_);
   } else {
@@ -65,7 +71,12 @@ ActorCriticImpl::ActorCriticImpl(const ActorCriticOptions& options) : options_(o
       options_.discrete_actions ? options_.num_actions : options_.action_size;
   policy_head_ = register_module("policy_head", OrthogonalLinear(features, policy_outputs, 0.01));
   value_head_ = register_module("value_head", OrthogonalLinear(features, 1, 1.0));
-  if (!options_.discrete_actions) {
+  if (!options_.discrete_actions && options_.state_dependent_log_std) {
+    log_std_head_ =
+        register_module("log_std_head", OrthogonalLinear(features, options_.action_size, 0.01));
+    torch::NoGradGuard no_grad;
+    log_std_head_->bias.fill_(options_.initial_log_std);
+  } else if (!options_.discrete_actions) {
     log_std_ = register_parameter("log_std",
                                   torch::full({options_.action_size}, options_.initial_log_std));
   }
@@ -84,15 +95,18 @@ torch::Tensor ActorCriticImpl::Torso(const std::vector<torch::nn::Linear>& layer
 PolicyOutput ActorCriticImpl::forward(const torch::Tensor& observations) {
   CheckObservationBatch(observations, options_.observation_size, "ActorCritic");
   PolicyOutput out;
-  const torch::Tensor policy_features = Torso(policy_torso_, observations);
+  const torch::Tensor x = normalizer_ ? normalizer_->forward(observations) : observations;
+  const torch::Tensor policy_features = Torso(policy_torso_, x);
   const torch::Tensor value_features =
-      options_.shared_torso ? policy_features : Torso(value_torso_, observations);
+      options_.shared_torso ? policy_features : Torso(value_torso_, x);
   torch::Tensor head = policy_head_->forward(policy_features);
   if (options_.discrete_actions) {
     out.logits = head;
   } else {
     out.mean = head;
-    out.log_std = log_std_;
+    out.log_std = log_std_head_
+                      ? log_std_head_->forward(policy_features).clamp(kMinLogStd, kMaxLogStd)
+                      : log_std_;
   }
   out.value = value_head_->forward(value_features).squeeze(-1);
   return out;
@@ -113,6 +127,7 @@ torch::Tensor ActorCriticImpl::Entropy(const PolicyOutput& out) const {
     const torch::Tensor log_p = out.logits.log_softmax(-1);
     return -(log_p.exp() * log_p).sum(-1);
   }
+  if (out.log_std.dim() == 2) return (out.log_std + (0.5 + kHalfLog2Pi)).sum(-1);
   const torch::Tensor per_row = (out.log_std + (0.5 + kHalfLog2Pi)).sum();
   return per_row.expand({out.mean.size(0)});
 }
@@ -157,15 +172,15 @@ void SampleActions(const PolicyOutput& out, Rng& rng, float* actions, float* log
   const int64_t n = mean.size(0), a = mean.size(1);
   const float* mean_data = mean.data_ptr<float>();
   const float* log_std_data = log_std.data_ptr<float>();
-  double log_norm = 0.0;  // −Σ_j (log σ_j + ½ log 2π)
-  for (int64_t j = 0; j < a; ++j) log_norm -= log_std_data[j] + kHalfLog2Pi;
+  const int64_t log_std_row = log_std.dim() == 2 ? a : 0;  // state-dependent: one row each
   for (int64_t i = 0; i < n; ++i) {
-    double log_prob = log_norm;
+    const float* row_log_std = log_std_data + i * log_std_row;
+    double log_prob = 0.0;  // Σ_j −(noise²/2 + log σ_j + ½ log 2π)
     for (int64_t j = 0; j < a; ++j) {
       const double noise = rng.Normal();
       actions[i * a + j] =
-          static_cast<float>(mean_data[i * a + j] + std::exp(log_std_data[j]) * noise);
-      log_prob -= 0.5 * noise * noise;
+          static_cast<float>(mean_data[i * a + j] + std::exp(row_log_std[j]) * noise);
+      log_prob -= 0.5 * noise * noise + row_log_std[j] + kHalfLog2Pi;
     }
     if (log_probs != nullptr) log_probs[i] = static_cast<float>(log_prob);
   }

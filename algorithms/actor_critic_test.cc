@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -195,6 +196,46 @@ TEST_F(ActorCriticTest, GaussianLogProbAndEntropyMatchDensity) {
     }
     EXPECT_NEAR(log_prob[i].item<double>(), std::log(density), 1e-4);
     EXPECT_NEAR(entropy[i].item<double>(), h, 1e-5);
+  }
+}
+
+// A state-dependent log std: one row per observation from its own head (clamped), the density
+// and entropy of each row from that row's σ, and SampleActions' log-probability equal to
+// LogProb of the sample.
+TEST_F(ActorCriticTest, StateDependentLogStdHasOneRowPerObservation) {
+  ActorCriticOptions options = Continuous(3, 2);
+  options.state_dependent_log_std = true;
+  options.initial_log_std = -0.5;
+  ActorCritic model(options);
+  auto names = Names(model);
+  EXPECT_EQ(std::count(names.begin(), names.end(), "log_std"), 0);
+  EXPECT_EQ(names.back(), "log_std_head.bias");
+  // At initialisation the head's bias dominates: log σ ≈ initial_log_std.
+  const torch::Tensor x = torch::randn({5, 3});
+  const PolicyOutput initial = model->forward(x);
+  ASSERT_EQ(initial.log_std.sizes(), (std::vector<int64_t>{5, 2}));
+  EXPECT_NEAR(initial.log_std.mean().item<double>(), -0.5, 0.05);
+  Randomise(model, 9);
+  const PolicyOutput out = model->forward(x * 3);
+  EXPECT_GT((out.log_std[0] - out.log_std[1]).abs().sum().item<double>(), 1e-3);
+  EXPECT_LE(out.log_std.max().item<double>(), ActorCriticImpl::kMaxLogStd);
+  Rng rng(3);
+  std::vector<float> actions(10), log_probs(5);
+  SampleActions(out, rng, actions.data(), log_probs.data());
+  const torch::Tensor sampled = torch::tensor(actions).view({5, 2});
+  const torch::Tensor log_prob = model->LogProb(out, sampled);
+  const torch::Tensor entropy = model->Entropy(out);
+  for (int64_t i = 0; i < 5; ++i) {
+    double density = 1.0, h = 0.0;
+    for (int64_t j = 0; j < 2; ++j) {
+      const double sigma = std::exp(out.log_std[i][j].item<double>());
+      const double diff = actions[i * 2 + j] - out.mean[i][j].item<double>();
+      density *= std::exp(-diff * diff / (2 * sigma * sigma)) / (sigma * std::sqrt(2 * kPi));
+      h += 0.5 * std::log(2 * kPi * std::exp(1.0) * sigma * sigma);
+    }
+    EXPECT_NEAR(log_prob[i].item<double>(), std::log(density), 1e-4) << i;
+    EXPECT_NEAR(log_probs[i], std::log(density), 1e-4) << i;
+    EXPECT_NEAR(entropy[i].item<double>(), h, 1e-5) << i;
   }
 }
 

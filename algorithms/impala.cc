@@ -9,12 +9,14 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 #include <vector>
 
 #include "algorithms/device.h"
 #include "algorithms/model_factory.h"
+#include "algorithms/observation_normalizer.h"
 #include "algorithms/torch_helpers.h"
 
 namespace rlfleet {
@@ -112,6 +114,13 @@ void ImpalaOptions::Validate() const {
   Require(adam_eps > 0.0, "adam_eps", "must be positive");
   Require(!std::isnan(max_grad_norm), "max_grad_norm", "must not be NaN");
   Require(total_updates >= 0, "total_updates", "must be non-negative");
+  Require(ppo_clip > 0.0 && std::isfinite(ppo_clip), "ppo_clip", "must be finite and positive");
+  Require(value_clip >= 0.0 && std::isfinite(value_clip), "value_clip",
+          "must be finite and non-negative");
+  Require(epochs >= 1, "epochs", "must be >= 1");
+  Require(minibatches >= 1, "minibatches", "must be >= 1");
+  Require(reward_scale > 0.0 && std::isfinite(reward_scale), "reward_scale",
+          "must be finite and positive");
 }
 
 Impala::Impala(ActorCritic model, const ImpalaOptions& options)
@@ -121,6 +130,48 @@ Impala::Impala(ActorCritic model, const ImpalaOptions& options)
   optimizer_ = std::make_unique<torch::optim::Adam>(
       model_->parameters(),
       torch::optim::AdamOptions(options_.learning_rate).eps(options_.adam_eps));
+}
+
+struct Impala::Terms {
+  torch::Tensor total, policy, baseline;
+  double clip_fraction = 0.0;
+};
+
+Impala::Terms Impala::Loss(const torch::Tensor& log_pi, const torch::Tensor& values,
+                           const torch::Tensor& entropy, const torch::Tensor& vs,
+                           const torch::Tensor& advantages, const torch::Tensor& old_values,
+                           const torch::Tensor& behaviour_log_probs) const {
+  Terms terms;
+  if (options_.loss == PolicyLoss::kAppo) {
+    const torch::Tensor ratio = (log_pi - behaviour_log_probs).exp();
+    const double eps = options_.ppo_clip;
+    terms.policy =
+        -torch::min(ratio * advantages, ratio.clamp(1.0 - eps, 1.0 + eps) * advantages).mean();
+    terms.clip_fraction =
+        ((ratio.detach() - 1.0).abs() > eps).to(torch::kFloat).mean().item<double>();
+  } else {
+    terms.policy = -(log_pi * advantages).mean();
+  }
+  if (options_.value_clip > 0.0) {
+    const torch::Tensor clipped =
+        old_values + (values - old_values).clamp(-options_.value_clip, options_.value_clip);
+    terms.baseline = 0.5 * torch::max((vs - values).pow(2), (vs - clipped).pow(2)).mean();
+  } else {
+    terms.baseline = 0.5 * (vs - values).pow(2).mean();
+  }
+  terms.total =
+      terms.policy + options_.baseline_cost * terms.baseline - options_.entropy_cost * entropy;
+  return terms;
+}
+
+double Impala::Step(const torch::Tensor& loss) {
+  optimizer_->zero_grad();
+  loss.backward();
+  const double max_norm = options_.max_grad_norm > 0.0 ? options_.max_grad_norm
+                                                       : std::numeric_limits<double>::infinity();
+  const double grad_norm = torch::nn::utils::clip_grad_norm_(model_->parameters(), max_norm);
+  optimizer_->step();
+  return grad_norm;
 }
 
 ImpalaStats Impala::Update(const ImpalaBatch& batch) {
@@ -140,31 +191,47 @@ ImpalaStats Impala::Update(const ImpalaBatch& batch) {
   const int64_t K =
       batch.truncation_observations.defined() ? batch.truncation_observations.size(0) : 0;
   const torch::Device device = model_->parameters().front().device();
+  const bool single_step = options_.epochs == 1 && options_.minibatches == 1;
+  const int64_t A = model_options.action_size;
+  const torch::Tensor all_actions = model_options.discrete_actions
+                                        ? batch.actions.to(device)
+                                        : batch.actions.to(device, torch::kFloat);
+  // log π of the actions of the rows [0, rows) of `out` (time-major over `columns` unrolls).
+  auto policy_terms = [&](const PolicyOutput& out, int64_t rows, const torch::Tensor& actions,
+                          torch::Tensor* log_pi, torch::Tensor* entropy) {
+    PolicyOutput policy;
+    torch::Tensor flat_actions;
+    if (model_options.discrete_actions) {
+      policy.logits = out.logits.slice(0, 0, rows);
+      flat_actions = actions.reshape({rows});
+    } else {
+      policy.mean = out.mean.slice(0, 0, rows);
+      policy.log_std = out.log_std.dim() == 2 ? out.log_std.slice(0, 0, rows) : out.log_std;
+      flat_actions = actions.reshape({rows, A});
+    }
+    *log_pi = model_->LogProb(policy, flat_actions);
+    *entropy = model_->Entropy(policy).mean();
+  };
 
   // One forward pass: rows [0, TB) are x_0..x_{T−1}, [TB, TB+B) the bootstrap x_T, then the
-  // K final observations of truncated steps.
+  // K final observations of truncated steps. With gradients only when it also trains.
   torch::Tensor observations = batch.observations.to(device, torch::kFloat).reshape({-1, D});
   if (K > 0) {
     observations = torch::cat(
         {observations, batch.truncation_observations.to(device, torch::kFloat).reshape({K, D})});
   }
+  std::optional<torch::NoGradGuard> targets_only;
+  if (!single_step) targets_only.emplace();
   const PolicyOutput out = model_->forward(observations);
-  PolicyOutput policy;
-  torch::Tensor actions;
-  if (model_options.discrete_actions) {
-    policy.logits = out.logits.slice(0, 0, TB);
-    actions = batch.actions.to(device).reshape({TB});
-  } else {
-    policy.mean = out.mean.slice(0, 0, TB);
-    policy.log_std = out.log_std;
-    actions = batch.actions.to(device, torch::kFloat).reshape({TB, model_options.action_size});
-  }
-  policy.value = out.value.slice(0, 0, TB);
-  const torch::Tensor values = policy.value.view({T, B});
-  const torch::Tensor log_pi = model_->LogProb(policy, actions).view({T, B});
-  const torch::Tensor entropy = model_->Entropy(policy).mean();
+  torch::Tensor log_pi, entropy;
+  policy_terms(out, TB, all_actions, &log_pi, &entropy);
+  log_pi = log_pi.view({T, B});
+  const torch::Tensor values = out.value.slice(0, 0, TB).view({T, B});
+  targets_only.reset();
 
   VTraceInputs inputs;
+  torch::Tensor advantages, behaviour_log_probs;
+  VTraceReturns targets;
   {
     torch::NoGradGuard no_grad;
     const torch::Tensor all_values = out.value.detach();
@@ -175,19 +242,19 @@ ImpalaStats Impala::Update(const ImpalaBatch& batch) {
     }
     const torch::Tensor terminated = batch.terminated.to(device, torch::kFloat);
     const torch::Tensor truncated = batch.truncated.to(device, torch::kFloat);
-    inputs.log_rhos = log_pi.detach() - batch.behaviour_log_probs.to(device, torch::kFloat);
+    behaviour_log_probs = batch.behaviour_log_probs.to(device, torch::kFloat);
+    inputs.log_rhos = log_pi.detach() - behaviour_log_probs;
     inputs.discounts = (1.0 - terminated) * options_.discount;
     inputs.trace_continues = 1.0 - (terminated + truncated).clamp_max(1.0);
-    inputs.rewards = rewards_in.to(device, torch::kFloat);
+    inputs.rewards = rewards_in.to(device, torch::kFloat) * options_.reward_scale;
     inputs.values = values.detach();
     inputs.next_values = next_values.view({T, B});
+    targets = ComputeVTrace(inputs, options_.vtrace);
+    advantages = targets.pg_advantages;
+    if (options_.normalize_advantages) {
+      advantages = (advantages - advantages.mean()) / (advantages.std(false) + 1e-8);
+    }
   }
-  const VTraceReturns targets = ComputeVTrace(inputs, options_.vtrace);
-
-  const torch::Tensor policy_loss = -(log_pi * targets.pg_advantages).mean();
-  const torch::Tensor baseline_loss = 0.5 * (targets.vs - values).pow(2).mean();
-  const torch::Tensor total_loss =
-      policy_loss + options_.baseline_cost * baseline_loss - options_.entropy_cost * entropy;
 
   double learning_rate = options_.learning_rate;
   if (options_.total_updates > 0) {
@@ -198,21 +265,50 @@ ImpalaStats Impala::Update(const ImpalaBatch& batch) {
   for (auto& group : optimizer_->param_groups()) {
     static_cast<torch::optim::AdamOptions&>(group.options()).lr(learning_rate);
   }
-  optimizer_->zero_grad();
-  total_loss.backward();
-  const double max_norm = options_.max_grad_norm > 0.0 ? options_.max_grad_norm
-                                                       : std::numeric_limits<double>::infinity();
-  const double grad_norm = torch::nn::utils::clip_grad_norm_(model_->parameters(), max_norm);
-  optimizer_->step();
-  ++num_updates_;
 
   ImpalaStats stats;
-  stats.total_loss = total_loss.item<double>();
-  stats.policy_loss = policy_loss.item<double>();
-  stats.baseline_loss = baseline_loss.item<double>();
-  stats.entropy = entropy.item<double>();
+  int steps = 0;
+  auto record = [&](const Terms& terms, const torch::Tensor& step_entropy, double grad_norm) {
+    stats.total_loss += terms.total.item<double>();
+    stats.policy_loss += terms.policy.item<double>();
+    stats.baseline_loss += terms.baseline.item<double>();
+    stats.entropy += step_entropy.item<double>();
+    stats.clip_fraction += terms.clip_fraction;
+    stats.grad_norm += grad_norm;
+    ++steps;
+  };
+  if (single_step) {
+    const Terms terms =
+        Loss(log_pi, values, entropy, targets.vs, advantages, inputs.values, behaviour_log_probs);
+    const double grad_norm = Step(terms.total);
+    record(terms, entropy, grad_norm);
+  } else {
+    const torch::Tensor x = batch.observations.to(device, torch::kFloat).slice(0, 0, T);
+    for (int32_t epoch = 0; epoch < options_.epochs; ++epoch) {
+      const torch::Tensor order = torch::randperm(B, torch::TensorOptions().dtype(torch::kLong));
+      for (const torch::Tensor& chunk : order.chunk(options_.minibatches)) {
+        const torch::Tensor columns = chunk.to(device);
+        const int64_t b = columns.size(0), rows = T * b;
+        const PolicyOutput mb = model_->forward(x.index_select(1, columns).reshape({rows, D}));
+        torch::Tensor mb_log_pi, mb_entropy;
+        policy_terms(mb, rows, all_actions.index_select(1, columns), &mb_log_pi, &mb_entropy);
+        const Terms terms = Loss(
+            mb_log_pi.view({T, b}), mb.value.view({T, b}), mb_entropy,
+            targets.vs.index_select(1, columns), advantages.index_select(1, columns),
+            inputs.values.index_select(1, columns), behaviour_log_probs.index_select(1, columns));
+        const double grad_norm = Step(terms.total);
+        record(terms, mb_entropy, grad_norm);
+      }
+    }
+  }
+  ++num_updates_;
+  stats.total_loss /= steps;
+  stats.policy_loss /= steps;
+  stats.baseline_loss /= steps;
+  stats.entropy /= steps;
+  stats.clip_fraction /= steps;
+  stats.grad_norm /= steps;
   stats.mean_rho = inputs.log_rhos.exp().mean().item<double>();
-  stats.grad_norm = grad_norm;
   stats.learning_rate = learning_rate;
   return stats;
 }
@@ -268,6 +364,15 @@ ImpalaBatch ImpalaBatchToDevice(ImpalaBatch batch, const torch::Device& device) 
 
 namespace {
 
+// Continuous actions of `count` envs clipped to the env's bounds, in place (discrete: no-op).
+void ClipToBounds(const EnvSpec& spec, int32_t count, float* actions) {
+  if (spec.discrete_actions) return;
+  const int32_t a = spec.action_size;
+  for (int32_t i = 0; i < count * a; ++i) {
+    actions[i] = std::clamp(actions[i], spec.action_low[i % a], spec.action_high[i % a]);
+  }
+}
+
 // The actor side: acts on the batch of observations and fills one unroll per env.
 class ImpalaPolicy : public ActorPolicy {
  public:
@@ -305,6 +410,9 @@ class ImpalaPolicy : public ActorPolicy {
                   u.actions.begin() + static_cast<size_t>(step_) * a);
       u.behaviour_log_probs[step_] = log_probs_[e];
     }
+    // The unroll keeps the Gaussian sample and its log-probability (what V-trace needs); the
+    // env receives it clipped to its bounds.
+    ClipToBounds(spec_, num_envs_, actions);
   }
 
   void Record(const EnvStepView& step, ActorOutput* out) override {
@@ -357,12 +465,15 @@ class ImpalaPolicy : public ActorPolicy {
 
 struct ImpalaPrepared : PreparedBatch {
   ImpalaBatch batch;
+  std::optional<RunningMeanStd> observation_moments;  // with model.normalize_observations
 };
 
 class ImpalaLearner : public LearnerAlgorithm {
  public:
   ImpalaLearner(const RunConfig& config, const EnvSpec& spec, const std::string& device)
-      : device_(device), model_(MakeActorCritic(config.model, SpacesOf(spec), config.seed)) {
+      : spec_(spec),
+        device_(device),
+        model_(MakeActorCritic(config.model, SpacesOf(spec), config.seed)) {
     // Parameters move before the optimizer is built.
     model_->to(device_);
     ImpalaOptions options;
@@ -382,12 +493,32 @@ class ImpalaLearner : public LearnerAlgorithm {
         config.learner.anneal_learning_rate
             ? (config.learner.total_env_steps + frames_per_update - 1) / frames_per_update
             : 0;
+    options.loss = config.learner.loss == "appo" ? PolicyLoss::kAppo : PolicyLoss::kVTrace;
+    options.ppo_clip = config.learner.ppo_clip;
+    options.value_clip = config.learner.value_clip;
+    options.epochs = config.learner.epochs;
+    options.minibatches = config.learner.minibatches;
+    options.normalize_advantages = config.learner.normalize_advantages;
+    options.reward_scale = config.learner.reward_scale;
     impala_ = std::make_unique<Impala>(model_, options);
+    if (config.model.normalize_observations) {
+      observation_.emplace(spec.observation_size,
+                           std::vector<ObservationNormalizer>{model_->normalizer()});
+    }
   }
 
   std::unique_ptr<PreparedBatch> Prepare(SampledItems items) const override {
     auto prepared = std::make_unique<ImpalaPrepared>();
-    prepared->batch = ImpalaBatchToDevice(BatchFromUnrolls(items.unrolls), device_);
+    ImpalaBatch batch = BatchFromUnrolls(items.unrolls);
+    if (observation_) {
+      // The moments of x_0..x_{T−1} of every unroll (the bootstrap rows start the next one).
+      const torch::Tensor x = batch.observations.slice(0, 0, batch.observations.size(0) - 1)
+                                  .reshape({-1, batch.observations.size(2)})
+                                  .contiguous();
+      prepared->observation_moments.emplace(static_cast<int32_t>(x.size(1)));
+      prepared->observation_moments->Add(x.data_ptr<float>(), x.size(0));
+    }
+    prepared->batch = ImpalaBatchToDevice(std::move(batch), device_);
     return prepared;
   }
 
@@ -396,26 +527,33 @@ class ImpalaLearner : public LearnerAlgorithm {
   void SetProgress(double) override {}
 
   UpdateResult Update(PreparedBatch& batch) override {
-    const ImpalaStats s = impala_->Update(static_cast<ImpalaPrepared&>(batch).batch);
+    auto& prepared = static_cast<ImpalaPrepared&>(batch);
+    if (observation_) observation_->Update(*prepared.observation_moments);
+    const ImpalaStats s = impala_->Update(prepared.batch);
     UpdateResult result;
-    result.metrics = {s.total_loss, s.policy_loss, s.baseline_loss, s.entropy,
-                      s.mean_rho,   s.grad_norm,   s.learning_rate};
+    result.metrics = {s.total_loss, s.policy_loss,   s.baseline_loss, s.entropy,
+                      s.mean_rho,   s.clip_fraction, s.grad_norm,     s.learning_rate};
     return result;
   }
 
   int64_t num_updates() const override { return impala_->num_updates(); }
   const std::vector<std::string>& metric_names() const override {
-    static const std::vector<std::string> names = {"total_loss",   "policy_loss", "baseline_loss",
-                                                   "entropy",      "mean_rho",    "grad_norm",
-                                                   "learning_rate"};
+    static const std::vector<std::string> names = {"total_loss", "policy_loss",  "baseline_loss",
+                                                   "entropy",    "mean_rho",     "clip_fraction",
+                                                   "grad_norm",  "learning_rate"};
     return names;
   }
   torch::nn::Module& published_module() override { return *model_; }
   void SaveCheckpoint(const std::string& dir) const override {
     impala_->SaveCheckpoint(dir + "/impala.pt");
+    if (observation_) observation_->Save(dir);
   }
   void LoadCheckpoint(const std::string& dir) override {
+    // Everything is read and checked before anything changes.
+    std::optional<RunningMeanStd> statistics;
+    if (observation_) statistics = observation_->Read(dir);
     impala_->LoadCheckpoint(dir + "/impala.pt");
+    if (observation_) observation_->Set(*statistics);
   }
 
   void EvalActions(const float* observations, int32_t count, bool greedy, Rng& rng,
@@ -432,12 +570,16 @@ class ImpalaLearner : public LearnerAlgorithm {
     } else {
       SampleActions(out, rng, actions, nullptr);
     }
+    // The env receives actions inside its bounds, as from the actors.
+    ClipToBounds(spec_, count, actions);
   }
 
  private:
+  EnvSpec spec_;
   torch::Device device_;
   ActorCritic model_;
   std::unique_ptr<Impala> impala_;
+  std::optional<LearnerObservationStatistics> observation_;  // with model.normalize_observations
 };
 
 }  // namespace
@@ -449,6 +591,7 @@ AlgorithmSpec ImpalaAlgorithmSpec() {
   spec.replay = ReplayKind::kQueue;
   spec.actions = ActionSupport::kBoth;
   spec.budget = StepBudget::kConsumedFrames;
+  spec.observation_normalization = true;
   spec.bench_config = "learner: {algo: impala}";
   spec.make_policy = [](const RunConfig& config, const EnvSpec& env, int32_t actor_index) {
     return std::unique_ptr<ActorPolicy>(new ImpalaPolicy(config, env, actor_index));

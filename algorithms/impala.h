@@ -36,6 +36,14 @@ ImpalaBatch BatchFromUnrolls(const std::vector<Unroll>& unrolls);
 // The batch's tensors on `device` (TensorsToDevice; the CPU batch is returned as it is).
 ImpalaBatch ImpalaBatchToDevice(ImpalaBatch batch, const torch::Device& device);
 
+// The policy term of the IMPALA loss, with Â = the V-trace policy-gradient advantages
+// (optionally normalised to mean 0, std 1 over the batch) and ρ = π(a|x) / μ(a|x):
+enum class PolicyLoss {
+  kVTrace,  // −mean(log π(a|x) · Â)  (Espeholt et al. 2018)
+  kAppo,  // −mean(min(ρ·Â, clip(ρ, 1 − ε, 1 + ε)·Â))  (PPO's surrogate on V-trace advantages,
+          // as Sample Factory's APPO)
+};
+
 struct ImpalaOptions {
   double discount = 0.99;  // γ
   VTraceOptions vtrace;
@@ -47,32 +55,48 @@ struct ImpalaOptions {
   // > 0: the learning rate decays linearly from learning_rate to 0 over this many updates
   // (update n, counted from 0, uses learning_rate·(1 − n / total_updates), floored at 0).
   int64_t total_updates = 0;
+  PolicyLoss loss = PolicyLoss::kVTrace;
+  double ppo_clip = 0.2;  // ε of kAppo
+  // > 0: the value loss is 0.5·mean(max((vs − V)², (vs − V_clip)²)) with V_clip = V_old +
+  // clip(V − V_old, ±value_clip), V_old the values before the update; 0: 0.5·mean((vs − V)²).
+  double value_clip = 0.0;
+  // Optimiser steps per batch: `epochs` passes over the batch, each in `minibatches` random
+  // groups of whole unrolls (columns), on V-trace targets computed once before the first step.
+  int32_t epochs = 1;
+  int32_t minibatches = 1;
+  bool normalize_advantages = false;
+  double reward_scale = 1.0;  // rewards are multiplied by this before V-trace
 
   // Throws std::invalid_argument naming the first invalid field.
   void Validate() const;
 };
 
-// Measured on the batch before the optimiser step.
+// Measured on each minibatch before its optimiser step, averaged over the steps of an update
+// (one step unless epochs or minibatches > 1).
 struct ImpalaStats {
   double total_loss = 0.0;
-  double policy_loss = 0.0;    // −mean(log π(a_t|x_t)·pg_adv_t)
-  double baseline_loss = 0.0;  // 0.5·mean((vs_t − V(x_t))²), before baseline_cost
+  double policy_loss = 0.0;  // the PolicyLoss term
+  double baseline_loss =
+      0.0;  // 0.5·mean((vs_t − V(x_t))²) (or its clipped form), before baseline_cost
   double entropy = 0.0;        // mean entropy of π over the T·B steps
-  double mean_rho = 0.0;       // mean importance ratio π/μ (unclipped)
+  double mean_rho = 0.0;       // mean importance ratio π/μ (unclipped) before the first step
+  double clip_fraction = 0.0;  // kAppo: fraction of steps whose ratio left [1 − ε, 1 + ε]
   double grad_norm = 0.0;      // total gradient norm before clipping
   double learning_rate = 0.0;  // rate used by this step
 };
 
-// The IMPALA learner: V-trace actor-critic with one Adam step per batch.
+// The IMPALA / APPO learner: V-trace actor-critic with Adam steps on each batch.
 //   loss = policy_loss + baseline_cost·0.5·mean((vs − V)²) − entropy_cost·mean(entropy)
 // Never changes the torch thread count (the caller decides).
 class Impala {
  public:
   Impala(ActorCritic model, const ImpalaOptions& options);
 
-  // One update: a single forward pass over all (T+1)·B observations and the K truncation
-  // observations (on the model's device), V-trace targets, loss, backward, gradient-norm
-  // clipping and an Adam step.
+  // One update. With one epoch of one minibatch: a single forward pass over all (T+1)·B
+  // observations and the K truncation observations (on the model's device), V-trace targets,
+  // loss, backward, gradient-norm clipping and an Adam step. Otherwise the targets come from
+  // a forward pass without gradients, then every minibatch of unrolls takes its own forward
+  // pass and Adam step.
   ImpalaStats Update(const ImpalaBatch& batch);
 
   ActorCritic model() const { return model_; }
@@ -86,6 +110,15 @@ class Impala {
   void LoadCheckpoint(const std::string& path);
 
  private:
+  struct Terms;
+  // The loss on T steps of some unrolls: log π, V [T, b] and the entropy with gradients; the
+  // targets and behaviour log-probabilities of the same columns.
+  Terms Loss(const torch::Tensor& log_pi, const torch::Tensor& values, const torch::Tensor& entropy,
+             const torch::Tensor& vs, const torch::Tensor& advantages,
+             const torch::Tensor& old_values, const torch::Tensor& behaviour_log_probs) const;
+  // Zeroes, backpropagates, clips and steps; returns the gradient norm before clipping.
+  double Step(const torch::Tensor& loss);
+
   ActorCritic model_;
   ImpalaOptions options_;
   std::unique_ptr<torch::optim::Adam> optimizer_;

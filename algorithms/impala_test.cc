@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
@@ -248,6 +249,116 @@ TEST_F(ImpalaTest, UpdateLossesMatchIndependentComputation) {
   EXPECT_NE(before, after);
 }
 
+void SetParameter(torch::nn::Module& module, const std::string& name, std::vector<float> values) {
+  torch::NoGradGuard no_grad;
+  auto parameters = module.named_parameters();
+  ASSERT_NE(parameters.find(name), nullptr) << name;
+  parameters[name].copy_(torch::tensor(values).view_as(parameters[name]));
+}
+
+// APPO on one unroll of T = 2 with a linear network (no hidden layer) of fixed weights, D = 1,
+// two actions: logits (0.5x + 0.1, −0.3x + 0.2), V(x) = 0.8x + 0.05. The behaviour policy is
+// set so that ρ = π/μ = (1.5, 0.9); γ = 0.9, ρ̄ = c̄ = 1, ε = 0.2. V-trace and the clipped
+// surrogate are written out here for T = 2.
+TEST_F(ImpalaTest, AppoLossMatchesTheEquationsComputedByHand) {
+  ActorCriticOptions model_options;
+  model_options.observation_size = 1;
+  model_options.num_actions = 2;
+  model_options.hidden_sizes = {};
+  ActorCritic model(model_options);
+  SetParameter(*model, "policy_head.weight", {0.5f, -0.3f});
+  SetParameter(*model, "policy_head.bias", {0.1f, 0.2f});
+  SetParameter(*model, "value_head.weight", {0.8f});
+  SetParameter(*model, "value_head.bias", {0.05f});
+  ImpalaOptions options;
+  options.discount = 0.9;
+  options.loss = PolicyLoss::kAppo;
+  options.ppo_clip = 0.2;
+  options.entropy_cost = 0.0;
+  options.baseline_cost = 0.5;
+  Impala impala(model, options);
+
+  const double x[3] = {1.0, -1.0, 0.5}, r[2] = {1.0, -0.5}, rho[2] = {1.5, 0.9};
+  const int a[2] = {0, 1};
+  auto log_pi = [](double s, int action) {
+    const double l0 = 0.5 * s + 0.1, l1 = -0.3 * s + 0.2;
+    const double m = std::max(l0, l1);
+    const double lse = m + std::log(std::exp(l0 - m) + std::exp(l1 - m));
+    return (action == 0 ? l0 : l1) - lse;
+  };
+  auto V = [](double s) { return 0.8 * s + 0.05; };
+  Unroll u;
+  u.Resize(2, 1, 1, true);
+  u.observations = {static_cast<float>(x[0]), static_cast<float>(x[1]), static_cast<float>(x[2])};
+  u.actions = {0.0f, 1.0f};
+  u.rewards = {1.0f, -0.5f};
+  for (int t = 0; t < 2; ++t) {
+    u.behaviour_log_probs[t] = static_cast<float>(log_pi(x[t], a[t]) - std::log(rho[t]));
+  }
+  const ImpalaBatch batch = BatchFromUnrolls({u});
+
+  // V-trace for T = 2 (no episode end): ρ̄_t = c_t = min(1, ρ_t).
+  const double g = 0.9, rb0 = 1.0, rb1 = 0.9;
+  const double d0 = rb0 * (r[0] + g * V(x[1]) - V(x[0]));
+  const double d1 = rb1 * (r[1] + g * V(x[2]) - V(x[1]));
+  const double vs1 = V(x[1]) + d1;
+  const double vs0 = V(x[0]) + d0 + g * rb0 * d1;
+  const double adv0 = rb0 * (r[0] + g * vs1 - V(x[0]));
+  const double adv1 = rb1 * (r[1] + g * V(x[2]) - V(x[1]));
+  auto surrogate = [](double ratio, double adv) {
+    return std::min(ratio * adv, std::clamp(ratio, 0.8, 1.2) * adv);
+  };
+  const double policy_loss = -(surrogate(rho[0], adv0) + surrogate(rho[1], adv1)) / 2;
+  const double baseline_loss =
+      0.5 * ((vs0 - V(x[0])) * (vs0 - V(x[0])) + (vs1 - V(x[1])) * (vs1 - V(x[1]))) / 2;
+
+  const ImpalaStats stats = impala.Update(batch);
+  EXPECT_NEAR(stats.mean_rho, 1.2, 1e-5);
+  EXPECT_NEAR(stats.policy_loss, policy_loss, 1e-5);
+  EXPECT_NEAR(stats.baseline_loss, baseline_loss, 1e-5);
+  EXPECT_NEAR(stats.total_loss, policy_loss + 0.5 * baseline_loss, 1e-5);
+  EXPECT_DOUBLE_EQ(stats.clip_fraction, 0.5);  // ρ_0 = 1.5 left [0.8, 1.2], ρ_1 did not
+  // The V-trace policy loss on the same batch and weights: −mean(log π·Â).
+  ActorCritic same(model_options);
+  SetParameter(*same, "policy_head.weight", {0.5f, -0.3f});
+  SetParameter(*same, "policy_head.bias", {0.1f, 0.2f});
+  SetParameter(*same, "value_head.weight", {0.8f});
+  SetParameter(*same, "value_head.bias", {0.05f});
+  options.loss = PolicyLoss::kVTrace;
+  Impala vtrace(same, options);
+  const ImpalaStats vtrace_stats = vtrace.Update(batch);
+  EXPECT_NEAR(vtrace_stats.policy_loss, -(log_pi(x[0], 0) * adv0 + log_pi(x[1], 1) * adv1) / 2,
+              1e-5);
+  EXPECT_NEAR(vtrace_stats.baseline_loss, baseline_loss, 1e-5);
+}
+
+// epochs × minibatches optimiser steps per update, each on its own minibatch of unrolls.
+TEST_F(ImpalaTest, EpochsAndMinibatchesTakeOneAdamStepEach) {
+  ImpalaOptions options;
+  options.loss = PolicyLoss::kAppo;
+  options.epochs = 2;
+  options.minibatches = 3;
+  options.normalize_advantages = true;
+  options.value_clip = 0.5;
+  Impala impala(ActorCritic(DiscreteModel(3, 4)), options);
+  const ImpalaBatch batch = BatchFromUnrolls(RandomUnrolls(5, 7, 6, 3, 1, true, 4));
+  const ImpalaStats stats = impala.Update(batch);
+  EXPECT_EQ(impala.num_updates(), 1);
+  EXPECT_TRUE(std::isfinite(stats.policy_loss));
+  EXPECT_GE(stats.clip_fraction, 0.0);
+  // Adam counts its steps per parameter.
+  const auto& state = impala.optimizer().state();
+  ASSERT_FALSE(state.empty());
+  for (const auto& [key, value] : state) {
+    EXPECT_EQ(static_cast<torch::optim::AdamParamState&>(*value).step(), 6);
+  }
+  // One more update: six more steps.
+  impala.Update(batch);
+  for (const auto& [key, value] : impala.optimizer().state()) {
+    EXPECT_EQ(static_cast<torch::optim::AdamParamState&>(*value).step(), 12);
+  }
+}
+
 TEST_F(ImpalaTest, LearningRateDecaysLinearlyAndGradNormIsClipped) {
   const int D = 2;
   ImpalaOptions options;
@@ -441,6 +552,43 @@ TEST_F(ImpalaTest, OptionsValidateNamesTheField) {
   EXPECT_THROW(options.Validate(), std::invalid_argument);
 }
 
+// A continuous policy: the env receives the Gaussian sample clipped to its bounds; the unroll
+// keeps the sample itself and its log-probability (what V-trace compares π against).
+TEST_F(ImpalaTest, PolicyClipsActionsAtTheEnvOnly) {
+  RunConfig config;
+  config.env.num_envs = 4;
+  config.actor.unroll_length = 1;
+  config.model.initial_log_std = 1.0;  // σ = e: most samples leave [−0.5, 0.5]
+  EnvSpec spec;
+  spec.id = "Box";
+  spec.observation_size = 2;
+  spec.discrete_actions = false;
+  spec.action_size = 1;
+  spec.action_low = {-0.5f};
+  spec.action_high = {0.5f};
+  auto policy = ImpalaAlgorithmSpec().make_policy(config, spec, 0);
+  std::vector<float> obs(8, 0.1f), actions(4), rewards(4, 0.0f);
+  std::vector<uint8_t> done(4, 0);
+  ActorOutput out;
+  int clipped = 0;
+  for (int t = 0; t < 25; ++t) {
+    policy->Act(obs.data(), actions.data());
+    EnvStepView view{4,           obs.data(),  actions.data(), rewards.data(),
+                     done.data(), done.data(), obs.data(),     obs.data()};
+    policy->Record(view, &out);
+    ASSERT_EQ(out.unrolls.size(), 4u * (t + 1));
+    for (int e = 0; e < 4; ++e) {
+      const float sent = actions[e];
+      const float sample = out.unrolls[4 * t + e].actions[0];
+      ASSERT_GE(sent, -0.5f);
+      ASSERT_LE(sent, 0.5f);
+      EXPECT_EQ(sent, std::clamp(sample, -0.5f, 0.5f));
+      clipped += sent != sample;
+    }
+  }
+  EXPECT_GT(clipped, 50);  // P(|N(μ≈0, e²)| > 0.5) ≈ 0.85 of 100 samples
+}
+
 EnvSpec CartPoleSpec() {
   EnvSpec spec;
   spec.id = "CartPole-v1";
@@ -516,17 +664,23 @@ TEST_F(ImpalaTest, PolicyCutsUnrollsFromTheStepsItIsGiven) {
 // The policy's network and the learner's published one hold the same initial weights under the
 // same names: an actor acts from the first step as the learner would.
 TEST_F(ImpalaTest, PolicyAndLearnerShareInitialWeightsAndParameterNames) {
-  RunConfig config;
-  config.env.num_envs = 1;
-  const EnvSpec spec = CartPoleSpec();
-  auto policy = ImpalaAlgorithmSpec().make_policy(config, spec, 3);
-  auto learner = ImpalaAlgorithmSpec().make_learner(config, spec, "cpu");
-  EXPECT_EQ(ParameterNames(policy->module()), ParameterNames(learner->published_module()));
-  std::vector<float> a, b;
-  FlattenParameters(policy->module(), &a);
-  FlattenParameters(learner->published_module(), &b);
-  EXPECT_EQ(a, b);
-  EXPECT_EQ(learner->metric_names().size(), 7u);
+  for (bool normalize : {false, true}) {
+    SCOPED_TRACE(normalize);
+    RunConfig config;
+    config.env.num_envs = 1;
+    config.model.normalize_observations = normalize;
+    const EnvSpec spec = CartPoleSpec();
+    auto policy = ImpalaAlgorithmSpec().make_policy(config, spec, 3);
+    auto learner = ImpalaAlgorithmSpec().make_learner(config, spec, "cpu");
+    const std::vector<std::string> names = ParameterNames(learner->published_module());
+    EXPECT_EQ(ParameterNames(policy->module()), names);
+    EXPECT_EQ(std::count(names.begin(), names.end(), "obs_norm.mean"), normalize ? 1 : 0);
+    std::vector<float> a, b;
+    FlattenParameters(policy->module(), &a);
+    FlattenParameters(learner->published_module(), &b);
+    EXPECT_EQ(a, b);
+    EXPECT_EQ(learner->metric_names().size(), 8u);
+  }
 }
 
 }  // namespace

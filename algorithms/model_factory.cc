@@ -4,6 +4,7 @@
 
 #include <mutex>
 
+#include "algorithms/observation_normalizer.h"
 #include "core/random.h"
 
 namespace rlfleet {
@@ -40,6 +41,8 @@ ActorCritic MakeActorCritic(const ModelConfig& config, const ModelSpaces& spaces
   options.activation = config.activation;
   options.shared_torso = config.shared_torso;
   options.initial_log_std = config.initial_log_std;
+  options.state_dependent_log_std = config.state_dependent_log_std;
+  options.observation_clip = ObservationClip(config);
   options.Validate();
   const auto lock = SeedModelInitialisation(run_seed);
   return ActorCritic(options);

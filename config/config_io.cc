@@ -51,6 +51,7 @@ void VisitFields(Config& c, Visitor&& visit) {
   visit("model.activation", c.model.activation);
   visit("model.shared_torso", c.model.shared_torso);
   visit("model.initial_log_std", c.model.initial_log_std);
+  visit("model.state_dependent_log_std", c.model.state_dependent_log_std);
   visit("model.normalize_observations", c.model.normalize_observations);
   visit("model.observation_clip", c.model.observation_clip);
   visit("learner.algo", c.learner.algo);
@@ -71,6 +72,13 @@ void VisitFields(Config& c, Visitor&& visit) {
   visit("learner.c_bar", c.learner.c_bar);
   visit("learner.pg_rho_bar", c.learner.pg_rho_bar);
   visit("learner.lambda", c.learner.lambda);
+  visit("learner.loss", c.learner.loss);
+  visit("learner.ppo_clip", c.learner.ppo_clip);
+  visit("learner.value_clip", c.learner.value_clip);
+  visit("learner.epochs", c.learner.epochs);
+  visit("learner.minibatches", c.learner.minibatches);
+  visit("learner.normalize_advantages", c.learner.normalize_advantages);
+  visit("learner.reward_scale", c.learner.reward_scale);
   visit("learner.checkpoint_interval_seconds", c.learner.checkpoint_interval_seconds);
   visit("learner.keep_checkpoints", c.learner.keep_checkpoints);
   visit("learner.metrics_interval_seconds", c.learner.metrics_interval_seconds);

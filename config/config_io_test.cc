@@ -159,6 +159,12 @@ TEST(ConfigIoTest, ApexKeysAreChecked) {
   EXPECT_NE(with("actor.insert_batch=0").find("actor.insert_batch"), std::string::npos);
   EXPECT_NE(with("td3.tau=0").find("td3.tau"), std::string::npos);
   EXPECT_NE(with("model.observation_clip=0").find("model.observation_clip"), std::string::npos);
+  EXPECT_NE(with("learner.loss=ppo").find("learner.loss"), std::string::npos);
+  EXPECT_NE(with("learner.ppo_clip=0").find("learner.ppo_clip"), std::string::npos);
+  EXPECT_NE(with("learner.epochs=0").find("learner.epochs"), std::string::npos);
+  EXPECT_NE(with("learner.minibatches=1000").find("learner.minibatches"), std::string::npos);
+  EXPECT_NE(with("learner.reward_scale=0").find("learner.reward_scale"), std::string::npos);
+  EXPECT_NE(with("learner.value_clip=-1").find("learner.value_clip"), std::string::npos);
   EXPECT_NE(with("td3.policy_delay=0").find("td3.policy_delay"), std::string::npos);
   EXPECT_NE(with("td3.noise_clip=-1").find("td3.noise_clip"), std::string::npos);
   EXPECT_NE(with("td3.exploration_noise_low=0.5").find("td3.exploration_noise_low"),

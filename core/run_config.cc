@@ -87,6 +87,17 @@ void RunConfig::Validate() const {
   Require(learner.c_bar > 0, "learner.c_bar", "> 0", learner.c_bar);
   Require(learner.pg_rho_bar > 0, "learner.pg_rho_bar", "> 0", learner.pg_rho_bar);
   Require(learner.lambda > 0 && learner.lambda <= 1, "learner.lambda", "in (0, 1]", learner.lambda);
+  Require(learner.loss == "vtrace" || learner.loss == "appo", "learner.loss", "vtrace or appo",
+          learner.loss);
+  Require(learner.ppo_clip > 0 && std::isfinite(learner.ppo_clip), "learner.ppo_clip",
+          "finite and > 0", learner.ppo_clip);
+  Require(learner.value_clip >= 0 && std::isfinite(learner.value_clip), "learner.value_clip",
+          "finite and >= 0", learner.value_clip);
+  Require(learner.epochs >= 1, "learner.epochs", ">= 1", learner.epochs);
+  Require(learner.minibatches >= 1 && learner.minibatches <= learner.batch_size,
+          "learner.minibatches", "in [1, learner.batch_size]", learner.minibatches);
+  Require(learner.reward_scale > 0 && std::isfinite(learner.reward_scale), "learner.reward_scale",
+          "finite and > 0", learner.reward_scale);
   Require(learner.checkpoint_interval_seconds > 0, "learner.checkpoint_interval_seconds", "> 0",
           learner.checkpoint_interval_seconds);
   Require(learner.keep_checkpoints > 0, "learner.keep_checkpoints", "> 0",

@@ -63,7 +63,10 @@ struct ModelConfig {
   std::string activation = "tanh";
   bool shared_torso = false;
   double initial_log_std = 0.0;
-  // Observation normalisation (learner.algo sac and td3): the policy network normalises its
+  // Continuous IMPALA: log std from a linear head on the policy features (clamped to
+  // [−20, 2]) instead of one state-independent parameter per action dimension.
+  bool state_dependent_log_std = false;
+  // Observation normalisation (learner.algo impala, sac and td3): the policy network normalises its
   // input with the running mean and variance of the observations the learner samples,
   // clamping at ±observation_clip; the statistics travel with the weights and are checkpointed.
   bool normalize_observations = false;
@@ -91,6 +94,17 @@ struct LearnerConfig {
   double c_bar = 1.0;
   double pg_rho_bar = 1.0;
   double lambda = 1.0;
+  // IMPALA's policy loss: vtrace (−log π·Â) or appo (PPO's clipped surrogate on the V-trace
+  // advantages, ε = ppo_clip); value_clip > 0 clips the value update around the old values;
+  // epochs × minibatches Adam steps per batch (minibatches of whole unrolls); the advantages
+  // optionally normalised per batch; rewards multiplied by reward_scale.
+  std::string loss = "vtrace";
+  double ppo_clip = 0.2;
+  double value_clip = 0.0;
+  int32_t epochs = 1;
+  int32_t minibatches = 1;
+  bool normalize_advantages = false;
+  double reward_scale = 1.0;
   double checkpoint_interval_seconds = 60.0;
   int32_t keep_checkpoints = 3;
   double metrics_interval_seconds = 1.0;
