@@ -545,15 +545,12 @@ class ImpalaLearner : public LearnerAlgorithm {
   }
   torch::nn::Module& published_module() override { return *model_; }
   void SaveCheckpoint(const std::string& dir) const override {
-    impala_->SaveCheckpoint(dir + "/impala.pt");
-    if (observation_) observation_->Save(dir);
+    SaveCheckpointWithStatistics(observation_, dir,
+                                 [&] { impala_->SaveCheckpoint(dir + "/impala.pt"); });
   }
   void LoadCheckpoint(const std::string& dir) override {
-    // Everything is read and checked before anything changes.
-    std::optional<RunningMeanStd> statistics;
-    if (observation_) statistics = observation_->Read(dir);
-    impala_->LoadCheckpoint(dir + "/impala.pt");
-    if (observation_) observation_->Set(*statistics);
+    LoadCheckpointWithStatistics(&observation_, dir,
+                                 [&] { impala_->LoadCheckpoint(dir + "/impala.pt"); });
   }
 
   void EvalActions(const float* observations, int32_t count, bool greedy, Rng& rng,

@@ -104,4 +104,20 @@ void LearnerObservationStatistics::Set(const RunningMeanStd& statistics) {
   for (ObservationNormalizer& normalizer : normalizers_) normalizer->Load(statistics_);
 }
 
+void SaveCheckpointWithStatistics(const std::optional<LearnerObservationStatistics>& statistics,
+                                  const std::string& dir,
+                                  const std::function<void()>& save_algorithm) {
+  save_algorithm();
+  if (statistics) statistics->Save(dir);
+}
+
+void LoadCheckpointWithStatistics(std::optional<LearnerObservationStatistics>* statistics,
+                                  const std::string& dir,
+                                  const std::function<void()>& load_algorithm) {
+  std::optional<RunningMeanStd> read;
+  if (*statistics) read = (*statistics)->Read(dir);
+  load_algorithm();
+  if (*statistics) (*statistics)->Set(*read);
+}
+
 }  // namespace rlfleet

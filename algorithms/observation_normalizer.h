@@ -5,6 +5,8 @@
 #include <torch/nn/pimpl.h>
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -76,6 +78,18 @@ class LearnerObservationStatistics {
   RunningMeanStd statistics_;
   std::vector<ObservationNormalizer> normalizers_;
 };
+
+// An algorithm's checkpoint with its observation statistics when it has them (`statistics`
+// empty: the run does not normalise). Save writes the algorithm's files (save_algorithm), then
+// the statistics. Load reads and checks the statistics first, then loads the algorithm's files
+// (load_algorithm, which must change nothing when it throws), and only then installs the
+// statistics: a checkpoint missing either part changes nothing.
+void SaveCheckpointWithStatistics(const std::optional<LearnerObservationStatistics>& statistics,
+                                  const std::string& dir,
+                                  const std::function<void()>& save_algorithm);
+void LoadCheckpointWithStatistics(std::optional<LearnerObservationStatistics>* statistics,
+                                  const std::string& dir,
+                                  const std::function<void()>& load_algorithm);
 
 }  // namespace rlfleet
 

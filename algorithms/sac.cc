@@ -369,15 +369,11 @@ class SacLearner : public LearnerAlgorithm {
     return sac_->phase_seconds();
   }
   void SaveCheckpoint(const std::string& dir) const override {
-    sac_->SaveCheckpoint(dir + "/sac.pt");
-    if (observation_) observation_->Save(dir);
+    SaveCheckpointWithStatistics(observation_, dir, [&] { sac_->SaveCheckpoint(dir + "/sac.pt"); });
   }
   void LoadCheckpoint(const std::string& dir) override {
-    // Everything is read and checked before anything changes.
-    std::optional<RunningMeanStd> statistics;
-    if (observation_) statistics = observation_->Read(dir);
-    sac_->LoadCheckpoint(dir + "/sac.pt");
-    if (observation_) observation_->Set(*statistics);
+    LoadCheckpointWithStatistics(&observation_, dir,
+                                 [&] { sac_->LoadCheckpoint(dir + "/sac.pt"); });
   }
   void EvalActions(const float* observations, int32_t count, bool greedy, Rng& rng,
                    float* actions) override {

@@ -346,15 +346,11 @@ class Td3Learner : public LearnerAlgorithm {
   }
   torch::nn::Module& published_module() override { return *td3_->actor(); }
   void SaveCheckpoint(const std::string& dir) const override {
-    td3_->SaveCheckpoint(dir + "/td3.pt");
-    if (observation_) observation_->Save(dir);
+    SaveCheckpointWithStatistics(observation_, dir, [&] { td3_->SaveCheckpoint(dir + "/td3.pt"); });
   }
   void LoadCheckpoint(const std::string& dir) override {
-    // Everything is read and checked before anything changes.
-    std::optional<RunningMeanStd> statistics;
-    if (observation_) statistics = observation_->Read(dir);
-    td3_->LoadCheckpoint(dir + "/td3.pt");
-    if (observation_) observation_->Set(*statistics);
+    LoadCheckpointWithStatistics(&observation_, dir,
+                                 [&] { td3_->LoadCheckpoint(dir + "/td3.pt"); });
   }
   void EvalActions(const float* observations, int32_t count, bool greedy, Rng& rng,
                    float* actions) override {
