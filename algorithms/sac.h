@@ -25,9 +25,9 @@ namespace rlfleet {
 
 // The policy network: an MLP torso (ReLU) and two linear heads, the mean and the log standard
 // deviation of a diagonal Gaussian over the unsquashed action u, optionally behind an
-// observation normaliser. log_std is clamped to
-// [kLogStdMin, kLogStdMax]. LibTorch's default Linear initialisation.
-// Parameter names: fc<i>.{weight,bias}..., mean_head.{weight,bias}, log_std_head.{weight,bias}.
+// observation normaliser. log_std is clamped to [kLogStdMin, kLogStdMax]. LibTorch's default
+// Linear initialisation. Parameter names: obs_norm.{mean,inv_std} (with a normaliser),
+// fc<i>.{weight,bias}..., mean_head.{weight,bias}, log_std_head.{weight,bias}.
 class SquashedGaussianActorImpl : public torch::nn::Module {
  public:
   static constexpr double kLogStdMin = -20.0;

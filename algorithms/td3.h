@@ -27,7 +27,8 @@ namespace rlfleet {
 // The deterministic policy μ(x) = tanh(head(torso(x̂))) · scale + bias (x̂: x, or x normalised):
 // an MLP torso (ReLU) and a linear head, squashed into the env's bounds (scale = (high − low)/2,
 // bias = (high + low)/2, buffers that are not published). LibTorch's default Linear initialisation.
-// Parameter names: fc<i>.{weight,bias}..., action_head.{weight,bias}.
+// Parameter names: obs_norm.{mean,inv_std} (with a normaliser), fc<i>.{weight,bias}...,
+// action_head.{weight,bias}.
 class DeterministicActorImpl : public torch::nn::Module {
  public:
   // Throws std::invalid_argument for non-positive sizes or bounds that are not A finite

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ struct Case {
   int64_t env_steps;       // the fixed budget
   bool normalize = false;  // model.normalize_observations
 };
+
+// How ctest names each case.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 class ContinuousE2eTest : public testing::E2eFixture, public ::testing::WithParamInterface<Case> {
  protected:
