@@ -512,11 +512,9 @@ class ImpalaLearner : public LearnerAlgorithm {
     ImpalaBatch batch = BatchFromUnrolls(items.unrolls);
     if (observation_) {
       // The moments of x_0..x_{T−1} of every unroll (the bootstrap rows start the next one).
-      const torch::Tensor x = batch.observations.slice(0, 0, batch.observations.size(0) - 1)
-                                  .reshape({-1, batch.observations.size(2)})
-                                  .contiguous();
-      prepared->observation_moments.emplace(static_cast<int32_t>(x.size(1)));
-      prepared->observation_moments->Add(x.data_ptr<float>(), x.size(0));
+      prepared->observation_moments =
+          ObservationMoments(batch.observations.slice(0, 0, batch.observations.size(0) - 1)
+                                 .reshape({-1, batch.observations.size(2)}));
     }
     prepared->batch = ImpalaBatchToDevice(std::move(batch), device_);
     return prepared;

@@ -40,6 +40,13 @@ void ObservationNormalizerImpl::Load(const RunningMeanStd& statistics) {
   inv_std_.copy_(torch::tensor(inv_std));
 }
 
+RunningMeanStd ObservationMoments(const torch::Tensor& rows) {
+  const torch::Tensor x = rows.contiguous();
+  RunningMeanStd moments(static_cast<int32_t>(x.size(1)));
+  moments.Add(x.data_ptr<float>(), x.size(0));
+  return moments;
+}
+
 namespace {
 
 const char kWhat[] = "observation statistics";

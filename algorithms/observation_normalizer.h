@@ -47,6 +47,10 @@ inline double ObservationClip(const ModelConfig& model) {
   return model.normalize_observations ? model.observation_clip : 0.0;
 }
 
+// The moments of the rows of `rows` ([N, D] float32 on the CPU), for merging into the learner's
+// statistics.
+RunningMeanStd ObservationMoments(const torch::Tensor& rows);
+
 // The learner's statistics in a checkpoint: one archive holding count, mean and M2 in double
 // precision. Load reads into a fresh RunningMeanStd and assigns *statistics only when the file
 // is complete, of the same size and valid (RunningMeanStd::Restore); otherwise it throws

@@ -257,6 +257,13 @@ void RequireContinuous(const EnvSpec& spec) {
   }
 }
 
+// μ plus N(0, σ²) noise in units of the action half-range (high − low) / 2, clipped to
+// [low, high]: the actors' exploration and the stochastic evaluation.
+float ExploratoryAction(double mu, double sigma, double low, double high, Rng& rng) {
+  const double noisy = mu + sigma * 0.5 * (high - low) * rng.Normal();
+  return static_cast<float>(std::min(std::max(noisy, low), high));
+}
+
 // The actor side: μ(x) plus Gaussian noise of this env's scale on the ladder, clipped to the
 // bounds.
 class Td3Policy : public TransitionPolicy {
@@ -278,8 +285,6 @@ class Td3Policy : public TransitionPolicy {
   }
 
   torch::nn::Module& module() override { return *actor_; }
-  // The noise scale of each of this actor's envs.
-  const std::vector<double>& sigmas() const { return sigmas_; }
 
  protected:
   void PolicyActions(const float* observations, float* actions) override {
@@ -290,9 +295,8 @@ class Td3Policy : public TransitionPolicy {
     const float* m = mu.data_ptr<float>();
     for (int32_t e = 0; e < num_envs(); ++e) {
       for (int32_t j = 0; j < a; ++j) {
-        const double low = spec().action_low[j], high = spec().action_high[j];
-        const double noisy = m[e * a + j] + sigmas_[e] * 0.5 * (high - low) * rng().Normal();
-        actions[e * a + j] = static_cast<float>(std::min(std::max(noisy, low), high));
+        actions[e * a + j] = ExploratoryAction(m[e * a + j], sigmas_[e], spec().action_low[j],
+                                               spec().action_high[j], rng());
       }
     }
   }
@@ -360,11 +364,8 @@ class Td3Learner : public LearnerAlgorithm {
     const torch::Tensor mu = td3_->Act(x).to(torch::kCPU, torch::kFloat).contiguous();
     const float* m = mu.data_ptr<float>();
     for (int64_t i = 0; i < count * a; ++i) {
-      actions[i] = m[i];
-      if (greedy) continue;
-      const double low = low_[i % a], high = high_[i % a];
-      const double noisy = m[i] + eval_sigma_ * 0.5 * (high - low) * rng.Normal();
-      actions[i] = static_cast<float>(std::min(std::max(noisy, low), high));
+      actions[i] =
+          greedy ? m[i] : ExploratoryAction(m[i], eval_sigma_, low_[i % a], high_[i % a], rng);
     }
   }
 

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "algorithms/device.h"
+#include "algorithms/observation_normalizer.h"
 
 namespace rlfleet {
 
@@ -69,11 +70,7 @@ std::unique_ptr<PreparedBatch> PrepareTransitions(const SampledItems& items,
                                                   bool observation_moments) {
   auto prepared = std::make_unique<PreparedTransitions>();
   TransitionBatch batch = BatchFromTransitions(items.transitions, items.importance_weights);
-  if (observation_moments) {
-    const torch::Tensor x = batch.observations.contiguous();
-    prepared->observation_moments.emplace(static_cast<int32_t>(x.size(1)));
-    prepared->observation_moments->Add(x.data_ptr<float>(), x.size(0));
-  }
+  if (observation_moments) prepared->observation_moments = ObservationMoments(batch.observations);
   prepared->batch = TransitionBatchToDevice(std::move(batch), device);
   return prepared;
 }
