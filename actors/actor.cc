@@ -33,7 +33,7 @@ struct Actor::Impl {
   ActorOutput output;
   std::vector<std::string> encoded;
 
-  WeightsSubscriber weights;
+  std::unique_ptr<WeightsSubscriber> weights;  // checks messages against the policy's module
   StatsReporter reporter;
 
   Impl(const RunConfig& c, int32_t i, const AlgorithmSpec& algorithm)
@@ -44,11 +44,11 @@ struct Actor::Impl {
         num_envs(c.env.num_envs),
         obs_size(envs.spec().observation_size),
         action_size(envs.spec().action_size),
-        weights(c.cluster.weights_endpoint, c.replay.max_message_bytes),
         reporter(c.cluster.stats_endpoint, static_cast<uint32_t>(i),
                  c.actor.stats_interval_seconds) {
     CheckRunFitsAlgorithm(algorithm, c, envs.spec());
     policy = algorithm.make_policy(c, envs.spec(), i);
+    weights = std::make_unique<WeightsSubscriber>(c.cluster.weights_endpoint, policy->module());
     const size_t rows = static_cast<size_t>(num_envs) * obs_size;
     observations.assign(rows, 0.0f);
     next_observations.assign(rows, 0.0f);
@@ -63,8 +63,8 @@ struct Actor::Impl {
 
   // One step of every env: act, step, record, count finished episodes.
   void Step() {
-    if (policy->WantsWeights() && weights.MaybeLoad(policy->module())) {
-      policy->OnWeights(weights.version());
+    if (policy->WantsWeights() && weights->MaybeLoad(policy->module())) {
+      policy->OnWeights(weights->version());
     }
     policy->Act(observations.data(), actions.data());
     envs.Step(actions.data(), next_observations.data(), rewards.data(), terminated.data(),
@@ -142,7 +142,7 @@ int64_t Actor::Run(const std::atomic<bool>& stop, int64_t max_env_steps) {
       s.Step();
       env_steps += s.num_envs;
       s.Send(&inserter);
-      s.reporter.MaybeSend(s.weights.version(), false);
+      s.reporter.MaybeSend(s.weights->version(), s.weights->rejected(), false);
     }
     if (!stop.load()) {
       s.policy->Flush(&s.output);
@@ -152,7 +152,7 @@ int64_t Actor::Run(const std::atomic<bool>& stop, int64_t max_env_steps) {
   } catch (const StoppedError&) {
     // Stop requested while waiting for the shard: a normal shutdown.
   }
-  s.reporter.MaybeSend(s.weights.version(), true);
+  s.reporter.MaybeSend(s.weights->version(), s.weights->rejected(), true);
   return env_steps;
 }
 

@@ -2,38 +2,86 @@
 
 #include <torch/nn/module.h>
 
+#include <cmath>
+#include <stdexcept>
+
 #include "algorithms/parameter_vector.h"
 #include "core/logging.h"
 #include "transport/socket.h"
 
 namespace rlfleet {
 
-WeightsSubscriber::WeightsSubscriber(const std::string& endpoint, int64_t max_message_bytes)
-    : socket_(SharedContext(), zmq::socket_type::sub) {
+WeightsSubscriber::WeightsSubscriber(const std::string& endpoint, torch::nn::Module& module,
+                                     double silence_seconds)
+    : endpoint_(endpoint),
+      silence_seconds_(silence_seconds),
+      names_(ParameterNames(module)),
+      shapes_(ParameterShapes(module)) {
+  // Cap'n Proto spends at most a few words per name, shape and list beyond the data itself.
+  int64_t header = 4096;
+  for (size_t i = 0; i < names_.size(); ++i) {
+    header += static_cast<int64_t>(names_[i].size() + 8 * shapes_[i].size()) + 64;
+  }
+  max_message_bytes_ = 4 * NumParameterValues(module) + header;
+  Connect();
+}
+
+void WeightsSubscriber::Connect() {
+  socket_ = zmq::socket_t(SharedContext(), zmq::socket_type::sub);
   socket_.set(zmq::sockopt::linger, 0);
-  socket_.set(zmq::sockopt::maxmsgsize, max_message_bytes);
+  socket_.set(zmq::sockopt::maxmsgsize, max_message_bytes_);
   // Only the newest weights matter: a slow actor drops older versions.
-  socket_.set(zmq::sockopt::rcvhwm, 2);
+  socket_.set(zmq::sockopt::conflate, true);
   socket_.set(zmq::sockopt::subscribe, "");
-  socket_.connect(endpoint);
+  socket_.connect(endpoint_);
+  since_message_.Reset();
+}
+
+std::string WeightsSubscriber::Mismatch(const WeightsMessage& weights) const {
+  if (weights.names.size() != names_.size()) {
+    return std::to_string(weights.names.size()) + " parameters where the policy has " +
+           std::to_string(names_.size());
+  }
+  for (size_t i = 0; i < names_.size(); ++i) {
+    if (weights.names[i] != names_[i]) {
+      return "parameter " + std::to_string(i) + " is '" + weights.names[i] +
+             "' where the policy has '" + names_[i] + "'";
+    }
+    if (weights.shapes[i] != shapes_[i]) return "parameter '" + names_[i] + "' has another shape";
+  }
+  for (float value : weights.flat) {
+    if (!std::isfinite(value)) return "a value is not finite";
+  }
+  return "";
 }
 
 bool WeightsSubscriber::MaybeLoad(torch::nn::Module& module) {
-  zmq::message_t message, newest;
-  bool have = false;
-  while (socket_.recv(message, zmq::recv_flags::dontwait)) {
-    newest.move(message);
-    have = true;
+  zmq::message_t message;
+  if (!socket_.recv(message, zmq::recv_flags::dontwait)) {
+    if (since_message_.Seconds() > silence_seconds_) {
+      ++reconnects_;
+      RLF_LOG(Warning) << "no weights from " << endpoint_ << " for " << silence_seconds_
+                       << " s: subscribing again";
+      Connect();
+    }
+    return false;
   }
-  if (!have) return false;
+  since_message_.Reset();
   try {
-    const WeightsMessage weights = DecodeWeights(newest.data(), newest.size());
-    if (weights.version <= version_) return false;
+    const WeightsMessage weights = DecodeWeights(message.data(), message.size());
+    const bool same_learner = loaded_ && weights.incarnation == incarnation_;
+    if (same_learner && weights.version <= version_) return false;
+    const std::string mismatch = Mismatch(weights);
+    if (!mismatch.empty()) throw std::invalid_argument(mismatch);
     LoadFlatParameters(module, weights.flat.data(), weights.flat.size());
     version_ = weights.version;
+    incarnation_ = weights.incarnation;
+    loaded_ = true;
     return true;
   } catch (const std::exception& e) {
-    RLF_LOG(Warning) << "ignoring a weights message: " << e.what();
+    if (rejected_++ % 100 == 0) {
+      RLF_LOG(Warning) << "ignoring a weights message (" << rejected_ << " so far): " << e.what();
+    }
     return false;
   }
 }
@@ -46,10 +94,15 @@ StatsReporter::StatsReporter(const std::string& endpoint, uint32_t actor_index,
   socket_.connect(endpoint);
 }
 
-void StatsReporter::MaybeSend(int64_t policy_version, bool force) {
+void StatsReporter::MaybeSend(int64_t policy_version, int64_t rejected_weights, bool force) {
   if (!force && since_send_.Seconds() < interval_seconds_) return;
   since_send_.Reset();
-  if (pending_.env_steps == 0 && pending_.episode_returns.empty()) return;
+  pending_.rejected_weights = rejected_weights - rejected_weights_sent_;
+  if (pending_.env_steps == 0 && pending_.episode_returns.empty() &&
+      pending_.rejected_weights == 0) {
+    return;
+  }
+  rejected_weights_sent_ = rejected_weights;
   pending_.policy_version = policy_version;
   const std::string bytes = EncodeActorStats(pending_);
   // PUSH blocks only when the learner is gone and the queue is full: drop stats then.

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 #include <zmq.hpp>
 
 #include "algorithms/torch_fwd.h"
@@ -11,20 +12,45 @@
 
 namespace rlfleet {
 
-// An actor's end of the weights broadcast: a SUB socket that keeps at most the two newest
-// messages. Not thread-safe (the actor's loop owns it).
+// An actor's end of the weights broadcast: a SUB socket that keeps only the newest message
+// (ZMQ_CONFLATE) and refuses messages larger than the module's weights need. ZeroMQ ends a
+// connection that delivered an oversized message and does not re-establish it, so after
+// `silence_seconds` without any message the socket is replaced by a new one (the learner
+// publishes at least once a second). Not thread-safe (the actor's loop owns it).
 class WeightsSubscriber {
  public:
-  WeightsSubscriber(const std::string& endpoint, int64_t max_message_bytes);
-  // Copies the newest waiting weights into `module` in place when they are newer than
-  // version(); never blocks. A message that does not decode or fit is logged and ignored.
-  // Returns whether the module changed.
+  // `module` fixes the parameter names and shapes every message must carry.
+  WeightsSubscriber(const std::string& endpoint, torch::nn::Module& module,
+                    double silence_seconds = 10.0);
+  // Copies the newest waiting weights into `module` (the one given to the constructor) in
+  // place when they come from another learner process (a restarted learner counts versions
+  // from its checkpoint) or are newer than version(); never blocks. A message that does not
+  // decode, names other parameters or shapes, or holds a non-finite value is logged, counted
+  // in rejected() and ignored: the module keeps its weights. Returns whether the module changed.
   bool MaybeLoad(torch::nn::Module& module);
   int64_t version() const { return version_; }
+  int64_t rejected() const { return rejected_; }
+  int64_t reconnects() const { return reconnects_; }  // sockets replaced after a silence
+  // The largest message accepted: the flat float32 buffer plus room for names and shapes.
+  int64_t max_message_bytes() const { return max_message_bytes_; }
 
  private:
+  // Empty when `weights` fits the module; otherwise what is wrong with it.
+  std::string Mismatch(const WeightsMessage& weights) const;
+  void Connect();
+
+  std::string endpoint_;
+  double silence_seconds_;
+  Stopwatch since_message_;
+  int64_t reconnects_ = 0;
   zmq::socket_t socket_;
+  std::vector<std::string> names_;
+  std::vector<std::vector<int64_t>> shapes_;
+  int64_t max_message_bytes_ = 0;
   int64_t version_ = 0;
+  uint64_t incarnation_ = 0;
+  bool loaded_ = false;
+  int64_t rejected_ = 0;
 };
 
 // An actor's episode statistics, pushed to the learner at most every `interval_seconds`.
@@ -38,12 +64,15 @@ class StatsReporter {
     pending_.episode_lengths.push_back(length);
   }
   // Sends what accumulated when the interval has passed (or `force`) and there is something.
-  void MaybeSend(int64_t policy_version, bool force);
+  // `rejected_weights`: the actor's WeightsSubscriber::rejected() (the message carries what is
+  // new since the previous one).
+  void MaybeSend(int64_t policy_version, int64_t rejected_weights, bool force);
 
  private:
   zmq::socket_t socket_;
   double interval_seconds_;
   ActorStatsMessage pending_;
+  int64_t rejected_weights_sent_ = 0;
   Stopwatch since_send_;
 };
 

@@ -46,7 +46,7 @@ class ActorTest : public testing::RunFixture {
 TEST_F(ActorTest, InsertsEveryStepAsTheAlgorithmBuiltItAndTakesWeights) {
   const AlgorithmSpec fake = testing::FakeAlgorithmSpec(ItemKind::kTransition, ReplayKind::kQueue,
                                                         StepBudget::kActorFrames);
-  ActorStatsReceiver stats(config_.cluster.stats_endpoint, 1 << 20,
+  ActorStatsReceiver stats(config_.cluster.stats_endpoint, config_.cluster.num_actors,
                            (dir_ / "episodes.csv").string());
   testing::FakeModule published;
   {

@@ -139,6 +139,9 @@ struct SampledItems {
 struct UpdateResult {
   std::vector<double> metrics;     // one value per metric_names() entry
   std::vector<double> priorities;  // kReplayMemory: one new priority per item, finite and > 0
+  // Optimizer steps of this update skipped because a loss or gradient norm was not finite: no
+  // parameter took a non-finite value (the learner counts these updates).
+  int32_t skipped_steps = 0;
 };
 
 // The learner-side half: the networks, optimizer and update. Thread safety: Prepare runs on the

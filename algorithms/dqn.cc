@@ -179,12 +179,8 @@ DqnStats Dqn::Update(const DqnBatch& batch, std::vector<float>* new_priorities) 
                                     : torch::ones({B}, torch::TensorOptions(device));
   const torch::Tensor loss = (weights * HuberLoss(td, options_.huber_delta)).mean();
 
-  optimizer_->zero_grad();
-  loss.backward();
-  const double max_norm = options_.max_grad_norm > 0.0 ? options_.max_grad_norm
-                                                       : std::numeric_limits<double>::infinity();
-  const double grad_norm = torch::nn::utils::clip_grad_norm_(online_->parameters(), max_norm);
-  optimizer_->step();
+  const double grad_norm =
+      GuardedStep(*optimizer_, loss, online_->parameters(), options_.max_grad_norm);
   ++num_updates_;
   if (num_updates_ % options_.target_update_period == 0) CopyOnlineToTarget();
 
@@ -197,6 +193,7 @@ DqnStats Dqn::Update(const DqnBatch& batch, std::vector<float>* new_priorities) 
   stats.mean_q = q.detach().mean().item<double>();
   stats.mean_abs_td = abs_td.mean().item<double>();
   stats.grad_norm = grad_norm;
+  stats.skipped_steps = std::isfinite(grad_norm) ? 0 : 1;
   stats.learning_rate = learning_rate_;
   return stats;
 }
@@ -324,6 +321,7 @@ class ApexLearner : public LearnerAlgorithm {
     UpdateResult result;
     result.metrics = {s.loss, s.mean_q, s.mean_abs_td, s.grad_norm, s.learning_rate};
     result.priorities = ReachablePriorities(td_);
+    result.skipped_steps = s.skipped_steps;
     return result;
   }
 

@@ -40,6 +40,8 @@ struct DqnStats {
   double mean_abs_td = 0.0;    // mean_b |td_b|
   double grad_norm = 0.0;      // total gradient norm before clipping
   double learning_rate = 0.0;  // Adam's rate for this step
+  // Optimizer steps skipped because a loss or gradient norm was not finite (GuardedStep).
+  int32_t skipped_steps = 0;
 };
 
 // The bootstrapped targets y = r + discount · Q_target(x', a*), [B], without gradients, where

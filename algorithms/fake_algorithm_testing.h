@@ -99,7 +99,9 @@ struct FakeBatch : PreparedBatch {
   size_t items = 0;
 };
 
-// Learner: w += Σ rewards of the batch per update (unrolls: every step's reward); metrics
+// Learner: w += Σ rewards of the batch per update (unrolls: every step's reward), except that
+// a negative sum stands for a non-finite loss (UpdateResult::skipped_steps = 1, w unchanged);
+// metrics
 // {batch_reward, items}; new priority of item i = 2 + i. Checkpoint: one text file "fake.txt"
 // holding the update count and w.
 class FakeLearner : public LearnerAlgorithm {
@@ -129,12 +131,14 @@ class FakeLearner : public LearnerAlgorithm {
   }
   UpdateResult Update(PreparedBatch& batch) override {
     const auto& b = static_cast<FakeBatch&>(batch);
-    {
+    UpdateResult result;
+    if (b.reward_sum < 0.0) {
+      result.skipped_steps = 1;  // stands for a non-finite loss: w is left alone
+    } else {
       torch::NoGradGuard no_grad;
       module_->w.add_(b.reward_sum);
     }
     ++updates_;
-    UpdateResult result;
     result.metrics = {b.reward_sum, static_cast<double>(b.items)};
     for (size_t i = 0; i < b.items; ++i) result.priorities.push_back(2.0 + i);
     return result;

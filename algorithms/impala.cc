@@ -165,13 +165,7 @@ Impala::Terms Impala::Loss(const torch::Tensor& log_pi, const torch::Tensor& val
 }
 
 double Impala::Step(const torch::Tensor& loss) {
-  optimizer_->zero_grad();
-  loss.backward();
-  const double max_norm = options_.max_grad_norm > 0.0 ? options_.max_grad_norm
-                                                       : std::numeric_limits<double>::infinity();
-  const double grad_norm = torch::nn::utils::clip_grad_norm_(model_->parameters(), max_norm);
-  optimizer_->step();
-  return grad_norm;
+  return GuardedStep(*optimizer_, loss, model_->parameters(), options_.max_grad_norm);
 }
 
 ImpalaStats Impala::Update(const ImpalaBatch& batch) {
@@ -275,6 +269,7 @@ ImpalaStats Impala::Update(const ImpalaBatch& batch) {
     stats.entropy += step_entropy.item<double>();
     stats.clip_fraction += terms.clip_fraction;
     stats.grad_norm += grad_norm;
+    if (!std::isfinite(grad_norm)) ++stats.skipped_steps;
     ++steps;
   };
   if (single_step) {
@@ -531,6 +526,7 @@ class ImpalaLearner : public LearnerAlgorithm {
     UpdateResult result;
     result.metrics = {s.total_loss, s.policy_loss,   s.baseline_loss, s.entropy,
                       s.mean_rho,   s.clip_fraction, s.grad_norm,     s.learning_rate};
+    result.skipped_steps = s.skipped_steps;
     return result;
   }
 

@@ -83,6 +83,8 @@ struct ImpalaStats {
   double clip_fraction = 0.0;  // kAppo: fraction of steps whose ratio left [1 − ε, 1 + ε]
   double grad_norm = 0.0;      // total gradient norm before clipping
   double learning_rate = 0.0;  // rate used by this step
+  // Optimizer steps skipped because a loss or gradient norm was not finite (GuardedStep).
+  int32_t skipped_steps = 0;
 };
 
 // The IMPALA / APPO learner: V-trace actor-critic with Adam steps on each batch.

@@ -193,12 +193,9 @@ SacStats Sac::Update(const TransitionBatch& batch, std::vector<float>* new_prior
   stats.alpha = alpha();
   auto step = [&](torch::optim::Adam& optimizer, const torch::Tensor& loss,
                   const std::vector<torch::Tensor>& parameters) {
-    optimizer.zero_grad();
-    loss.backward();
-    if (options_.max_grad_norm > 0) {
-      torch::nn::utils::clip_grad_norm_(parameters, options_.max_grad_norm);
+    if (!std::isfinite(GuardedStep(optimizer, loss, parameters, options_.max_grad_norm))) {
+      ++stats.skipped_steps;
     }
-    optimizer.step();
   };
   // Critic step first; the actor's loss is then built on the updated critics, as in the
   // reference implementations (the critic gradients it leaves are discarded: the critic
@@ -356,6 +353,7 @@ class SacLearner : public LearnerAlgorithm {
     result.metrics = {s.critic_loss, s.actor_loss, s.alpha_loss, s.alpha,
                       s.entropy,     s.mean_q,     s.mean_abs_td};
     result.priorities = ReachablePriorities(td_);
+    result.skipped_steps = s.skipped_steps;
     return result;
   }
   int64_t num_updates() const override { return sac_->num_updates(); }

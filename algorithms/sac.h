@@ -93,6 +93,8 @@ struct SacStats {
   double entropy = 0.0;     // −mean_b log π(ã_b | x_b)
   double mean_q = 0.0;      // mean_b min_i Q_i(x_b, a_b)
   double mean_abs_td = 0.0;  // mean_b of the new priorities
+  // Optimizer steps skipped because a loss or gradient norm was not finite (GuardedStep).
+  int32_t skipped_steps = 0;
 };
 
 // The SAC losses of one batch for given noise, without stepping (for Update and for tests).

@@ -160,17 +160,14 @@ Td3Losses Td3::Losses(const TransitionBatch& batch, const torch::Tensor& next_no
 Td3Stats Td3::Update(const TransitionBatch& batch, std::vector<float>* new_priorities) {
   const int64_t b = batch.observations.size(0);
   const torch::Device device = DeviceOf(*actor_);
-  auto step = [&](torch::optim::Adam& optimizer, const torch::Tensor& loss,
-                  const std::vector<torch::Tensor>& parameters) {
-    optimizer.zero_grad();
-    loss.backward();
-    if (options_.max_grad_norm > 0) {
-      torch::nn::utils::clip_grad_norm_(parameters, options_.max_grad_norm);
-    }
-    optimizer.step();
-  };
   Td3Losses losses;
   Td3Stats stats;
+  auto step = [&](torch::optim::Adam& optimizer, const torch::Tensor& loss,
+                  const std::vector<torch::Tensor>& parameters) {
+    if (!std::isfinite(GuardedStep(optimizer, loss, parameters, options_.max_grad_norm))) {
+      ++stats.skipped_steps;
+    }
+  };
   CriticTerms(batch,
               torch::randn({b, actor_->action_size()}, torch::TensorOptions().device(device)),
               &losses);
@@ -340,6 +337,7 @@ class Td3Learner : public LearnerAlgorithm {
     UpdateResult result;
     result.metrics = {s.critic_loss, s.actor_loss, s.mean_q, s.mean_abs_td};
     result.priorities = ReachablePriorities(td_);
+    result.skipped_steps = s.skipped_steps;
     return result;
   }
   int64_t num_updates() const override { return td3_->num_updates(); }

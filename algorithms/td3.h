@@ -86,6 +86,8 @@ struct Td3Stats {
   bool actor_updated = false;  // whether this update stepped the actor and the targets
   double mean_q = 0.0;         // mean_b min_i Q_i(x_b, a_b)
   double mean_abs_td = 0.0;    // mean_b of the new priorities
+  // Optimizer steps skipped because a loss or gradient norm was not finite (GuardedStep).
+  int32_t skipped_steps = 0;
 };
 
 // The TD3 losses of one batch for given smoothing noise, without stepping:

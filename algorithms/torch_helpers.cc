@@ -2,6 +2,8 @@
 
 #include <c10/util/Exception.h>
 
+#include <cmath>
+#include <limits>
 #include <stdexcept>
 
 namespace rlfleet {
@@ -84,6 +86,21 @@ void PolyakUpdate(torch::nn::Module& online, torch::nn::Module& target, double t
   const auto source = online.parameters();
   auto destination = target.parameters();
   for (size_t i = 0; i < source.size(); ++i) destination[i].lerp_(source[i], tau);
+}
+
+double GuardedStep(torch::optim::Optimizer& optimizer, const torch::Tensor& loss,
+                   const std::vector<torch::Tensor>& parameters, double max_norm) {
+  optimizer.zero_grad();
+  loss.backward();
+  const double limit = max_norm > 0.0 ? max_norm : std::numeric_limits<double>::infinity();
+  // The norm of non-finite gradients is not finite; clip_grad_norm_ leaves them unscaled then.
+  const double norm = torch::nn::utils::clip_grad_norm_(parameters, limit);
+  if (!std::isfinite(norm) || !std::isfinite(loss.item<double>())) {
+    optimizer.zero_grad();
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  optimizer.step();
+  return norm;
 }
 
 torch::Device DeviceOf(torch::nn::Module& module) { return module.parameters().front().device(); }

@@ -4,6 +4,7 @@
 // Small LibTorch helpers shared by the networks and algorithms of this folder.
 
 #include <torch/nn.h>
+#include <torch/optim/optimizer.h>
 #include <torch/serialize.h>
 
 #include <exception>
@@ -50,6 +51,15 @@ torch::Tensor RunMlpTorso(std::vector<torch::nn::Linear>& torso, torch::Tensor x
 // target ← τ · online + (1 − τ) · target, parameter by parameter (same architecture), without
 // recording gradients; τ = 1 copies.
 void PolyakUpdate(torch::nn::Module& online, torch::nn::Module& target, double tau);
+
+// One optimizer step that never lets a non-finite value into the parameters: zeroes the
+// gradients, back-propagates `loss`, clips the global L2 norm of the gradients of `parameters`
+// to `max_norm` (<= 0: no clipping) and steps only when the loss and that norm are finite.
+// Returns the norm before clipping; a non-finite return means the step was skipped and neither
+// the parameters nor the optimizer's state changed. Synchronises with the device (reads the
+// loss and the norm).
+double GuardedStep(torch::optim::Optimizer& optimizer, const torch::Tensor& loss,
+                   const std::vector<torch::Tensor>& parameters, double max_norm);
 
 // The device of the module's first parameter.
 torch::Device DeviceOf(torch::nn::Module& module);

@@ -81,6 +81,7 @@ void VisitFields(Config& c, Visitor&& visit) {
   visit("learner.reward_scale", c.learner.reward_scale);
   visit("learner.checkpoint_interval_seconds", c.learner.checkpoint_interval_seconds);
   visit("learner.keep_checkpoints", c.learner.keep_checkpoints);
+  visit("learner.max_nonfinite_updates", c.learner.max_nonfinite_updates);
   visit("learner.metrics_interval_seconds", c.learner.metrics_interval_seconds);
   visit("learner.eval_interval_updates", c.learner.eval_interval_updates);
   visit("learner.eval_episodes", c.learner.eval_episodes);

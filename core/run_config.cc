@@ -102,6 +102,8 @@ void RunConfig::Validate() const {
           learner.checkpoint_interval_seconds);
   Require(learner.keep_checkpoints > 0, "learner.keep_checkpoints", "> 0",
           learner.keep_checkpoints);
+  Require(learner.max_nonfinite_updates > 0, "learner.max_nonfinite_updates", "> 0",
+          learner.max_nonfinite_updates);
   Require(actor.n_step >= 1, "actor.n_step", ">= 1", actor.n_step);
   Require(actor.insert_batch > 0, "actor.insert_batch", "> 0", actor.insert_batch);
   Require(actor.weights_interval_frames > 0, "actor.weights_interval_frames", "> 0",

@@ -107,6 +107,9 @@ struct LearnerConfig {
   double reward_scale = 1.0;
   double checkpoint_interval_seconds = 60.0;
   int32_t keep_checkpoints = 3;
+  // An update whose loss or gradient norm is not finite skips its optimizer steps and is
+  // counted (nonfinite_updates); this many such updates in a row end the run with an error.
+  int32_t max_nonfinite_updates = 10;
   double metrics_interval_seconds = 1.0;
   // Greedy evaluation on a local env every this many updates (and once at the end); 0: never.
   int64_t eval_interval_updates = 0;

@@ -89,6 +89,8 @@ struct Learner::Impl {
   std::string prefetch_error;
   std::atomic<int64_t> malformed_items{0};
   std::atomic<int64_t> unknown_keys{0};  // priority updates of keys evicted meanwhile
+  int64_t nonfinite_updates = 0;         // updates whose optimizer steps were (partly) skipped
+  int32_t nonfinite_in_a_row = 0;
 
   // Counters (persisted in checkpoints).
   int64_t consumed_frames = 0;
@@ -114,7 +116,7 @@ struct Learner::Impl {
         spec(s),
         algorithm(a.make_learner(c, s, ResolveDevice(c.learner.device).str())),
         weights(algorithm->published_module(), c.cluster.weights_endpoint),
-        stats(c.cluster.stats_endpoint, c.replay.max_message_bytes,
+        stats(c.cluster.stats_endpoint, c.cluster.num_actors,
               (fs::path(dir) / "episodes.csv").string()),
         ready(static_cast<size_t>(c.learner.prefetch)),
         priority_updates(static_cast<size_t>(c.learner.prefetch) + 2),
@@ -264,6 +266,26 @@ struct Learner::Impl {
   void Publish() { weights.Publish(algorithm->published_module(), updates()); }
   void DrainStats() { stats.Drain(wall_seconds_before + wall.Seconds()); }
 
+  // Counts an update whose loss or gradients were not finite (its optimizer steps were skipped,
+  // so no parameter changed for them); throws when learner.max_nonfinite_updates come in a row.
+  void CountNonFinite(const UpdateResult& result) {
+    if (result.skipped_steps == 0) {
+      nonfinite_in_a_row = 0;
+      return;
+    }
+    ++nonfinite_updates;
+    ++nonfinite_in_a_row;
+    if (nonfinite_in_a_row >= config.learner.max_nonfinite_updates) {
+      throw std::runtime_error(
+          "update " + std::to_string(updates()) + ": the loss or gradient norm was not finite in " +
+          std::to_string(nonfinite_in_a_row) + " updates in a row (learner.max_nonfinite_updates)");
+    }
+    if (nonfinite_updates % 100 == 1) {
+      RLF_LOG(Warning) << "update " << updates() << ": the loss or gradient norm is not finite; "
+                       << "its optimizer steps were skipped (" << nonfinite_updates << " so far)";
+    }
+  }
+
   // One update on a ready batch; its priorities go to the prefetch thread.
   void Train(ReadyBatch& next, const std::atomic<bool>& stop) {
     lag_sum += static_cast<double>(updates()) - next.mean_policy_version;
@@ -271,6 +293,7 @@ struct Learner::Impl {
     algorithm->SetProgress(std::min(1.0, static_cast<double>(budget_steps()) /
                                              static_cast<double>(config.learner.total_env_steps)));
     UpdateResult result = algorithm->Update(*next.batch);
+    CountNonFinite(result);
     // When the queue is full (the prefetch thread is busy), the batch is freed here instead.
     spent.Push(std::move(next.batch), std::chrono::milliseconds(0));
     last_metrics = std::move(result.metrics);
@@ -330,6 +353,9 @@ struct Learner::Impl {
     status["policy_lag"] = lag_count > 0 ? lag_sum / static_cast<double>(lag_count) : 0.0;
     status["eval_mean_return"] = NanToZero(eval_mean_return);
     status["malformed_items"] = malformed_items.load();
+    status["nonfinite_updates"] = nonfinite_updates;
+    status["rejected_stats"] = stats.rejected_messages;
+    status["rejected_weights"] = stats.rejected_weights;
     return status;
   }
 
@@ -340,7 +366,8 @@ struct Learner::Impl {
     if (!fs::exists(metrics)) {
       row << "wall_seconds,env_steps,consumed_frames,actor_env_steps,updates,fps,"
              "updates_per_second,mean_return_100,episodes,policy_lag,eval_mean_return,"
-             "malformed_items,unknown_key_updates";
+             "malformed_items,unknown_key_updates,nonfinite_updates,rejected_stats,"
+             "rejected_weights";
       for (const std::string& name : algorithm->metric_names()) row << ',' << name;
       row << '\n';
     }
@@ -350,7 +377,8 @@ struct Learner::Impl {
         << status["mean_return"].get<double>() << ',' << stats.episodes << ','
         << status["policy_lag"].get<double>() << ',';
     if (!std::isnan(eval_mean_return)) row << eval_mean_return;
-    row << ',' << malformed_items.load() << ',' << unknown_keys.load();
+    row << ',' << malformed_items.load() << ',' << unknown_keys.load() << ',' << nonfinite_updates
+        << ',' << stats.rejected_messages << ',' << stats.rejected_weights;
     for (double value : last_metrics) row << ',' << value;
     row << '\n';
     AppendToFile(metrics.string(), row.str());
@@ -436,6 +464,9 @@ struct Learner::Impl {
     }
     json["malformed_items"] = summary.malformed_items;
     json["unknown_key_updates"] = unknown_keys.load();
+    json["nonfinite_updates"] = nonfinite_updates;
+    json["rejected_stats"] = stats.rejected_messages;
+    json["rejected_weights"] = stats.rejected_weights;
     json["completed"] = summary.completed;
     WriteFileAtomic((run_dir / "summary.json").string(), json.dump(2) + "\n");
     return summary;

@@ -2,7 +2,9 @@
 
 #include <torch/nn/module.h>
 
+#include <cmath>
 #include <iomanip>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 
@@ -28,7 +30,8 @@ void BindOrThrow(zmq::socket_t& socket, const std::string& endpoint) {
 WeightsPublisher::WeightsPublisher(torch::nn::Module& module, const std::string& endpoint)
     : socket_(SharedContext(), zmq::socket_type::pub),
       names_(ParameterNames(module)),
-      shapes_(ParameterShapes(module)) {
+      shapes_(ParameterShapes(module)),
+      incarnation_(std::random_device()() | (uint64_t{std::random_device()()} << 32) | 1) {
   socket_.set(zmq::sockopt::linger, 0);
   socket_.set(zmq::sockopt::sndhwm, 4);
   BindOrThrow(socket_, endpoint);
@@ -40,6 +43,7 @@ void WeightsPublisher::Publish(torch::nn::Module& module, int64_t version) {
   WeightsMessage message;
   message.version = version;
   message.learner_step = version;
+  message.incarnation = incarnation_;
   message.names = names_;
   message.shapes = shapes_;
   message.flat = flat_;
@@ -47,11 +51,34 @@ void WeightsPublisher::Publish(torch::nn::Module& module, int64_t version) {
   socket_.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
 }
 
-ActorStatsReceiver::ActorStatsReceiver(const std::string& endpoint, int64_t max_message_bytes,
+std::string CheckActorStats(const ActorStatsMessage& stats, int32_t num_actors) {
+  if (stats.actor_index >= static_cast<uint32_t>(num_actors)) {
+    return "actor index " + std::to_string(stats.actor_index) + " but the run has " +
+           std::to_string(num_actors) + " actors";
+  }
+  if (stats.env_steps < 0 || stats.env_steps >= (int64_t{1} << 40)) {
+    return "env steps " + std::to_string(stats.env_steps) + " out of range";
+  }
+  if (stats.policy_version < 0) return "policy version " + std::to_string(stats.policy_version);
+  if (stats.rejected_weights < 0) {
+    return "rejected weights " + std::to_string(stats.rejected_weights);
+  }
+  for (size_t i = 0; i < stats.episode_returns.size(); ++i) {
+    if (!std::isfinite(stats.episode_returns[i])) return "an episode return is not finite";
+    if (stats.episode_lengths[i] < 1) {
+      return "episode length " + std::to_string(stats.episode_lengths[i]);
+    }
+  }
+  return "";
+}
+
+ActorStatsReceiver::ActorStatsReceiver(const std::string& endpoint, int32_t num_actors,
                                        std::string episodes_csv)
-    : socket_(SharedContext(), zmq::socket_type::pull), episodes_csv_(std::move(episodes_csv)) {
+    : socket_(SharedContext(), zmq::socket_type::pull),
+      num_actors_(num_actors),
+      episodes_csv_(std::move(episodes_csv)) {
   socket_.set(zmq::sockopt::linger, 0);
-  socket_.set(zmq::sockopt::maxmsgsize, max_message_bytes);
+  socket_.set(zmq::sockopt::maxmsgsize, kMaxMessageBytes);
   BindOrThrow(socket_, endpoint);
 }
 
@@ -59,20 +86,30 @@ void ActorStatsReceiver::Drain(double now_seconds) {
   zmq::message_t message;
   std::ostringstream rows;
   while (socket_.recv(message, zmq::recv_flags::dontwait)) {
+    std::string problem;
+    ActorStatsMessage stats;
     try {
-      const ActorStatsMessage stats = DecodeActorStats(message.data(), message.size());
-      actor_env_steps += stats.env_steps;
-      for (size_t i = 0; i < stats.episode_returns.size(); ++i) {
-        const double episode_return = stats.episode_returns[i];
-        const int64_t length = i < stats.episode_lengths.size() ? stats.episode_lengths[i] : 0;
-        recent_returns.Add(episode_return);
-        recent_return_values.push_back(episode_return);
-        ++episodes;
-        rows << std::fixed << std::setprecision(3) << now_seconds << ',' << stats.actor_index << ','
-             << std::setprecision(6) << episode_return << ',' << length << '\n';
-      }
+      stats = DecodeActorStats(message.data(), message.size());
+      problem = CheckActorStats(stats, num_actors_);
     } catch (const DecodeError& e) {
-      RLF_LOG(Warning) << "dropping a malformed stats message: " << e.what();
+      problem = e.what();
+    }
+    if (!problem.empty()) {
+      if (rejected_messages++ % 100 == 0) {
+        RLF_LOG(Warning) << "dropping a malformed stats message (" << rejected_messages
+                         << " so far): " << problem;
+      }
+      continue;
+    }
+    actor_env_steps += stats.env_steps;
+    rejected_weights += stats.rejected_weights;
+    for (size_t i = 0; i < stats.episode_returns.size(); ++i) {
+      const double episode_return = stats.episode_returns[i];
+      recent_returns.Add(episode_return);
+      recent_return_values.push_back(episode_return);
+      ++episodes;
+      rows << std::fixed << std::setprecision(3) << now_seconds << ',' << stats.actor_index << ','
+           << std::setprecision(6) << episode_return << ',' << stats.episode_lengths[i] << '\n';
     }
   }
   if (recent_return_values.size() > kReturnWindow) {

@@ -9,8 +9,14 @@
 #include "algorithms/torch_fwd.h"
 #include "core/clock.h"
 #include "core/windowed_mean.h"
+#include "transport/codec.h"
 
 namespace rlfleet {
+
+// Empty when an actor's stats message makes sense: actor index below num_actors, env steps in
+// [0, 2^40), policy version >= 0, rejected weights >= 0, finite episode returns and episode
+// lengths >= 1; otherwise what is wrong with it.
+std::string CheckActorStats(const ActorStatsMessage& stats, int32_t num_actors);
 
 // The learner's weights broadcast: binds a PUB socket and sends a module's parameters as one
 // WeightsMessage (names, shapes, one flat float32 buffer, copied to the host once per call).
@@ -19,7 +25,10 @@ class WeightsPublisher {
  public:
   // Throws std::runtime_error naming the endpoint when it cannot bind.
   WeightsPublisher(torch::nn::Module& module, const std::string& endpoint);
+  // Every message carries incarnation(), drawn at random here: subscribers take the versions of
+  // a new publisher (e.g. a learner restarted from an older checkpoint) even when lower.
   void Publish(torch::nn::Module& module, int64_t version);
+  uint64_t incarnation() const { return incarnation_; }
   double SecondsSincePublish() const { return since_publish_.Seconds(); }
 
  private:
@@ -27,21 +36,26 @@ class WeightsPublisher {
   std::vector<std::string> names_;
   std::vector<std::vector<int64_t>> shapes_;
   std::vector<float> flat_;
+  uint64_t incarnation_;
   Stopwatch since_publish_;
 };
 
 // The actors' episode statistics: binds a PULL socket; Drain() takes every waiting
 // ActorStats message, adds up the actors' env steps, keeps the last 100 returns, and appends
-// one row per episode (wall_seconds,actor,return,length) to `episodes_csv`. Malformed
-// messages are logged and dropped. Fields are public: they are the learner's counters, saved
+// one row per episode (wall_seconds,actor,return,length) to `episodes_csv`. A message that does
+// not decode or does not make sense (CheckActorStats) is logged, counted in rejected_messages
+// and dropped whole. Fields are public: they are the learner's counters, the first four saved
 // in and restored from its checkpoints. Not thread-safe.
 class ActorStatsReceiver {
  public:
   static constexpr size_t kReturnWindow = 100;
+  // Messages larger than this are refused by the socket: an actor sends one at least every
+  // actor.stats_interval_seconds, 16 bytes per finished episode.
+  static constexpr int64_t kMaxMessageBytes = 1 << 20;
 
-  // Throws std::runtime_error naming the endpoint when it cannot bind.
-  ActorStatsReceiver(const std::string& endpoint, int64_t max_message_bytes,
-                     std::string episodes_csv);
+  // `num_actors`: actor indices must be below it. Throws std::runtime_error naming the
+  // endpoint when it cannot bind.
+  ActorStatsReceiver(const std::string& endpoint, int32_t num_actors, std::string episodes_csv);
   // Never blocks. `now_seconds` stamps the rows. Throws std::runtime_error when the CSV
   // cannot be written (e.g. a full disk).
   void Drain(double now_seconds);
@@ -52,9 +66,12 @@ class ActorStatsReceiver {
   int64_t episodes = 0;
   WindowedMean recent_returns{kReturnWindow};
   std::vector<double> recent_return_values;  // the same window, for checkpoints
+  int64_t rejected_messages = 0;             // stats messages dropped as malformed
+  int64_t rejected_weights = 0;              // weights messages the actors reported refusing
 
  private:
   zmq::socket_t socket_;
+  int32_t num_actors_;
   std::string episodes_csv_;
 };
 

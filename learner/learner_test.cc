@@ -101,7 +101,8 @@ TEST_F(LearnerTest, QueueOfUnrollsStopsAtTheConsumedFrameBudget) {
   EXPECT_EQ(metrics.substr(0, metrics.find('\n')),
             "wall_seconds,env_steps,consumed_frames,actor_env_steps,updates,fps,"
             "updates_per_second,mean_return_100,episodes,policy_lag,eval_mean_return,"
-            "malformed_items,unknown_key_updates,batch_reward,items");
+            "malformed_items,unknown_key_updates,nonfinite_updates,rejected_stats,rejected_weights,"
+            "batch_reward,items");
   const auto summary_json = nlohmann::json::parse(ReadFile((run_dir / "summary.json").string()));
   EXPECT_EQ(summary_json["malformed_items"].get<int64_t>(), 1);
   EXPECT_EQ(summary_json["consumed_frames"].get<int64_t>(), 55);
@@ -112,6 +113,64 @@ TEST_F(LearnerTest, QueueOfUnrollsStopsAtTheConsumedFrameBudget) {
   EXPECT_TRUE(again.completed);
   EXPECT_EQ(again.updates, 3);
   EXPECT_EQ(again.consumed_frames, 55);
+}
+
+// Updates whose loss is not finite (the fake's negative batches) are skipped and counted; the
+// run goes on while fewer than learner.max_nonfinite_updates come in a row, and ends with an
+// error naming the update when that many do. Batches of two unrolls of 5 steps: −10, +10, −10,
+// −10.
+class NonFiniteLearnerTest : public LearnerTest {
+ protected:
+  void SetUp() override {
+    LearnerTest::SetUp();
+    config_.replay.table = "queue";
+    config_.replay.max_size = 64;
+    config_.actor.unroll_length = 5;
+    config_.learner.batch_size = 2;
+    config_.learner.total_env_steps = 40;
+    StartShard(false);
+    std::vector<std::string> items;
+    for (float reward : {-1.0f, 1.0f, -1.0f, -1.0f}) {
+      for (int i = 0; i < 2; ++i) {
+        Unroll u = OnesUnroll(5, 4, 0);
+        for (float& r : u.rewards) r = reward;
+        items.push_back(EncodeUnroll(u));
+      }
+    }
+    Insert(items, {});
+  }
+  const AlgorithmSpec fake_ = testing::FakeAlgorithmSpec(ItemKind::kUnroll, ReplayKind::kQueue,
+                                                         StepBudget::kConsumedFrames);
+  std::atomic<bool> stop_{false};
+};
+
+TEST_F(NonFiniteLearnerTest, AreSkippedAndCounted) {
+  config_.learner.max_nonfinite_updates = 3;
+  const fs::path run_dir = dir_ / "run";
+  {
+    Learner learner(config_, run_dir.string(), false, fake_);
+    const LearnerSummary summary = learner.Run(stop_);
+    EXPECT_TRUE(summary.completed);
+    EXPECT_EQ(summary.updates, 4);
+  }
+  const auto summary_json = nlohmann::json::parse(ReadFile((run_dir / "summary.json").string()));
+  EXPECT_EQ(summary_json["nonfinite_updates"].get<int64_t>(), 3);
+  // Only the finite batch moved w.
+  EXPECT_EQ(ReadFile(LatestCheckpoint(run_dir.string()) + "/fake.txt"), "4 10\n");
+}
+
+TEST_F(NonFiniteLearnerTest, EndTheRunWhenTooManyComeInARow) {
+  config_.learner.max_nonfinite_updates = 2;
+  Learner learner(config_, (dir_ / "run").string(), false, fake_);
+  try {
+    learner.Run(stop_);
+    ADD_FAILURE() << "two non-finite updates in a row did not end the run";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("update 4: the loss or gradient norm was not finite in 2 "
+                                         "updates in a row (learner.max_nonfinite_updates)"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 // A prioritized replay memory of transitions; the budget counts the actors' frames. Two bad

@@ -178,6 +178,7 @@ std::string EncodeWeights(const WeightsMessage& w) {
   m.setProtocolVersion(kProtocolVersion);
   m.setVersion(w.version);
   m.setLearnerStep(w.learner_step);
+  m.setIncarnation(w.incarnation);
   auto names = m.initNames(static_cast<unsigned int>(w.names.size()));
   for (size_t i = 0; i < w.names.size(); ++i) names.set(i, w.names[i]);
   auto shapes = m.initShapes(static_cast<unsigned int>(w.shapes.size()));
@@ -197,6 +198,7 @@ WeightsMessage DecodeWeights(const void* data, size_t size) {
     CheckVersion(m.getProtocolVersion(), "weights");
     w.version = m.getVersion();
     w.learner_step = m.getLearnerStep();
+    w.incarnation = m.getIncarnation();
     auto names = m.getNames();
     auto shapes = m.getShapes();
     if (names.size() != shapes.size()) {
@@ -256,6 +258,7 @@ std::string EncodeActorStats(const ActorStatsMessage& s) {
   m.setActorIndex(s.actor_index);
   m.setEnvSteps(s.env_steps);
   m.setPolicyVersion(s.policy_version);
+  m.setRejectedWeights(s.rejected_weights);
   auto returns = m.initEpisodeReturns(static_cast<unsigned int>(s.episode_returns.size()));
   for (size_t i = 0; i < s.episode_returns.size(); ++i) returns.set(i, s.episode_returns[i]);
   auto lengths = m.initEpisodeLengths(static_cast<unsigned int>(s.episode_lengths.size()));
@@ -272,6 +275,7 @@ ActorStatsMessage DecodeActorStats(const void* data, size_t size) {
     s.actor_index = m.getActorIndex();
     s.env_steps = m.getEnvSteps();
     s.policy_version = m.getPolicyVersion();
+    s.rejected_weights = m.getRejectedWeights();
     auto returns = m.getEpisodeReturns();
     auto lengths = m.getEpisodeLengths();
     if (returns.size() != lengths.size()) {

@@ -51,6 +51,9 @@ Transition DecodeTransition(const void* data, size_t size);
 struct WeightsMessage {
   int64_t version = 0;
   int64_t learner_step = 0;
+  // Identifies the learner process that published (random, fixed for its life): a restarted
+  // learner publishes versions from its checkpoint, lower than what the actors hold.
+  uint64_t incarnation = 0;
   std::vector<std::string> names;
   std::vector<std::vector<int64_t>> shapes;
   std::vector<float> flat;
@@ -68,6 +71,7 @@ struct ActorStatsMessage {
   std::vector<double> episode_returns;   // episodes finished since the previous message
   std::vector<int64_t> episode_lengths;  // same order and count as episode_returns
   int64_t policy_version = 0;
+  int64_t rejected_weights = 0;  // weights messages refused since the previous message
 };
 
 // Throws std::invalid_argument when the two episode lists differ in length.

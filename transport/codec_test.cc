@@ -163,6 +163,7 @@ TEST(CodecTest, WeightsRoundTrip) {
   WeightsMessage w;
   w.version = 12;
   w.learner_step = 3400;
+  w.incarnation = 0x8000000000000001ULL;
   w.names = {"torso.0.weight", "torso.0.bias", "scalar"};
   w.shapes = {{2, 3}, {3}, {}};
   w.flat = {1, 2, 3, 4, 5, 6, -1, -2, -3, 42};
@@ -172,6 +173,7 @@ TEST(CodecTest, WeightsRoundTrip) {
     const WeightsMessage d = DecodeWeights(data, bytes.size());
     EXPECT_EQ(d.version, 12);
     EXPECT_EQ(d.learner_step, 3400);
+    EXPECT_EQ(d.incarnation, w.incarnation);
     EXPECT_EQ(d.names, w.names);
     EXPECT_EQ(d.shapes, w.shapes);
     EXPECT_EQ(d.flat, w.flat);

@@ -235,6 +235,8 @@ struct Weights {
   names @3 :List(Text);
   shapes @4 :List(List(Int64));
   data @5 :Data;
+  incarnation @6 :UInt64;            # drawn at random by each learner process: versions count
+                                     # from a restarted learner's checkpoint, not upwards
 }
 
 # ---- Actors -> learner, PUSH/PULL. ----
@@ -246,4 +248,5 @@ struct ActorStats {
   episodeReturns @3 :List(Float64);  # episodes finished since the previous message
   episodeLengths @4 :List(Int64);    # same order and count as episodeReturns
   policyVersion @5 :Int64;
+  rejectedWeights @6 :Int64;         # weights messages refused since the previous message
 }

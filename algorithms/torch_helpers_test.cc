@@ -1,0 +1,56 @@
+// GuardedStep against Adam's first step worked out by hand: with m̂ = g and v̂ = g², the step
+// is lr · g / (|g| + ε) ≈ lr · sign(g) per value, whatever the clipping.
+#include "algorithms/torch_helpers.h"
+
+#include <gtest/gtest.h>
+#include <torch/optim/adam.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace rlfleet {
+namespace {
+
+constexpr double kLr = 0.1;
+
+struct OneWeight {
+  torch::Tensor w = torch::tensor({1.0f, -2.0f}).requires_grad_(true);
+  torch::optim::Adam adam{std::vector<torch::Tensor>{w}, torch::optim::AdamOptions(kLr)};
+  // ∂/∂w of (w · x) is x = (3, 4): norm 5.
+  torch::Tensor Loss(float scale = 1.0f) { return (w * torch::tensor({3.0f, 4.0f})).sum() * scale; }
+};
+
+std::vector<float> Values(const torch::Tensor& t) {
+  const torch::Tensor c = t.detach().contiguous();
+  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+TEST(GuardedStepTest, StepsOnFiniteLossesAndReturnsTheNormBeforeClipping) {
+  for (double max_norm : {0.0, 1.0}) {
+    OneWeight s;
+    EXPECT_DOUBLE_EQ(GuardedStep(s.adam, s.Loss(), {s.w}, max_norm), 5.0);
+    const std::vector<float> w = Values(s.w);
+    EXPECT_NEAR(w[0], 1.0 - kLr, 1e-6) << "max_norm " << max_norm;
+    EXPECT_NEAR(w[1], -2.0 - kLr, 1e-6) << "max_norm " << max_norm;
+  }
+}
+
+TEST(GuardedStepTest, NonFiniteLossOrGradientsChangeNeitherParametersNorOptimizerState) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  OneWeight s;
+  // Infinite gradients; NaN gradients; finite gradients under an infinite loss.
+  EXPECT_FALSE(std::isfinite(GuardedStep(s.adam, s.Loss(inf), {s.w}, 1.0)));
+  EXPECT_FALSE(std::isfinite(GuardedStep(s.adam, s.Loss(nan), {s.w}, 0.0)));
+  EXPECT_FALSE(std::isfinite(GuardedStep(s.adam, s.Loss() + torch::tensor(inf), {s.w}, 0.0)));
+  EXPECT_EQ(Values(s.w), (std::vector<float>{1.0f, -2.0f}));
+  // The next finite step is Adam's first: the skipped ones left no moments or step count.
+  EXPECT_DOUBLE_EQ(GuardedStep(s.adam, s.Loss(), {s.w}, 0.0), 5.0);
+  const std::vector<float> w = Values(s.w);
+  EXPECT_NEAR(w[0], 1.0 - kLr, 1e-6);
+  EXPECT_NEAR(w[1], -2.0 - kLr, 1e-6);
+}
+
+}  // namespace
+}  // namespace rlfleet
