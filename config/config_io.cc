@@ -29,7 +29,8 @@ void VisitFields(Config& c, Visitor&& visit) {
   visit("cluster.shard_endpoints", c.cluster.shard_endpoints);
   visit("cluster.weights_endpoint", c.cluster.weights_endpoint);
   visit("cluster.stats_endpoint", c.cluster.stats_endpoint);
-  visit("cluster.max_actor_restarts", c.cluster.max_actor_restarts);
+  visit("cluster.max_restarts", c.cluster.max_restarts);
+  visit("cluster.restart_window_seconds", c.cluster.restart_window_seconds);
   visit("cluster.shutdown_grace_seconds", c.cluster.shutdown_grace_seconds);
   visit("replay.table", c.replay.table);
   visit("replay.max_size", c.replay.max_size);
@@ -39,6 +40,7 @@ void VisitFields(Config& c, Visitor&& visit) {
   visit("replay.importance_exponent", c.replay.importance_exponent);
   visit("replay.min_size_to_sample", c.replay.min_size_to_sample);
   visit("replay.samples_per_insert", c.replay.samples_per_insert);
+  visit("replay.checkpoint_interval_seconds", c.replay.checkpoint_interval_seconds);
   visit("actor.unroll_length", c.actor.unroll_length);
   visit("actor.max_inflight_inserts", c.actor.max_inflight_inserts);
   visit("actor.stats_interval_seconds", c.actor.stats_interval_seconds);

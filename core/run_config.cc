@@ -30,8 +30,11 @@ void RunConfig::Validate() const {
   Require(cluster.shard_endpoints.empty() ||
               static_cast<int32_t>(cluster.shard_endpoints.size()) == cluster.num_shards,
           "cluster.shard_endpoints", "empty or one per shard", cluster.shard_endpoints.size());
-  Require(cluster.max_actor_restarts >= 0, "cluster.max_actor_restarts", ">= 0",
-          cluster.max_actor_restarts);
+  Require(cluster.max_restarts >= 0, "cluster.max_restarts", ">= 0", cluster.max_restarts);
+  Require(cluster.restart_window_seconds > 0, "cluster.restart_window_seconds", "> 0",
+          cluster.restart_window_seconds);
+  Require(replay.checkpoint_interval_seconds >= 0, "replay.checkpoint_interval_seconds", ">= 0",
+          replay.checkpoint_interval_seconds);
   Require(cluster.shutdown_grace_seconds > 0, "cluster.shutdown_grace_seconds", "> 0",
           cluster.shutdown_grace_seconds);
   Require(!replay.table.empty(), "replay.table", "non-empty", "''");

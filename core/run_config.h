@@ -26,7 +26,10 @@ struct ClusterConfig {
   std::vector<std::string> shard_endpoints;  // one per shard
   std::string weights_endpoint;              // learner PUB
   std::string stats_endpoint;                // learner PULL (actor episode statistics)
-  int32_t max_actor_restarts = 3;        // an actor that dies is restarted this many times in all
+  // Supervision: a process (shard, learner or actor) that dies is restarted, unless it already
+  // died max_restarts times within the last restart_window_seconds; then the run ends.
+  int32_t max_restarts = 3;
+  double restart_window_seconds = 600.0;
   double shutdown_grace_seconds = 10.0;  // SIGTERM → SIGKILL delay when stopping children
 };
 
@@ -42,6 +45,9 @@ struct ReplayConfig {
   double importance_exponent = 0.4;  // β of the importance weights
   int64_t min_size_to_sample = 1;    // samples wait until a shard holds this many items
   double samples_per_insert = 0.0;   // > 0: Reverb's ratio limiter per shard; 0: no ratio limit
+  // Replay memories (not the IMPALA queue): each shard writes its table to
+  // <run dir>/replay/shard-<i>/ this often and a restarted shard starts from it; 0: never.
+  double checkpoint_interval_seconds = 300.0;
 };
 
 struct ActorConfig {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -13,10 +14,10 @@
 #include <thread>
 #include <vector>
 
+#include "config/config_io.h"
 #include "core/clock.h"
 #include "core/file_util.h"
 #include "core/logging.h"
-#include "config/config_io.h"
 #include "launcher/endpoints.h"
 #include "launcher/process.h"
 
@@ -79,6 +80,30 @@ std::string ProgressLine(const fs::path& run_dir) {
 
 }  // namespace
 
+bool RestartBook::Allow(const std::string& role, double now_seconds) {
+  std::deque<double>& deaths = deaths_[role];
+  while (!deaths.empty() && deaths.front() <= now_seconds - window_seconds_) deaths.pop_front();
+  if (static_cast<int32_t>(deaths.size()) >= max_restarts_) return false;
+  deaths.push_back(now_seconds);
+  ++restarts_[role];
+  ++total_;
+  return true;
+}
+
+int64_t RestartBook::Restarts(const std::string& role) const {
+  const auto it = restarts_.find(role);
+  return it == restarts_.end() ? 0 : it->second;
+}
+
+std::string RestartBook::Json() const {
+  nlohmann::json json;
+  json["total"] = total_;
+  nlohmann::json roles = nlohmann::json::object();
+  for (const auto& [role, count] : restarts_) roles[role] = count;
+  json["roles"] = roles;
+  return json.dump();
+}
+
 void LocalClusterOptions::Validate() const {
   if (executable.empty()) throw std::invalid_argument("LocalClusterOptions.executable is empty");
   if (run_dir.empty()) throw std::invalid_argument("LocalClusterOptions.run_dir is empty");
@@ -114,11 +139,12 @@ int RunLocalCluster(const RunConfig& config, const LocalClusterOptions& options,
   roles.push_back({"learner", 0});
   for (int32_t i = 0; i < config.cluster.num_actors; ++i) roles.push_back({"actor", i});
 
-  auto spawn = [&](const Role& role) {
-    std::vector<std::string> argv = {options.executable, "_worker",   "--role", role.kind,
-                                     "--index",          std::to_string(role.index),
-                                     "--run-dir",        run_dir.string()};
-    if (role.kind == "learner" && options.resume) argv.push_back("--resume");
+  // A restarted learner continues from its newest checkpoint (from scratch when there is none).
+  auto spawn = [&](const Role& role, bool restart = false) {
+    std::vector<std::string> argv = {
+        options.executable,         "_worker",   "--role",        role.kind, "--index",
+        std::to_string(role.index), "--run-dir", run_dir.string()};
+    if (role.kind == "learner" && (options.resume || restart)) argv.push_back("--resume");
     return std::make_unique<ChildProcess>(argv,
                                           (run_dir / "logs" / (role.name() + ".log")).string());
   };
@@ -129,7 +155,8 @@ int RunLocalCluster(const RunConfig& config, const LocalClusterOptions& options,
 
   const bool tty = ::isatty(STDOUT_FILENO);
   int exit_code = 0;
-  int32_t restarts_left = config.cluster.max_actor_restarts;
+  RestartBook restarts(config.cluster.max_restarts, config.cluster.restart_window_seconds);
+  Stopwatch clock;
   Stopwatch since_progress;
   std::string last_progress;
   bool learner_done = false;
@@ -142,15 +169,21 @@ int RunLocalCluster(const RunConfig& config, const LocalClusterOptions& options,
       const std::string log = (run_dir / "logs" / (role.name() + ".log")).string();
       if (role.kind == "learner" && status->ok()) {
         learner_done = true;
-      } else if (role.kind == "actor" && restarts_left > 0) {
-        --restarts_left;
-        RLF_LOG(Warning) << role.name() << " died (" << status->ToString()
-                         << "); restarting it (" << restarts_left << " restarts left). Log tail:\n"
+      } else if (restarts.Allow(role.name(), clock.Seconds())) {
+        RLF_LOG(Warning) << role.name() << " died (" << status->ToString() << "); restarting it ("
+                         << restarts.Restarts(role.name())
+                         << (role.kind == "learner" ? " restarts, from its newest checkpoint"
+                                                    : " restarts")
+                         << "). Log tail:\n"
                          << TailOfFile(log, 5);
-        children[i] = spawn(role);
+        WriteFileAtomic((run_dir / "restarts.json").string(), restarts.Json() + "\n");
+        children[i] = spawn(role, /*restart=*/true);
       } else {
-        RLF_LOG(Error) << role.name() << " died (" << status->ToString()
-                       << "); stopping the run. Last lines of " << log << ":\n"
+        RLF_LOG(Error) << role.name() << " died (" << status->ToString() << ") "
+                       << config.cluster.max_restarts + 1 << " times within "
+                       << config.cluster.restart_window_seconds
+                       << " s (cluster.max_restarts, cluster.restart_window_seconds); stopping the "
+                       << "run. Last lines of " << log << ":\n"
                        << TailOfFile(log, 15);
         exit_code = 1;
         break;
@@ -159,7 +192,10 @@ int RunLocalCluster(const RunConfig& config, const LocalClusterOptions& options,
     const double interval = tty ? 1.0 : 10.0;
     if (options.show_progress && since_progress.Seconds() >= interval) {
       since_progress.Reset();
-      const std::string line = ProgressLine(run_dir);
+      std::string line = ProgressLine(run_dir);
+      if (!line.empty() && restarts.Total() > 0) {
+        line += " | restarts " + std::to_string(restarts.Total());
+      }
       if (!line.empty() && line != last_progress) {
         std::printf(tty ? "\r%s\033[K" : "%s\n", line.c_str());
         std::fflush(stdout);
@@ -179,8 +215,7 @@ int RunLocalCluster(const RunConfig& config, const LocalClusterOptions& options,
     for (size_t i = 0; i < roles.size(); ++i) {
       if (roles[i].kind != kind) continue;
       if (!children[i]->Wait(grace)) {
-        RLF_LOG(Warning) << roles[i].name() << " did not stop within " << grace
-                         << " s: killing it";
+        RLF_LOG(Warning) << roles[i].name() << " did not stop within " << grace << " s: killing it";
         children[i]->Signal(SIGKILL);
         children[i]->Wait(grace);
       }

@@ -2,11 +2,36 @@
 #define RLFLEET_LAUNCHER_LOCAL_CLUSTER_H_
 
 #include <atomic>
+#include <cstdint>
+#include <deque>
+#include <map>
 #include <string>
 
 #include "core/run_config.h"
 
 namespace rlfleet {
+
+// Which processes died when, for the restart policy: a role may be restarted unless it already
+// died max_restarts times within the last window_seconds. Not thread-safe.
+class RestartBook {
+ public:
+  RestartBook(int32_t max_restarts, double window_seconds)
+      : max_restarts_(max_restarts), window_seconds_(window_seconds) {}
+  // Records that `role` (e.g. "actor-3") died at `now_seconds` (non-decreasing) and returns
+  // whether it may be restarted; a restart that is allowed is counted.
+  bool Allow(const std::string& role, double now_seconds);
+  int64_t Restarts(const std::string& role) const;
+  int64_t Total() const { return total_; }
+  // {"total": N, "roles": {"<role>": n, ...}}: the run directory's restarts.json.
+  std::string Json() const;
+
+ private:
+  int32_t max_restarts_;
+  double window_seconds_;
+  std::map<std::string, std::deque<double>> deaths_;  // restarts within the window
+  std::map<std::string, int64_t> restarts_;
+  int64_t total_ = 0;
+};
 
 struct LocalClusterOptions {
   std::string executable;  // the rlfleet binary, re-run as `rlfleet _worker ...` per role
@@ -19,11 +44,17 @@ struct LocalClusterOptions {
 // Starts one run on this machine: the replay shard(s), the learner and the actors as child
 // processes over ipc or loopback tcp, and supervises them until the learner finishes.
 //
-// Supervision: an actor that dies is restarted (cluster.max_actor_restarts in all); a shard or
-// the learner that dies ends the run with an error naming it and the tail of its log
-// (logs/<role>.log). `interrupt` (set by SIGINT/SIGTERM) stops the run: children get SIGTERM
-// (the learner then writes a final checkpoint and summary.json), then SIGKILL after
-// cluster.shutdown_grace_seconds. No child outlives the launcher (PR_SET_PDEATHSIG).
+// Supervision: a process that dies is restarted with the same role and index unless that role
+// already died cluster.max_restarts times within cluster.restart_window_seconds; then the run
+// ends with an error naming it and the tail of its log (logs/<role>.log). A restarted learner
+// resumes from its newest checkpoint (actors keep acting on the weights they hold meanwhile); a
+// restarted replay shard restores its replay memory from its newest table checkpoint
+// (replay.checkpoint_interval_seconds) or, for the IMPALA queue, starts empty; clients reconnect
+// by themselves. Restarts are written to <run dir>/restarts.json (the learner copies them into
+// status.json and summary.json) and shown on the progress line. `interrupt` (set by
+// SIGINT/SIGTERM) stops the run: children get SIGTERM (the learner then writes a final
+// checkpoint and summary.json), then SIGKILL after cluster.shutdown_grace_seconds. No child
+// outlives the launcher (PR_SET_PDEATHSIG).
 // Returns the process exit code: 0 when the learner completed or the run was interrupted
 // cleanly, 1 when a process failed.
 int RunLocalCluster(const RunConfig& config, const LocalClusterOptions& options,

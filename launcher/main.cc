@@ -91,9 +91,18 @@ int RunWorker(const std::string& role, int32_t index, const std::string& run_dir
     options.table = config.replay.table;
     options.max_size = config.replay.max_size;
     options.max_message_bytes = config.replay.max_message_bytes;
-    options.tables =
-        RunTables(config, FindAlgorithm(config.learner.algo).replay == ReplayKind::kReplayMemory);
+    const bool replay_memory =
+        FindAlgorithm(config.learner.algo).replay == ReplayKind::kReplayMemory;
+    options.tables = RunTables(config, replay_memory);
     options.seed = DeriveSeed(config.seed, "shard_sampler", index);
+    // A replay memory outlives its shard process (a restart or --resume restores it); the
+    // IMPALA queue does not: its on-policy items are regenerated within seconds, and items
+    // restored from before a learner restart would be off-policy.
+    if (replay_memory && config.replay.checkpoint_interval_seconds > 0) {
+      options.checkpoint_dir =
+          (fs::path(run_dir) / "replay" / ("shard-" + std::to_string(index))).string();
+      options.checkpoint_interval_seconds = config.replay.checkpoint_interval_seconds;
+    }
     ShardServer server(options);
     RLF_LOG(Info) << "serving table '" << options.table << "' on " << server.endpoint();
     server.Run(g_stop);

@@ -335,6 +335,18 @@ struct Learner::Impl {
                   << " over " << config.learner.eval_episodes << " episodes";
   }
 
+  // Process restarts so far, as the launcher records them in restarts.json (0 without it).
+  int64_t Restarts() const {
+    const fs::path path = run_dir / "restarts.json";
+    try {
+      if (!fs::exists(path)) return 0;
+      return nlohmann::json::parse(ReadFile(path.string())).at("total").get<int64_t>();
+    } catch (const std::exception& e) {
+      RLF_LOG(Warning) << "cannot read " << path << ": " << e.what();
+      return 0;
+    }
+  }
+
   nlohmann::json StatusJson() {
     const double elapsed = std::max(since_metrics.Seconds(), 1e-9);
     nlohmann::json status;
@@ -353,6 +365,7 @@ struct Learner::Impl {
     status["policy_lag"] = lag_count > 0 ? lag_sum / static_cast<double>(lag_count) : 0.0;
     status["eval_mean_return"] = NanToZero(eval_mean_return);
     status["malformed_items"] = malformed_items.load();
+    status["restarts"] = Restarts();
     status["nonfinite_updates"] = nonfinite_updates;
     status["rejected_stats"] = stats.rejected_messages;
     status["rejected_weights"] = stats.rejected_weights;
@@ -464,6 +477,7 @@ struct Learner::Impl {
     }
     json["malformed_items"] = summary.malformed_items;
     json["unknown_key_updates"] = unknown_keys.load();
+    json["restarts"] = Restarts();
     json["nonfinite_updates"] = nonfinite_updates;
     json["rejected_stats"] = stats.rejected_messages;
     json["rejected_weights"] = stats.rejected_weights;

@@ -86,10 +86,16 @@ InsertClientOptions Validated(const InsertClientOptions& options) {
 }  // namespace
 
 InsertClient::InsertClient(const InsertClientOptions& options, const std::atomic<bool>* stop)
-    : options_(Validated(options)),
-      stop_(stop),
-      socket_(ConnectSocket(zmq::socket_type::dealer, options_.endpoint,
-                            DealerOptions(options_.max_message_bytes))) {}
+    : options_(Validated(options)), stop_(stop) {
+  Connect();
+}
+
+void InsertClient::Connect() {
+  monitor_.reset();
+  socket_ = ConnectSocket(zmq::socket_type::dealer, options_.endpoint,
+                          DealerOptions(options_.max_message_bytes));
+  monitor_ = std::make_unique<DisconnectMonitor>(socket_);
+}
 
 InsertClient::~InsertClient() = default;
 
@@ -159,7 +165,8 @@ void InsertClient::Poll(int64_t timeout_ms) {
     const int64_t left = timeout_ms - MillisecondsSince(watch);
     if (left <= 0) return;
     if (stop_ != nullptr && stop_->load()) return;
-    if (PollIn(socket_, std::min(left, kMaxSliceMs))) ReceiveAvailable();
+    PollIn(socket_, std::min(left, kMaxSliceMs));
+    ReceiveAvailable();
   }
 }
 
@@ -177,13 +184,21 @@ void InsertClient::WaitForInflightBelow(int64_t limit) {
                          std::to_string(options_.timeout_ms) + " ms (" +
                          std::to_string(inflight()) + " requests unacked)");
     }
-    if (PollIn(socket_, std::min(left, kMaxSliceMs)) && ReceiveAvailable() > 0) {
-      since_progress.Reset();
-    }
+    // ReceiveAvailable also notices a lost connection, so it runs after every slice.
+    PollIn(socket_, std::min(left, kMaxSliceMs));
+    if (ReceiveAvailable() > 0) since_progress.Reset();
   }
 }
 
 int InsertClient::ReceiveAvailable() {
+  if (monitor_->Take() > 0) {
+    lost_requests_ += static_cast<int64_t>(inflight_.size());
+    RLF_LOG(Warning) << "lost the connection to replay shard " << options_.endpoint << "; "
+                     << inflight_.size()
+                     << " unacked insert request(s) presumed lost, reconnecting";
+    inflight_.clear();
+    Connect();
+  }
   int handled = 0;
   while (true) {
     zmq::message_t message;
@@ -265,8 +280,7 @@ SampleClient::SampleClient(const SampleClientOptions& options, const std::atomic
     auto shard = std::make_unique<Shard>();
     shard->endpoint = endpoint;
     shard->index = static_cast<uint32_t>(shards_.size());
-    shard->socket = ConnectSocket(zmq::socket_type::dealer, endpoint,
-                                  DealerOptions(options_.max_message_bytes));
+    Reconnect(shard.get());
     shards_.push_back(std::move(shard));
   }
 }
@@ -360,8 +374,34 @@ void SampleClient::WaitAndReceive(int64_t timeout_ms) {
   ReceiveAvailable();
 }
 
+void SampleClient::Reconnect(Shard* shard) {
+  shard->monitor.reset();
+  shard->socket = ConnectSocket(zmq::socket_type::dealer, shard->endpoint,
+                                DealerOptions(options_.max_message_bytes));
+  shard->monitor = std::make_unique<DisconnectMonitor>(shard->socket);
+}
+
 void SampleClient::ReceiveAvailable() {
   for (auto& shard : shards_) {
+    if (shard->monitor->Take() > 0) {
+      int64_t lost = static_cast<int64_t>(shard->requests.size());
+      for (const auto& request : shard->requests) inflight_items_ -= request.second.batch_size;
+      shard->requests.clear();
+      shard->inflight_samples = 0;
+      for (auto it = pending_priority_acks_.begin(); it != pending_priority_acks_.end();) {
+        if (it->second == shard->index) {
+          direct_requests_.erase(it->first);
+          it = pending_priority_acks_.erase(it);
+          ++lost;
+        } else {
+          ++it;
+        }
+      }
+      lost_requests_ += lost;
+      RLF_LOG(Warning) << "lost the connection to replay shard " << shard->endpoint << "; " << lost
+                       << " unanswered request(s) presumed lost, reconnecting";
+      Reconnect(shard.get());
+    }
     while (true) {
       zmq::message_t message;
       if (!shard->socket.recv(message, zmq::recv_flags::dontwait)) break;

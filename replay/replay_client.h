@@ -23,6 +23,7 @@
 #include "replay/errors.h"
 #include "replay/rate_limiter.h"
 #include "replay/shard_stats.h"
+#include "transport/socket.h"
 
 namespace rlfleet {
 
@@ -76,6 +77,9 @@ class InsertClient {
 
   // Insert requests sent and not yet acked (as of the last Insert / Flush / Poll).
   int64_t inflight() const { return static_cast<int64_t>(inflight_.size()); }
+  // Requests presumed lost because the connection to the shard dropped while they were unacked
+  // (the shard died or restarted; the client reconnects by itself).
+  int64_t lost_requests() const { return lost_requests_; }
   // Items acked since construction.
   int64_t acked_items() const { return acked_items_; }
   // The shard's rate-limiter counts for this table as of the last ack.
@@ -85,12 +89,16 @@ class InsertClient {
  private:
   // Blocks until fewer than `limit` requests are unacked.
   void WaitForInflightBelow(int64_t limit);
-  // Handles every reply already received; returns how many there were.
+  // Handles every reply already received; returns how many there were. When the connection
+  // to the shard was lost, first presumes every unacked request lost and reconnects.
   int ReceiveAvailable();
+  void Connect();
 
   InsertClientOptions options_;
   const std::atomic<bool>* stop_;
   zmq::socket_t socket_;
+  std::unique_ptr<DisconnectMonitor> monitor_;  // of socket_
+  int64_t lost_requests_ = 0;
   uint64_t next_request_id_ = 1;
   std::unordered_set<uint64_t> inflight_;
   int64_t acked_items_ = 0;
@@ -234,6 +242,9 @@ class SampleClient {
   ShardStats Info(size_t shard, int64_t timeout_ms);
 
   size_t num_shards() const { return shards_.size(); }
+  // Sample requests and priority updates presumed lost because a shard's connection dropped
+  // while they were unanswered (the shard died or restarted; the client reconnects by itself).
+  int64_t lost_requests() const { return lost_requests_; }
   // Sample requests sent and not yet answered, over all shards.
   int64_t inflight_requests() const;
   // Items received and not yet returned by Sample.
@@ -256,7 +267,8 @@ class SampleClient {
     std::string endpoint;
     uint32_t index = 0;
     zmq::socket_t socket;
-    std::map<uint64_t, Request> requests;  // sample requests in flight
+    std::unique_ptr<DisconnectMonitor> monitor;  // of socket
+    std::map<uint64_t, Request> requests;        // sample requests in flight
     int inflight_samples = 0;
     ShardTableState state;
     bool send_blocked = false;  // last send found no connection / a full queue
@@ -289,7 +301,10 @@ class SampleClient {
   bool TrySend(Shard* shard, zmq::message_t* message);
   // Waits up to timeout_ms for replies on any shard and handles all that are there.
   void WaitAndReceive(int64_t timeout_ms);
+  // Handles the replies already received. A shard whose connection dropped first loses its
+  // requests in flight and pending priority acks (counted in lost_requests) and is reconnected.
   void ReceiveAvailable();
+  void Reconnect(Shard* shard);
   void HandleReply(Shard* shard, zmq::message_t&& message);
   void ExpireLostRequests();
   void CheckStop(const char* what) const;
@@ -307,6 +322,7 @@ class SampleClient {
   std::unordered_set<uint64_t> direct_requests_;  // sent, reply awaited by a direct call
   // SendPriorityUpdates requests not yet acked: (request id, shard index), oldest first.
   std::deque<std::pair<uint64_t, size_t>> pending_priority_acks_;
+  int64_t lost_requests_ = 0;
   std::unordered_set<uint64_t> abandoned_requests_;  // direct calls that gave up on them
   std::map<uint64_t, std::shared_ptr<replay_internal::ReceivedMessage>> direct_replies_;
   Rng rng_;

@@ -110,6 +110,52 @@ TEST(ReplayClientTest, FullTableHoldsBackInserts) {
   EXPECT_GT(learner.Info(0, 20000).insert_blocked_seconds, 0.0);
 }
 
+// A shard that dies with requests unanswered and comes back on the same endpoint (empty): the
+// clients count those requests lost, reconnect by themselves and go on. First the learner waits
+// on an empty table, then the actor on a full one.
+TEST(ReplayClientTest, ClientsReconnectToARestartedShard) {
+  const ShardServerOptions shard_options = ShardOptions(2, /*ipc=*/true);
+  InsertClientOptions insert_options = InsertOptions(shard_options.endpoint);
+  insert_options.max_inflight = 2;
+  InsertClient actor(insert_options);
+  SampleClientOptions sample_options = SampleOptions({shard_options.endpoint});
+  sample_options.request_timeout_ms = 60000;  // held by the shard until it dies
+  SampleClient learner(sample_options);
+  SampledBatch batch;
+  {
+    RunningShard shard(shard_options);
+    EXPECT_FALSE(learner.Sample(1, 200, &batch));
+    ASSERT_TRUE(
+        WaitForStats(shard.server(), [](const ShardStats& s) { return s.pending_samples == 1; }));
+    EXPECT_EQ(learner.inflight_requests(), 1);
+  }
+  for (int i = 0; i < 200 && learner.lost_requests() < 1; ++i) {
+    EXPECT_FALSE(learner.Sample(1, 10, &batch));
+  }
+  EXPECT_EQ(learner.lost_requests(), 1);
+  {
+    RunningShard shard(shard_options);
+    actor.Insert({"0", "1"});
+    actor.Flush();
+    actor.Insert({"2"});  // the table is full: held back, unacked
+    ASSERT_TRUE(
+        WaitForStats(shard.server(), [](const ShardStats& s) { return s.pending_inserts == 1; }));
+    actor.Poll(0);
+    EXPECT_EQ(actor.inflight(), 1);
+  }
+  for (int i = 0; i < 200 && actor.lost_requests() < 1; ++i) actor.Poll(10);
+  EXPECT_EQ(actor.lost_requests(), 1);
+  EXPECT_EQ(actor.inflight(), 0);
+
+  RunningShard restarted(shard_options);
+  actor.Insert({"a", "b"});
+  actor.Flush();
+  ASSERT_TRUE(learner.Sample(2, 20000, &batch));
+  EXPECT_EQ(Strings(batch), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(actor.lost_requests(), 1);
+  EXPECT_EQ(learner.lost_requests(), 1);
+}
+
 TEST(ReplayClientTest, StopFlagEndsABlockedInsert) {
   RunningShard shard(ShardOptions(1));
   std::atomic<bool> stop{false};

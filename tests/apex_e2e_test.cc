@@ -2,6 +2,7 @@
 // (prioritized replay shard, learner, 2 actors) over ipc sockets, in its own temporary
 // runs_dir.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -13,14 +14,17 @@
 
 #include "core/file_util.h"
 #include "launcher/process.h"
+#include "replay/table_snapshot.h"
 #include "tests/e2e_testing.h"
 
 namespace rlfleet {
 namespace {
 namespace fs = std::filesystem;
 
+using testing::ChildrenOf;
 using testing::EpisodeReturns;
 using testing::Mean;
+using testing::ProcessAlive;
 
 class ApexE2eTest : public testing::E2eFixture {
  protected:
@@ -64,6 +68,54 @@ TEST_F(ApexE2eTest, ShortCartPoleRunLearns) {
   // `rlfleet eval` runs the newest (DQN) checkpoint.
   const std::string evaluation = Evaluate(run, 3);
   EXPECT_NE(evaluation.find("over 3 episodes"), std::string::npos) << evaluation;
+}
+
+// SIGKILL of the prioritized replay shard, then of the learner, in the middle of an Ape-X run
+// (replay checkpoints every second, learner checkpoints every second): each is restarted, the
+// shard from its newest table checkpoint (frozen with SIGSTOP, so that the file read here is
+// the one it restores), the learner from its newest checkpoint, and the run completes and
+// learns as ShortCartPoleRunLearns does.
+TEST_F(ApexE2eTest, KilledShardAndLearnerAreRestartedFromTheirCheckpoints) {
+  ChildProcess launcher(
+      TrainArgs({"learner.total_env_steps=100000", "name=apex_kill",
+                 "learner.eval_interval_updates=500", "replay.checkpoint_interval_seconds=1",
+                 "learner.checkpoint_interval_seconds=1"}),
+      log_);
+  ASSERT_TRUE(WaitForEnvSteps(launcher, 30000)) << Log();
+  const fs::path run = RunDir();
+  const fs::path table = run / "replay" / "shard-0" / "priority.rlftable";
+  const pid_t shard = testing::ChildWithRole(launcher.pid(), "shard");
+  ASSERT_GT(shard, 0);
+  ASSERT_TRUE(fs::exists(table));
+  ::kill(shard, SIGSTOP);
+  const size_t checkpointed = ReadSnapshot(table.string()).items.size();
+  ::kill(shard, SIGKILL);
+  ASSERT_TRUE(WaitForEnvSteps(launcher, 60000)) << Log();
+  const pid_t learner = testing::ChildWithRole(launcher.pid(), "learner");
+  ASSERT_GT(learner, 0);
+  ::kill(learner, SIGKILL);
+
+  const auto status = launcher.Wait(300);
+  ASSERT_TRUE(status.has_value()) << Log();
+  EXPECT_TRUE(status->ok()) << status->ToString() << "\n" << Log();
+  const std::string shard_log = ReadFile((run / "logs" / "shard-0.log").string());
+  EXPECT_NE(
+      shard_log.find("restored table 'priority' (" + std::to_string(checkpointed) + " items)"),
+      std::string::npos)
+      << "checkpoint of " << checkpointed << " items; shard log:\n"
+      << shard_log;
+  const std::string learner_log = ReadFile((run / "logs" / "learner.log").string());
+  EXPECT_NE(learner_log.find("resumed from"), std::string::npos) << learner_log;
+
+  const auto summary = nlohmann::json::parse(ReadFile((run / "summary.json").string()));
+  EXPECT_TRUE(summary["completed"].get<bool>());
+  EXPECT_EQ(summary["restarts"].get<int64_t>(), 2) << Log();
+  const std::vector<double> returns = EpisodeReturns(run);
+  ASSERT_GE(returns.size(), 200u);
+  const double first = Mean(returns, 0, 100);
+  const double last = Mean(returns, returns.size() - 100, returns.size());
+  EXPECT_GT(last, first + 50.0) << "first 100 episodes " << first << ", last 100 " << last;
+  for (pid_t child : ChildrenOf(launcher.pid())) EXPECT_FALSE(ProcessAlive(child));
 }
 
 }  // namespace

@@ -30,6 +30,46 @@ inline std::string ConfigPath(const std::string& name) {
   return std::string(RLFLEET_SOURCE_DIR) + "/configs/" + name;
 }
 
+// Child pids of `pid` (from /proc), to check that none outlives the launcher.
+inline std::vector<pid_t> ChildrenOf(pid_t pid) {
+  std::vector<pid_t> children;
+  const std::filesystem::path tasks = std::filesystem::path("/proc") / std::to_string(pid) / "task";
+  std::error_code error;
+  for (const auto& task : std::filesystem::directory_iterator(tasks, error)) {
+    std::ifstream in(task.path() / "children");
+    pid_t child;
+    while (in >> child) children.push_back(child);
+  }
+  return children;
+}
+
+inline bool ProcessAlive(pid_t pid) {
+  // A zombie still answers kill(0); look at its state instead.
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  if (!in) return false;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t close = text.rfind(')');
+  return close != std::string::npos && close + 2 < text.size() && text[close + 2] != 'Z';
+}
+
+inline std::string Cmdline(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (char& c : text) {
+    if (c == '\0') c = ' ';
+  }
+  return text;
+}
+
+// A child of `pid` started as `rlfleet _worker --role <role>` (for actors, the first found),
+// or -1.
+inline pid_t ChildWithRole(pid_t pid, const std::string& role) {
+  for (pid_t child : ChildrenOf(pid)) {
+    if (Cmdline(child).find("--role " + role + " ") != std::string::npos) return child;
+  }
+  return -1;
+}
+
 class E2eFixture : public ::testing::Test {
  protected:
   // `config`: a file name in configs/.
@@ -38,8 +78,8 @@ class E2eFixture : public ::testing::Test {
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     // Parameterized tests have '/' in their names ("Algo/Suite", "Test/param").
-    std::string name = std::to_string(::getpid()) + "-" + info->test_suite_name() + "-" +
-                       info->name();
+    std::string name =
+        std::to_string(::getpid()) + "-" + info->test_suite_name() + "-" + info->name();
     for (char& c : name) c = c == '/' ? '_' : c;
     runs_dir_ = std::filesystem::temp_directory_path() / ("rlfleet-e2e-" + name);
     std::filesystem::remove_all(runs_dir_);
@@ -76,6 +116,22 @@ class E2eFixture : public ::testing::Test {
       if (!run.empty() && std::filesystem::exists(run / "status.json")) return true;
       if (launcher.Poll()) return false;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+
+  // Waits until status.json reports at least `env_steps` (false when the launcher exits first
+  // or after 2 minutes: a hang guard).
+  bool WaitForEnvSteps(ChildProcess& launcher, int64_t env_steps) const {
+    if (!WaitForStatus(launcher)) return false;
+    const std::filesystem::path status = RunDir() / "status.json";
+    for (int i = 0; i < 2400; ++i) {
+      std::ifstream in(status);
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const size_t at = text.find("\"env_steps\":");
+      if (at != std::string::npos && std::stoll(text.substr(at + 12)) >= env_steps) return true;
+      if (launcher.Poll()) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return false;
   }

@@ -20,45 +20,17 @@ namespace rlfleet {
 namespace {
 namespace fs = std::filesystem;
 
+using testing::ChildrenOf;
+using testing::Cmdline;
 using testing::EpisodeReturns;
 using testing::Mean;
+using testing::ProcessAlive;
 const std::string& kBinary = testing::kRlfleetBinary;
 
 class TrainE2eTest : public testing::E2eFixture {
  protected:
   TrainE2eTest() : E2eFixture("cartpole_impala.yaml") {}
 };
-
-// Child pids of `pid` (from /proc), to check that none outlives the launcher.
-std::vector<pid_t> ChildrenOf(pid_t pid) {
-  std::vector<pid_t> children;
-  const fs::path tasks = fs::path("/proc") / std::to_string(pid) / "task";
-  std::error_code error;
-  for (const auto& task : fs::directory_iterator(tasks, error)) {
-    std::ifstream in(task.path() / "children");
-    pid_t child;
-    while (in >> child) children.push_back(child);
-  }
-  return children;
-}
-
-bool ProcessAlive(pid_t pid) {
-  // A zombie still answers kill(0); look at its state instead.
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  if (!in) return false;
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const size_t close = text.rfind(')');
-  return close != std::string::npos && close + 2 < text.size() && text[close + 2] != 'Z';
-}
-
-std::string Cmdline(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  for (char& c : text) {
-    if (c == '\0') c = ' ';
-  }
-  return text;
-}
 
 // A short CartPole run on a fixed env-step budget learns: the last 100 episodes return much
 // more than the first 100 (a uniform random policy averages about 22).
@@ -120,23 +92,50 @@ TEST_F(TrainE2eTest, InterruptStopsEverythingAndResumeContinues) {
   EXPECT_NE(learner_log.find("resumed from"), std::string::npos) << learner_log;
 }
 
-// An actor killed with SIGKILL is restarted and the run still completes.
-TEST_F(TrainE2eTest, KilledActorIsRestarted) {
-  ChildProcess launcher(TrainArgs({"learner.total_env_steps=120000", "name=restart"}), log_);
+// SIGKILL of one process in the middle of a run (after 60k of 300k env steps): the launcher
+// restarts it (the learner from its newest checkpoint, written every second here; the queue
+// shard empty), the clients reconnect, and the run completes and learns as
+// ShortCartPoleRunLearns does. restarts.json, status.json and summary.json count the restart.
+class KilledProcessE2eTest : public TrainE2eTest,
+                             public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(KilledProcessE2eTest, IsRestartedAndTheRunCompletes) {
+  const std::string role = GetParam();
+  ChildProcess launcher(TrainArgs({"learner.total_env_steps=300000", "name=kill-" + role,
+                                   "learner.checkpoint_interval_seconds=1"}),
+                        log_);
   ASSERT_TRUE(WaitForStatus(launcher)) << Log();
-  pid_t actor = -1;
-  for (pid_t child : ChildrenOf(launcher.pid())) {
-    if (Cmdline(child).find("--role actor") != std::string::npos) actor = child;
-  }
-  ASSERT_GT(actor, 0);
-  ::kill(actor, SIGKILL);
+  const fs::path run = RunDir();
+  ASSERT_TRUE(WaitForEnvSteps(launcher, 60000)) << Log();
+  const pid_t victim = testing::ChildWithRole(launcher.pid(), role);
+  ASSERT_GT(victim, 0);
+  ::kill(victim, SIGKILL);
   const auto status = launcher.Wait(300);
   ASSERT_TRUE(status.has_value()) << Log();
   EXPECT_TRUE(status->ok()) << status->ToString() << "\n" << Log();
   EXPECT_NE(Log().find("restarting it"), std::string::npos) << Log();
-  const auto summary = nlohmann::json::parse(ReadFile((RunDir() / "summary.json").string()));
+
+  const auto summary = nlohmann::json::parse(ReadFile((run / "summary.json").string()));
   EXPECT_TRUE(summary["completed"].get<bool>());
+  EXPECT_EQ(summary["restarts"].get<int64_t>(), 1) << Log();
+  const auto restarts = nlohmann::json::parse(ReadFile((run / "restarts.json").string()));
+  EXPECT_EQ(restarts["roles"].size(), 1u) << restarts.dump();
+  const std::vector<double> returns = EpisodeReturns(run);
+  ASSERT_GE(returns.size(), 200u);
+  const double last = Mean(returns, returns.size() - 100, returns.size());
+  EXPECT_GT(last, 150.0);
+  if (role == "learner") {
+    const std::string learner_log = ReadFile((run / "logs" / "learner.log").string());
+    EXPECT_NE(learner_log.find("resumed from"), std::string::npos) << learner_log;
+  }
+  for (pid_t child : ChildrenOf(launcher.pid())) EXPECT_FALSE(ProcessAlive(child));
 }
+
+INSTANTIATE_TEST_SUITE_P(Roles, KilledProcessE2eTest,
+                         ::testing::Values("shard", "learner", "actor"),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           return std::string(info.param);
+                         });
 
 TEST_F(TrainE2eTest, BadConfigIsAnErrorNamingTheKey) {
   ChildProcess typo(TrainArgs({"learner.lerning_rate=0.1"}), log_);

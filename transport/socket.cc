@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <vector>
 
 namespace rlfleet {
@@ -137,6 +139,34 @@ size_t RecvMultipart(zmq::socket_t& socket, std::vector<zmq::message_t>* frames,
     if (!socket.recv(frame, zmq::recv_flags::none)) break;
   }
   return count;
+}
+
+DisconnectMonitor::DisconnectMonitor(zmq::socket_t& socket)
+    : watched_(socket.handle()), events_(SharedContext(), zmq::socket_type::pair) {
+  static std::atomic<uint64_t> next{0};
+  const std::string address = "inproc://rlfleet-monitor-" + std::to_string(::getpid()) + "-" +
+                              std::to_string(next.fetch_add(1));
+  if (zmq_socket_monitor(watched_, address.c_str(), ZMQ_EVENT_DISCONNECTED) != 0) {
+    throw TransportError("cannot monitor a socket: " + std::string(zmq_strerror(zmq_errno())));
+  }
+  events_.set(zmq::sockopt::linger, 0);
+  Connect(events_, address);
+}
+
+DisconnectMonitor::~DisconnectMonitor() { zmq_socket_monitor(watched_, nullptr, 0); }
+
+int DisconnectMonitor::Take() {
+  int lost = 0;
+  std::vector<zmq::message_t> frames;
+  // Each event is two frames: {uint16 event, uint32 value} and the endpoint.
+  while (RecvMultipart(events_, &frames, 2) > 0) {
+    uint16_t event = 0;
+    if (!frames.empty() && frames[0].size() >= sizeof(event)) {
+      std::memcpy(&event, frames[0].data(), sizeof(event));
+      if (event == ZMQ_EVENT_DISCONNECTED) ++lost;
+    }
+  }
+  return lost;
 }
 
 }  // namespace rlfleet

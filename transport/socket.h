@@ -63,6 +63,25 @@ std::string BoundEndpoint(const zmq::socket_t& socket);
 // bound socket closes). Does nothing for other transports or when the file is gone.
 void RemoveIpcFile(const std::string& endpoint);
 
+// Counts the connections a socket loses (ZMQ_EVENT_DISCONNECTED): for a client, the server
+// went away, and the requests it sent on that connection will not be answered (a restarted
+// server gets a new connection; ZeroMQ re-establishes it by itself). Events arrive on an inproc
+// PAIR socket that this object owns. Use it from the thread that owns the watched socket,
+// and destroy it before that socket (declare it after the socket). Throws TransportError.
+class DisconnectMonitor {
+ public:
+  explicit DisconnectMonitor(zmq::socket_t& socket);
+  ~DisconnectMonitor();
+  DisconnectMonitor(const DisconnectMonitor&) = delete;
+  DisconnectMonitor& operator=(const DisconnectMonitor&) = delete;
+  // The connections lost since the previous call; never blocks.
+  int Take();
+
+ private:
+  void* watched_;
+  zmq::socket_t events_;
+};
+
 // Waits up to timeout_ms (0: do not wait, -1: forever) until a message can be received /
 // sent without blocking. Returns false on timeout. Throws zmq::error_t if the context is
 // being terminated.
