@@ -104,6 +104,33 @@ std::string RestartBook::Json() const {
   return json.dump();
 }
 
+int64_t AvailableMemoryBytes() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  int64_t value = 0;
+  std::string unit;
+  while (in >> key >> value >> unit) {
+    if (key == "MemAvailable:") return value * 1024;  // /proc/meminfo counts kB
+  }
+  return -1;
+}
+
+std::string CheckClusterFits(const RunConfig& config, int64_t available_bytes) {
+  if (available_bytes < 0) return "";
+  const int64_t needed = config.cluster.num_actors * kActorProcessBytes +
+                         (config.cluster.num_shards + 1) * kServerProcessBytes;
+  if (needed <= available_bytes) return "";
+  char text[512];
+  std::snprintf(text, sizeof(text),
+                "cluster.num_actors=%d and cluster.num_shards=%d need about %.1f GB of memory "
+                "(%.0f MB per actor process, %.0f MB per shard and for the learner) but %.1f GB "
+                "are available; lower cluster.num_actors (or env.num_envs per actor instead) or "
+                "pass --force",
+                config.cluster.num_actors, config.cluster.num_shards, needed / 1e9,
+                kActorProcessBytes / 1e6, kServerProcessBytes / 1e6, available_bytes / 1e9);
+  return text;
+}
+
 void LocalClusterOptions::Validate() const {
   if (executable.empty()) throw std::invalid_argument("LocalClusterOptions.executable is empty");
   if (run_dir.empty()) throw std::invalid_argument("LocalClusterOptions.run_dir is empty");
@@ -148,10 +175,16 @@ int RunLocalCluster(const RunConfig& config, const LocalClusterOptions& options,
     return std::make_unique<ChildProcess>(argv,
                                           (run_dir / "logs" / (role.name() + ".log")).string());
   };
+  // SIGINT / SIGTERM stop the spawning too; what was started is then stopped below.
   std::vector<std::unique_ptr<ChildProcess>> children;
-  for (const Role& role : roles) children.push_back(spawn(role));
-  RLF_LOG(Info) << "started " << config.cluster.num_shards << " replay shard(s), 1 learner, "
-                << config.cluster.num_actors << " actor(s); logs in " << (run_dir / "logs");
+  for (const Role& role : roles) {
+    if (interrupt.load()) break;
+    children.push_back(spawn(role));
+  }
+  if (children.size() == roles.size()) {
+    RLF_LOG(Info) << "started " << config.cluster.num_shards << " replay shard(s), 1 learner, "
+                  << config.cluster.num_actors << " actor(s); logs in " << (run_dir / "logs");
+  }
 
   const bool tty = ::isatty(STDOUT_FILENO);
   int exit_code = 0;
@@ -162,7 +195,7 @@ int RunLocalCluster(const RunConfig& config, const LocalClusterOptions& options,
   bool learner_done = false;
   while (!interrupt.load() && !learner_done && exit_code == 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    for (size_t i = 0; i < roles.size(); ++i) {
+    for (size_t i = 0; i < children.size(); ++i) {
       const std::optional<ExitStatus> status = children[i]->Poll();
       if (!status) continue;
       const Role& role = roles[i];
@@ -209,10 +242,10 @@ int RunLocalCluster(const RunConfig& config, const LocalClusterOptions& options,
   // Stop: the learner first (final checkpoint and summary), then actors and shards.
   const double grace = config.cluster.shutdown_grace_seconds;
   auto stop_kind = [&](const std::string& kind) {
-    for (size_t i = 0; i < roles.size(); ++i) {
+    for (size_t i = 0; i < children.size(); ++i) {
       if (roles[i].kind == kind) children[i]->Signal(SIGTERM);
     }
-    for (size_t i = 0; i < roles.size(); ++i) {
+    for (size_t i = 0; i < children.size(); ++i) {
       if (roles[i].kind != kind) continue;
       if (!children[i]->Wait(grace)) {
         RLF_LOG(Warning) << roles[i].name() << " did not stop within " << grace << " s: killing it";

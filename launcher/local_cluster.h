@@ -33,6 +33,19 @@ class RestartBook {
   int64_t total_ = 0;
 };
 
+// Resident memory of one process, measured on CartPole and MuJoCo runs (LibTorch, the env,
+// sockets): an actor about 165 MB; a shard or the learner is counted at 400 MB (their tables
+// and batches come on top).
+constexpr int64_t kActorProcessBytes = 165'000'000;
+constexpr int64_t kServerProcessBytes = 400'000'000;
+
+// MemAvailable of /proc/meminfo in bytes, or -1 when it cannot be read.
+int64_t AvailableMemoryBytes();
+
+// Empty when the run's processes fit in `available_bytes` (-1: unknown, always fits);
+// otherwise a message that says what they need, what is available and what to change.
+std::string CheckClusterFits(const RunConfig& config, int64_t available_bytes);
+
 struct LocalClusterOptions {
   std::string executable;  // the rlfleet binary, re-run as `rlfleet _worker ...` per role
   std::string run_dir;     // holds config.yaml (as given) and gets cluster.yaml (endpoints)
@@ -53,7 +66,8 @@ struct LocalClusterOptions {
 // by themselves. Restarts are written to <run dir>/restarts.json (the learner copies them into
 // status.json and summary.json) and shown on the progress line. `interrupt` (set by
 // SIGINT/SIGTERM) stops the run: children get SIGTERM (the learner then writes a final
-// checkpoint and summary.json), then SIGKILL after cluster.shutdown_grace_seconds. No child
+// checkpoint and summary.json), then SIGKILL after cluster.shutdown_grace_seconds; while the
+// processes are being started it ends the starting at once. No child
 // outlives the launcher (PR_SET_PDEATHSIG).
 // Returns the process exit code: 0 when the learner completed or the run was interrupted
 // cleanly, 1 when a process failed.

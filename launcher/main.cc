@@ -124,18 +124,29 @@ int RunWorker(const std::string& role, int32_t index, const std::string& run_dir
   throw std::invalid_argument("unknown worker role '" + role + "'");
 }
 
+// Throws std::invalid_argument when the run's processes would not fit in this machine's
+// available memory (CheckClusterFits), unless `force`.
+void CheckFitsUnlessForced(const RunConfig& config, bool force) {
+  const std::string problem = CheckClusterFits(config, AvailableMemoryBytes());
+  if (problem.empty()) return;
+  if (!force) throw std::invalid_argument(problem);
+  RLF_LOG(Warning) << problem << " (--force: starting anyway)";
+}
+
 int Train(const std::string& config_path, const std::vector<std::string>& overrides,
-          const std::string& resume_dir, bool quiet) {
+          const std::string& resume_dir, bool quiet, bool force) {
   InstallStopHandlers();
   RunConfig config;
   fs::path run_dir;
   if (!resume_dir.empty()) {
     run_dir = resume_dir;
     config = LoadRunConfig((run_dir / "config.yaml").string(), overrides);
+    CheckFitsUnlessForced(config, force);
   } else {
     config = LoadRunConfig(config_path, overrides);
     // Throws naming the known ids for an unknown env, and names what does not fit the algorithm.
     CheckRunFitsAlgorithm(config, MakeEnv(config.env.id)->spec());
+    CheckFitsUnlessForced(config, force);
     run_dir = fs::path(config.runs_dir) / (config.name + "-" + TimestampForPath());
     for (int suffix = 1; fs::exists(run_dir); ++suffix) {
       run_dir = fs::path(config.runs_dir) /
@@ -180,10 +191,12 @@ int main(int argc, char** argv) {
   std::string config_path, resume_dir;
   std::vector<std::string> overrides;
   bool quiet = false;
+  bool force = false;
   train->add_option("config", config_path, "YAML config, e.g. configs/cartpole_impala.yaml");
   train->add_option("--set", overrides, "Override a config key: key=value (repeatable)");
   train->add_option("--resume", resume_dir, "Continue the run in this run directory");
   train->add_flag("--quiet", quiet, "No progress line");
+  train->add_flag("--force", force, "Start even when the processes would not fit in memory");
 
   // eval
   auto* eval = app.add_subcommand("eval", "Evaluate a run's newest checkpoint");
@@ -234,7 +247,7 @@ int main(int argc, char** argv) {
       if (config_path.empty() == resume_dir.empty()) {
         throw std::invalid_argument("train takes a CONFIG or --resume RUN_DIR (one of them)");
       }
-      return Train(config_path, overrides, resume_dir, quiet);
+      return Train(config_path, overrides, resume_dir, quiet, force);
     }
     if (*eval) {
       eval_options.greedy = !stochastic;

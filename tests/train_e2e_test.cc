@@ -160,6 +160,15 @@ TEST_F(TrainE2eTest, BadConfigIsAnErrorNamingTheKey) {
   EXPECT_NE(Log().find("learner.algo apex_dqn needs discrete actions; Pendulum-v1"),
             std::string::npos)
       << Log();
+
+  // More actor processes than this machine's memory holds are refused, naming the key.
+  ChildProcess too_many(TrainArgs({"cluster.num_actors=100000"}), log_);
+  const auto too_many_status = too_many.Wait(60);
+  ASSERT_TRUE(too_many_status.has_value());
+  EXPECT_EQ(too_many_status->code, 2);
+  EXPECT_NE(Log().find("cluster.num_actors=100000 and cluster.num_shards=1 need about"),
+            std::string::npos)
+      << Log();
   EXPECT_TRUE(RunDir().empty()) << "no run directory for a config that does not load";
 }
 
