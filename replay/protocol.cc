@@ -62,6 +62,9 @@ void FillInfo(const ShardStats& s, wire::InfoReply::Builder info) {
   info.setCheckpointFailures(s.checkpoint_failures);
   info.setLastCheckpointPath(s.last_checkpoint_path);
   info.setRestoredItems(s.restored_items);
+  info.setOverloaded(s.overloaded);
+  info.setOversizedReplies(s.oversized_replies);
+  info.setInternalErrors(s.internal_errors);
   auto tables = info.initTables(static_cast<unsigned int>(s.tables.size()));
   for (size_t i = 0; i < s.tables.size(); ++i) {
     const TableStats& t = s.tables[i];
@@ -129,6 +132,9 @@ ShardStats StatsFromInfo(wire::InfoReply::Reader info) {
   s.checkpoint_failures = info.getCheckpointFailures();
   s.last_checkpoint_path = info.getLastCheckpointPath().cStr();
   s.restored_items = info.getRestoredItems();
+  s.overloaded = info.getOverloaded();
+  s.oversized_replies = info.getOversizedReplies();
+  s.internal_errors = info.getInternalErrors();
   for (auto b : info.getTables()) {
     TableStats t;
     t.name = b.getName().cStr();

@@ -47,6 +47,7 @@ constexpr int kUnknownTable = static_cast<int>(wire::ErrorCode::UNKNOWN_TABLE);
 constexpr int kTooLarge = static_cast<int>(wire::ErrorCode::TOO_LARGE);
 constexpr int kTimeout = static_cast<int>(wire::ErrorCode::TIMEOUT);
 constexpr int kBadRequest = static_cast<int>(wire::ErrorCode::BAD_REQUEST);
+constexpr int kOverloaded = static_cast<int>(wire::ErrorCode::OVERLOADED);
 
 bool FileExists(const std::string& path) {
   struct stat st;
@@ -109,6 +110,11 @@ void ShardServerOptions::Validate() const {
   if (max_message_bytes < 1024) {
     throw std::invalid_argument("ShardServerOptions: max_message_bytes must be >= 1024, got " +
                                 std::to_string(max_message_bytes));
+  }
+  if (max_pending_requests <= 0 || max_pending_bytes <= 0) {
+    throw std::invalid_argument(
+        "ShardServerOptions: max_pending_requests and max_pending_bytes "
+        "must be positive");
   }
   if (!(checkpoint_interval_seconds >= 0) || !std::isfinite(checkpoint_interval_seconds)) {
     throw std::invalid_argument(
@@ -294,16 +300,25 @@ void ShardServer::Run(const std::atomic<bool>& stop) {
       if (count == 0) break;
       HandleMessage(&frames, truncated);
     }
-    Progress();
-    const auto after = SteadyClock::now();
-    Expire(after);
-    if (options_.checkpoint_interval_seconds > 0 && after >= next_checkpoint_) {
-      if (jobs_in_flight_ == 0) StartCheckpoint();
-      next_checkpoint_ =
-          after + std::chrono::duration_cast<SteadyClock::duration>(
-                      std::chrono::duration<double>(options_.checkpoint_interval_seconds));
+    try {
+      Progress();
+      const auto after = SteadyClock::now();
+      Expire(after);
+      if (options_.checkpoint_interval_seconds > 0 && after >= next_checkpoint_) {
+        next_checkpoint_ =
+            after + std::chrono::duration_cast<SteadyClock::duration>(
+                        std::chrono::duration<double>(options_.checkpoint_interval_seconds));
+        if (jobs_in_flight_ == 0) StartCheckpoint();
+      }
+      if (jobs_in_flight_ > 0) CollectCheckpointResults();
+    } catch (const std::exception& e) {
+      // E.g. std::bad_alloc building a reply: what was pending stays pending.
+      ++live_.internal_errors;
+      if (ShouldLog(live_.internal_errors)) {
+        RLF_LOG(Error) << "replay shard " << endpoint_ << ": " << e.what() << " (internal error #"
+                       << live_.internal_errors << ")";
+      }
     }
-    if (jobs_in_flight_ > 0) CollectCheckpointResults();
     Publish();
   }
   Publish();
@@ -485,6 +500,18 @@ void ShardServer::HandleRequest(Envelope* envelope, const zmq::message_t& payloa
       Progress();  // pending samples may now be servable
       return;
     }
+    // Only the items not yet in: AdvanceInsert moved the others into the table.
+    for (size_t i = insert.next; i < insert.items.size(); ++i) {
+      insert.bytes += static_cast<int64_t>(insert.items[i]->size());
+    }
+    if (pending_requests_ >= options_.max_pending_requests ||
+        pending_bytes_ + insert.bytes > options_.max_pending_bytes) {
+      // The items that went in stay in (as after a timeout).
+      RefuseOverloaded(*envelope, request_id);
+      return;
+    }
+    ++pending_requests_;
+    pending_bytes_ += insert.bytes;
     insert.envelope = std::move(*envelope);
     t->pending_inserts.push_back(std::move(insert));
     Progress();
@@ -525,6 +552,11 @@ void ShardServer::HandleRequest(Envelope* envelope, const zmq::message_t& payloa
     SendError(*envelope, request_id, kTimeout, SampleWaitReason(*t, batch_size));
     return;
   }
+  if (pending_requests_ >= options_.max_pending_requests) {
+    RefuseOverloaded(*envelope, request_id);
+    return;
+  }
+  ++pending_requests_;
   PendingSample sample;
   sample.envelope = std::move(*envelope);
   sample.request_id = request_id;
@@ -565,6 +597,8 @@ bool ShardServer::ProgressInserts(HostedTable* t) {
     progress = progress || front.next != before;
     if (!done) break;
     SendAck(*t, front.envelope, front.request_id, static_cast<uint32_t>(front.items.size()));
+    --pending_requests_;
+    pending_bytes_ -= front.bytes;
     t->pending_inserts.pop_front();
     progress = true;
   }
@@ -576,6 +610,7 @@ bool ShardServer::ProgressSamples(HostedTable* t) {
   while (!t->pending_samples.empty()) {
     PendingSample& front = t->pending_samples.front();
     if (!ServeSample(t, front.envelope, front.request_id, front.batch_size)) break;
+    --pending_requests_;
     t->pending_samples.pop_front();
     progress = true;
   }
@@ -593,6 +628,7 @@ void ShardServer::Expire(SteadyClock::time_point now) {
       ++t->timeouts;
       SendError(it->envelope, it->request_id, kTimeout,
                 SampleWaitReason(*t, it->batch_size) + ", until the request timed out");
+      --pending_requests_;
       it = t->pending_samples.erase(it);
     }
     for (auto it = t->pending_inserts.begin(); it != t->pending_inserts.end();) {
@@ -606,6 +642,8 @@ void ShardServer::Expire(SteadyClock::time_point now) {
                 "table '" + t->table.name() + "': the rate limiter let " +
                     std::to_string(it->next) + " of " + std::to_string(it->items.size()) +
                     " items in before the insert timed out");
+      --pending_requests_;
+      pending_bytes_ -= it->bytes;
       it = t->pending_inserts.erase(it);
     }
   }
@@ -670,6 +708,14 @@ bool ShardServer::ServeSample(HostedTable* t, const Envelope& envelope, uint64_t
   replay_internal::FillRateLimiter(table.rate_limiter().state(), reply.initRateLimiter());
   sampled_.clear();  // drop the references before sending
   zmq::message_t message = ToZmqMessage(builder);
+  if (static_cast<int64_t>(message.size()) > options_.max_message_bytes) {
+    ++live_.oversized_replies;
+    SendError(envelope, request_id, kTooLarge,
+              "a sample of " + std::to_string(n) + " items is " + std::to_string(message.size()) +
+                  " bytes, above max_message_bytes " + std::to_string(options_.max_message_bytes) +
+                  ": sample fewer items at a time");
+    return true;
+  }
   // The counters in the reply's wake must already say these items are gone.
   Publish();
   SendReply(envelope, std::move(message));
@@ -687,6 +733,20 @@ void ShardServer::SendAck(const HostedTable& t, const Envelope& envelope, uint64
   replay_internal::FillRateLimiter(t.table.rate_limiter().state(), ack.initRateLimiter());
   Publish();
   SendReply(envelope, ToZmqMessage(builder));
+}
+
+void ShardServer::RefuseOverloaded(const Envelope& envelope, uint64_t request_id) {
+  ++live_.overloaded;
+  if (ShouldLog(live_.overloaded)) {
+    RLF_LOG(Warning) << "replay shard " << endpoint_ << ": " << pending_requests_ << " requests ("
+                     << pending_bytes_ << " item bytes) wait; refusing another"
+                     << " (overloaded #" << live_.overloaded << ")";
+  }
+  SendError(envelope, request_id, kOverloaded,
+            std::to_string(pending_requests_) + " requests with " + std::to_string(pending_bytes_) +
+                " item bytes already wait (max_pending_requests " +
+                std::to_string(options_.max_pending_requests) + ", max_pending_bytes " +
+                std::to_string(options_.max_pending_bytes) + "): retry later");
 }
 
 void ShardServer::SendError(const Envelope& envelope, uint64_t request_id, int code,

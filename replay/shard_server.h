@@ -38,7 +38,13 @@ struct ShardServerOptions {
   // restores those tables from them. Empty: no checkpoints (checkpoint requests are refused).
   std::string checkpoint_dir;
   double checkpoint_interval_seconds = 0;  // > 0: also checkpoint this often; 0: on request only
-  uint64_t seed = 0;                       // random stream of the samplers
+  // Bounds on the requests that wait (inserts held back by the rate limiter or a full queue,
+  // samples waiting for items), over all tables: a request beyond either gets the error
+  // `overloaded` at once. Actors bound their unacked inserts, so only many actors or a
+  // misbehaving client reach them.
+  int64_t max_pending_requests = 10000;
+  int64_t max_pending_bytes = int64_t{1} << 30;  // item bytes of the waiting inserts
+  uint64_t seed = 0;                             // random stream of the samplers
 
   // Throws std::invalid_argument naming the first bad field.
   void Validate() const;
@@ -67,8 +73,14 @@ struct ShardServerOptions {
 //    exceeds max_message_bytes gets an error reply (when its ROUTER envelope is readable) and
 //    is counted; the shard keeps serving. Frames beyond 2 * max_message_bytes + 64 KiB are
 //    refused by ZeroMQ itself (the peer is disconnected; no reply, no counter);
+//  - a request that would wait while max_pending_requests requests (or max_pending_bytes bytes
+//    of insert items) already wait gets the error `overloaded` at once and is counted;
 //  - a reply that cannot be delivered (peer gone, or its queue full) is counted as dropped. The
-//    items of a dropped sample reply count as sampled (as in Reverb).
+//    items of a dropped sample reply count as sampled (as in Reverb), and so do those of a
+//    sample reply larger than max_message_bytes, which is replaced by the error `tooLarge`
+//    (the clients refuse messages above that size and ZeroMQ would drop their connection);
+//  - an exception while moving pending work forward (e.g. out of memory building a reply) is
+//    logged and counted; the shard keeps serving.
 //  - checkpoints: the loop takes a copy-on-write Table::Snapshot of every table (pointer
 //    copies) and a background thread writes the files; inserts and samples go on meanwhile. A
 //    checkpoint request is answered once its files are in place.
@@ -105,6 +117,7 @@ class ShardServer {
     std::vector<std::shared_ptr<const std::string>> items;
     std::vector<double> priorities;  // empty: all 1
     size_t next = 0;                 // items[next..] are not yet in the table
+    int64_t bytes = 0;  // of items[next..] when it began to wait (counted in pending_bytes_)
     bool has_deadline = false;
     SteadyClock::time_point deadline;
   };
@@ -153,6 +166,8 @@ class ShardServer {
   void SendAck(const HostedTable& t, const Envelope& envelope, uint64_t request_id, uint32_t count);
   void SendError(const Envelope& envelope, uint64_t request_id, int code,
                  const std::string& message);
+  // The error `overloaded` (max_pending_requests / max_pending_bytes reached), counted.
+  void RefuseOverloaded(const Envelope& envelope, uint64_t request_id);
   // Sends envelope + reply without blocking; false when the peer cannot take it.
   bool SendReply(const Envelope& envelope, zmq::message_t&& reply);
   // Adds the time since the last call to the blocked-seconds counters.
@@ -174,7 +189,9 @@ class ShardServer {
   std::vector<SampledItem> sampled_;  // reused by ServeSample
   SteadyClock::time_point last_tick_;
   SteadyClock::time_point next_checkpoint_;
-  ShardStats live_;  // used by the Run thread only
+  ShardStats live_;               // used by the Run thread only
+  int64_t pending_requests_ = 0;  // inserts and samples waiting, all tables
+  int64_t pending_bytes_ = 0;     // item bytes of the waiting inserts
 
   mutable std::mutex mutex_;
   ShardStats published_;  // guarded by mutex_

@@ -234,6 +234,69 @@ TEST(ShardServerTest, OversizedRequestIsCountedAndAnswered) {
   EXPECT_EQ(stats.inserts, 1);
 }
 
+// Waiting requests are bounded: beyond max_pending_requests (or max_pending_bytes of insert
+// items) a request is refused with `overloaded` at once; the requests that wait lose nothing.
+TEST(ShardServerTest, WaitingRequestsAreBounded) {
+  ShardServerOptions options = ShardOptions(1);
+  options.max_pending_requests = 2;
+  options.max_pending_bytes = 10;
+  RunningShard shard(options);
+  RawClient actor(shard.endpoint());
+  actor.Insert(2, {"a", "bbbb"});  // "a" goes in, "bbbb" waits: 4 bytes
+  actor.Insert(3, {"ccccccc"});    // 4 + 7 > 10 bytes: refused
+  EXPECT_EQ(ExpectError(actor.Receive().get(), wire::ErrorCode::OVERLOADED, "retry later"), 3u);
+  actor.Insert(4, {"dddd"});  // waits: 8 bytes, 2 requests
+  actor.Insert(5, {"e"});     // a third request: refused
+  EXPECT_EQ(ExpectError(actor.Receive().get(), wire::ErrorCode::OVERLOADED,
+                        "2 requests with 8 item bytes already wait"),
+            5u);
+  RawClient learner(shard.endpoint());
+  learner.Sample(6, 1, 60000);  // served at once ("a"); then "bbbb" goes in
+  ASSERT_NE(learner.Receive(), nullptr);
+  auto ack = actor.Receive();
+  ASSERT_NE(ack, nullptr);
+  EXPECT_EQ(Root(*ack).getRequestId(), 2u);
+  for (const char* expected : {"bbbb", "dddd"}) {
+    learner.Sample(7, 1, 60000);
+    auto batch = learner.Receive();
+    ASSERT_NE(batch, nullptr);
+    EXPECT_EQ(Items(Root(*batch)), (std::vector<std::string>{expected}));
+  }
+  EXPECT_EQ(Root(*actor.Receive()).getRequestId(), 4u);
+  // Waiting samples count too: two wait on the empty table, a third is refused.
+  learner.Sample(8, 1, 60000);
+  learner.Sample(9, 1, 60000);
+  learner.Sample(10, 1, 60000);
+  EXPECT_EQ(ExpectError(learner.Receive().get(), wire::ErrorCode::OVERLOADED), 10u);
+  EXPECT_EQ(shard.server().stats().overloaded, 3);
+}
+
+// A sample reply larger than max_message_bytes is replaced by the error `tooLarge` (its items
+// count as sampled, like a reply that could not be delivered); the shard goes on.
+TEST(ShardServerTest, SampleReplyLargerThanTheMessageLimitIsAnError) {
+  ShardServerOptions options = ShardOptions(4);
+  options.max_message_bytes = 1024;
+  RunningShard shard(options);
+  RawClient client(shard.endpoint());
+  // One item per request: each request fits in 1024 bytes, two items do not.
+  uint64_t id = 1;
+  for (const std::string& item : {std::string(600, 'x'), std::string(600, 'y'), std::string("z")}) {
+    client.Insert(id++, {item});
+    auto ack = client.Receive();
+    ASSERT_NE(ack, nullptr);
+    ASSERT_EQ(Root(*ack).which(), wire::Response::INSERT_ACK);
+  }
+  client.Sample(2, 2, 1000);
+  EXPECT_EQ(
+      ExpectError(client.Receive().get(), wire::ErrorCode::TOO_LARGE, "a sample of 2 items is"),
+      2u);
+  client.Sample(3, 1, 1000);
+  auto reply = client.Receive();
+  ASSERT_NE(reply, nullptr);
+  EXPECT_EQ(Items(Root(*reply)), (std::vector<std::string>{"z"}));
+  EXPECT_EQ(shard.server().stats().oversized_replies, 1);
+}
+
 TEST(ShardServerTest, BindErrorNamesTheEndpoint) {
   RunningShard shard(ShardOptions(8));
   ShardServerOptions options = ShardOptions(8);

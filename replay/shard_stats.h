@@ -59,6 +59,9 @@ struct ShardStats {
   int64_t checkpoint_failures = 0;
   std::string last_checkpoint_path;  // directory of the last checkpoint written
   int64_t restored_items = 0;        // items restored from a checkpoint at start
+  int64_t overloaded = 0;            // requests refused: max_pending_requests / _bytes reached
+  int64_t oversized_replies = 0;     // sample replies above max_message_bytes, not sent
+  int64_t internal_errors = 0;       // exceptions caught while moving pending work forward
   std::vector<TableStats> tables;
 };
 

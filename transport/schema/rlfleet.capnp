@@ -208,6 +208,9 @@ struct InfoReply {
   checkpointFailures @21 :Int64;
   lastCheckpointPath @22 :Text;
   restoredItems @23 :Int64;          # items restored from a checkpoint at start
+  overloaded @24 :Int64;             # requests refused: too many requests or bytes waiting
+  oversizedReplies @25 :Int64;       # sample replies above max_message_bytes, not sent
+  internalErrors @26 :Int64;         # exceptions caught while moving pending work forward
 }
 
 enum ErrorCode {
@@ -217,6 +220,7 @@ enum ErrorCode {
   tooLarge @3;
   timeout @4;
   badRequest @5;                     # decodable but invalid (e.g. batchSize > table size)
+  overloaded @6;                     # too many requests or bytes already wait: retry later
 }
 
 struct Error {
