@@ -2,13 +2,17 @@
 
 #include <torch/nn/module.h>
 
+#include <chrono>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "actors/actor_channels.h"
 #include "algorithms/registry.h"
+#include "core/clock.h"
+#include "core/logging.h"
 #include "core/random.h"
 #include "envs/vector_env.h"
 #include "replay/replay_client.h"
@@ -59,6 +63,24 @@ struct Actor::Impl {
     truncated.assign(num_envs, 0);
     episode_return.assign(num_envs, 0.0);
     episode_length.assign(num_envs, 0);
+  }
+
+  // Waits up to actor.wait_for_weights_seconds (or until `stop`) for the learner's weights.
+  void WaitForWeights(const std::atomic<bool>& stop) {
+    const double limit = config.actor.wait_for_weights_seconds;
+    if (limit <= 0) return;
+    Stopwatch waited;
+    while (!stop.load() && waited.Seconds() < limit) {
+      if (weights->MaybeLoad(policy->module())) {
+        policy->OnWeights(weights->version());
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!stop.load()) {
+      RLF_LOG(Warning) << "no weights from the learner within " << limit
+                       << " s (actor.wait_for_weights_seconds): acting with the initial ones";
+    }
   }
 
   // One step of every env: act, step, record, count finished episodes.
@@ -133,6 +155,7 @@ int64_t Actor::Run(const std::atomic<bool>& stop, int64_t max_env_steps) {
   InsertClient inserter(insert_options, &stop);
 
   if (!s.started) {
+    s.WaitForWeights(stop);
     s.envs.Reset(s.observations.data());
     s.started = true;
   }

@@ -31,6 +31,7 @@ class Actor {
   Actor(const RunConfig& config, int32_t actor_index, const AlgorithmSpec& algorithm);
   ~Actor();
 
+  // The first call first waits up to actor.wait_for_weights_seconds for the learner's weights.
   // Runs until `stop` becomes true (returns within about 100 ms) or at least `max_env_steps`
   // env steps (all envs together; 0 = no limit) were taken by this call. A later call continues
   // the same episodes. Returns the number of env steps taken. At a normal end (not `stop`) the

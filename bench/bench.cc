@@ -118,7 +118,8 @@ double BareActorFps(const RunConfig& config, double seconds) {
 int BenchActor(const BenchOptions& options) {
   at::set_num_threads(1);
   TempDir dir;
-  const RunConfig config = BenchConfig(options, dir.path);
+  RunConfig config = BenchConfig(options, dir.path);
+  config.actor.wait_for_weights_seconds = 0;  // no learner publishes here
 
   // The real actor, inserting into a real shard over ipc; a learner stand-in drains it.
   ShardThread shard(config);

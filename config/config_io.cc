@@ -45,6 +45,7 @@ void VisitFields(Config& c, Visitor&& visit) {
   visit("actor.max_inflight_inserts", c.actor.max_inflight_inserts);
   visit("actor.stats_interval_seconds", c.actor.stats_interval_seconds);
   visit("actor.insert_timeout_ms", c.actor.insert_timeout_ms);
+  visit("actor.wait_for_weights_seconds", c.actor.wait_for_weights_seconds);
   visit("actor.n_step", c.actor.n_step);
   visit("actor.insert_batch", c.actor.insert_batch);
   visit("actor.weights_interval_frames", c.actor.weights_interval_frames);

@@ -58,6 +58,8 @@ void RunConfig::Validate() const {
   Require(actor.stats_interval_seconds > 0, "actor.stats_interval_seconds", "> 0",
           actor.stats_interval_seconds);
   Require(actor.insert_timeout_ms > 0, "actor.insert_timeout_ms", "> 0", actor.insert_timeout_ms);
+  Require(actor.wait_for_weights_seconds >= 0, "actor.wait_for_weights_seconds", ">= 0",
+          actor.wait_for_weights_seconds);
   Require(!model.hidden_sizes.empty(), "model.hidden_sizes", "non-empty", "[]");
   for (int64_t size : model.hidden_sizes) {
     Require(size > 0, "model.hidden_sizes", "all > 0", size);

@@ -62,6 +62,9 @@ struct ActorConfig {
   int32_t max_inflight_inserts = 2;
   double stats_interval_seconds = 0.5;  // how often episode statistics go to the learner
   int64_t insert_timeout_ms = 60000;
+  // A starting (or restarted) actor waits this long for the learner's weights before its first
+  // step, so that no item comes from an untrained copy of the policy; 0: act at once.
+  double wait_for_weights_seconds = 30.0;
 };
 
 struct ModelConfig {

@@ -4,9 +4,14 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -136,6 +141,49 @@ INSTANTIATE_TEST_SUITE_P(Roles, KilledProcessE2eTest,
                          [](const ::testing::TestParamInfo<const char*>& info) {
                            return std::string(info.param);
                          });
+
+// Chaos: for 60 s a randomly chosen process of the run (shard, learner or an actor; seeded) is
+// killed with SIGKILL every 2–4 s. Every one is restarted (the learner from its checkpoint of
+// the last second), the run completes its budget (about 75 s of training without the kills)
+// and learns, summary.json counts the restarts, and no process is left behind.
+TEST_F(TrainE2eTest, ChaosRunCompletes) {
+  ChildProcess launcher(
+      TrainArgs({"learner.total_env_steps=12000000", "name=chaos",
+                 "learner.checkpoint_interval_seconds=1", "cluster.max_restarts=100"}),
+      log_);
+  ASSERT_TRUE(WaitForStatus(launcher)) << Log();
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> pause_ms(2000, 4000);
+  std::set<pid_t> seen;
+  int kills = 0;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < end && !launcher.Poll()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
+    std::vector<pid_t> children = ChildrenOf(launcher.pid());
+    seen.insert(children.begin(), children.end());
+    if (children.empty()) continue;
+    std::sort(children.begin(), children.end());
+    const pid_t victim =
+        children[std::uniform_int_distribution<size_t>(0, children.size() - 1)(rng)];
+    if (::kill(victim, SIGKILL) == 0) ++kills;
+  }
+  const auto status = launcher.Wait(600);
+  ASSERT_TRUE(status.has_value()) << Log();
+  EXPECT_TRUE(status->ok()) << status->ToString() << "\n" << Log();
+  const fs::path run = RunDir();
+  const auto summary = nlohmann::json::parse(ReadFile((run / "summary.json").string()));
+  EXPECT_TRUE(summary["completed"].get<bool>());
+  std::printf("%d kills, %lld restarts, %lld env steps in %.1f s\n", kills,
+              static_cast<long long>(summary["restarts"].get<int64_t>()),
+              static_cast<long long>(summary["env_steps"].get<int64_t>()),
+              summary["wall_seconds"].get<double>());
+  EXPECT_GE(kills, 10);
+  EXPECT_GE(summary["restarts"].get<int64_t>(), kills) << Log();
+  const std::vector<double> returns = EpisodeReturns(run);
+  ASSERT_GE(returns.size(), 100u);
+  EXPECT_GT(Mean(returns, returns.size() - 100, returns.size()), 150.0);
+  for (pid_t pid : seen) EXPECT_FALSE(ProcessAlive(pid)) << Cmdline(pid);
+}
 
 TEST_F(TrainE2eTest, BadConfigIsAnErrorNamingTheKey) {
   ChildProcess typo(TrainArgs({"learner.lerning_rate=0.1"}), log_);
