@@ -397,15 +397,7 @@ void ShardServer::HandleRequest(Envelope* envelope, const zmq::message_t& payloa
 
   const auto which = request.which;
   if (which == wire::Request::CHECKPOINT) {
-    if (options_.checkpoint_dir.empty()) {
-      SendError(*envelope, request_id, kBadRequest, "this shard has no checkpoint_dir");
-      return;
-    }
-    CheckpointWaiter waiter;
-    waiter.envelope = std::move(*envelope);
-    waiter.request_id = request_id;
-    waiter.job = StartCheckpoint();
-    checkpoint_waiters_.push_back(std::move(waiter));
+    HandleCheckpoint(envelope, request_id);
     return;
   }
   if (which != wire::Request::INSERT && which != wire::Request::SAMPLE &&
@@ -424,101 +416,132 @@ void ShardServer::HandleRequest(Envelope* envelope, const zmq::message_t& payloa
               "no table '" + request.table + "' on this shard (it serves " + names + ")");
     return;
   }
+  switch (which) {
+    case wire::Request::INFO:
+      HandleInfo(*t, envelope, request_id);
+      break;
+    case wire::Request::UPDATE_PRIORITIES:
+      HandleUpdatePriorities(t, envelope, request);
+      break;
+    case wire::Request::INSERT:
+      HandleInsert(t, envelope, &request);
+      break;
+    default:
+      HandleSample(t, envelope, request);
+      break;
+  }
+}
+
+void ShardServer::HandleCheckpoint(Envelope* envelope, uint64_t request_id) {
+  if (options_.checkpoint_dir.empty()) {
+    SendError(*envelope, request_id, kBadRequest, "this shard has no checkpoint_dir");
+    return;
+  }
+  CheckpointWaiter waiter;
+  waiter.envelope = std::move(*envelope);
+  waiter.request_id = request_id;
+  waiter.job = StartCheckpoint();
+  checkpoint_waiters_.push_back(std::move(waiter));
+}
+
+void ShardServer::HandleInfo(const HostedTable& t, Envelope* envelope, uint64_t request_id) {
+  const Table& table = t.table;
+  Publish();
+  ShardStats stats = live_;
+  stats.table = table.name();
+  stats.max_size = table.max_size();
+  stats.size = table.size();
+  stats.inserts = table.counters().inserts;
+  stats.samples = table.counters().samples;
+  capnp::MallocMessageBuilder builder;
+  auto response = builder.initRoot<wire::Response>();
+  response.setProtocolVersion(kProtocolVersion);
+  response.setRequestId(request_id);
+  replay_internal::FillInfo(stats, response.initInfo());
+  SendReply(*envelope, ToZmqMessage(builder));
+}
+
+void ShardServer::HandleUpdatePriorities(HostedTable* t, Envelope* envelope,
+                                         const DecodedRequest& request) {
+  const uint64_t request_id = request.request_id;
   Table& table = t->table;
-
-  if (which == wire::Request::INFO) {
-    Publish();
-    ShardStats stats = live_;
-    stats.table = table.name();
-    stats.max_size = table.max_size();
-    stats.size = table.size();
-    stats.inserts = table.counters().inserts;
-    stats.samples = table.counters().samples;
-    capnp::MallocMessageBuilder builder;
-    auto response = builder.initRoot<wire::Response>();
-    response.setProtocolVersion(kProtocolVersion);
-    response.setRequestId(request_id);
-    replay_internal::FillInfo(stats, response.initInfo());
-    SendReply(*envelope, ToZmqMessage(builder));
+  ++live_.update_requests;
+  if (request.keys.size() != request.priorities.size()) {
+    SendError(*envelope, request_id, kBadRequest,
+              std::to_string(request.keys.size()) + " keys but " +
+                  std::to_string(request.priorities.size()) + " priorities");
     return;
   }
+  int64_t unknown = 0;
+  try {
+    unknown = table.UpdatePriorities(request.keys, request.priorities);
+  } catch (const std::invalid_argument& e) {
+    SendError(*envelope, request_id, kBadRequest, e.what());
+    return;
+  }
+  capnp::MallocMessageBuilder builder(64);
+  auto response = builder.initRoot<wire::Response>();
+  response.setProtocolVersion(kProtocolVersion);
+  response.setRequestId(request_id);
+  auto ack = response.initUpdatePrioritiesAck();
+  ack.setUpdated(static_cast<uint32_t>(request.keys.size() - unknown));
+  ack.setUnknownKeys(static_cast<uint32_t>(unknown));
+  Publish();
+  SendReply(*envelope, ToZmqMessage(builder));
+  // A prioritized remover may now choose differently; nothing waits on priorities otherwise.
+}
 
-  if (which == wire::Request::UPDATE_PRIORITIES) {
-    ++live_.update_requests;
-    if (request.keys.size() != request.priorities.size()) {
+void ShardServer::HandleInsert(HostedTable* t, Envelope* envelope, DecodedRequest* request_in) {
+  DecodedRequest& request = *request_in;
+  const uint64_t request_id = request.request_id;
+  ++live_.insert_requests;
+  if (!request.priorities.empty() && request.priorities.size() != request.items.size()) {
+    SendError(*envelope, request_id, kBadRequest,
+              std::to_string(request.items.size()) + " items but " +
+                  std::to_string(request.priorities.size()) + " priorities");
+    return;
+  }
+  for (double p : request.priorities) {
+    if (!(p >= 0.0) || !std::isfinite(p)) {
       SendError(*envelope, request_id, kBadRequest,
-                std::to_string(request.keys.size()) + " keys but " +
-                    std::to_string(request.priorities.size()) + " priorities");
+                "priority " + std::to_string(p) + " is not finite and >= 0");
       return;
     }
-    int64_t unknown = 0;
-    try {
-      unknown = table.UpdatePriorities(request.keys, request.priorities);
-    } catch (const std::invalid_argument& e) {
-      SendError(*envelope, request_id, kBadRequest, e.what());
-      return;
-    }
-    capnp::MallocMessageBuilder builder(64);
-    auto response = builder.initRoot<wire::Response>();
-    response.setProtocolVersion(kProtocolVersion);
-    response.setRequestId(request_id);
-    auto ack = response.initUpdatePrioritiesAck();
-    ack.setUpdated(static_cast<uint32_t>(request.keys.size() - unknown));
-    ack.setUnknownKeys(static_cast<uint32_t>(unknown));
-    Publish();
-    SendReply(*envelope, ToZmqMessage(builder));
-    // A prioritized remover may now choose differently; nothing waits on priorities otherwise.
+  }
+  PendingInsert insert;
+  insert.request_id = request_id;
+  insert.items = std::move(request.items);
+  insert.priorities = std::move(request.priorities);
+  if (request.timeout_ms > 0) {
+    insert.has_deadline = true;
+    insert.deadline = SteadyClock::now() + std::chrono::milliseconds(request.timeout_ms);
+  }
+  // Behind earlier pending inserts, so that items keep their arrival order.
+  if (t->pending_inserts.empty() && AdvanceInsert(t, &insert)) {
+    SendAck(*t, *envelope, request_id, static_cast<uint32_t>(insert.items.size()));
+    Progress();  // pending samples may now be servable
     return;
   }
-
-  if (which == wire::Request::INSERT) {
-    ++live_.insert_requests;
-    if (!request.priorities.empty() && request.priorities.size() != request.items.size()) {
-      SendError(*envelope, request_id, kBadRequest,
-                std::to_string(request.items.size()) + " items but " +
-                    std::to_string(request.priorities.size()) + " priorities");
-      return;
-    }
-    for (double p : request.priorities) {
-      if (!(p >= 0.0) || !std::isfinite(p)) {
-        SendError(*envelope, request_id, kBadRequest,
-                  "priority " + std::to_string(p) + " is not finite and >= 0");
-        return;
-      }
-    }
-    PendingInsert insert;
-    insert.request_id = request_id;
-    insert.items = std::move(request.items);
-    insert.priorities = std::move(request.priorities);
-    if (request.timeout_ms > 0) {
-      insert.has_deadline = true;
-      insert.deadline = SteadyClock::now() + std::chrono::milliseconds(request.timeout_ms);
-    }
-    // Behind earlier pending inserts, so that items keep their arrival order.
-    if (t->pending_inserts.empty() && AdvanceInsert(t, &insert)) {
-      SendAck(*t, *envelope, request_id, static_cast<uint32_t>(insert.items.size()));
-      Progress();  // pending samples may now be servable
-      return;
-    }
-    // Only the items not yet in: AdvanceInsert moved the others into the table.
-    for (size_t i = insert.next; i < insert.items.size(); ++i) {
-      insert.bytes += static_cast<int64_t>(insert.items[i]->size());
-    }
-    if (pending_requests_ >= options_.max_pending_requests ||
-        pending_bytes_ + insert.bytes > options_.max_pending_bytes) {
-      // The items that went in stay in (as after a timeout).
-      RefuseOverloaded(*envelope, request_id);
-      return;
-    }
-    ++pending_requests_;
-    pending_bytes_ += insert.bytes;
-    insert.envelope = std::move(*envelope);
-    t->pending_inserts.push_back(std::move(insert));
-    Progress();
+  // Only the items not yet in: AdvanceInsert moved the others into the table.
+  for (size_t i = insert.next; i < insert.items.size(); ++i) {
+    insert.bytes += static_cast<int64_t>(insert.items[i]->size());
+  }
+  if (pending_requests_ >= options_.max_pending_requests ||
+      pending_bytes_ + insert.bytes > options_.max_pending_bytes) {
+    // The items that went in stay in (as after a timeout).
+    RefuseOverloaded(*envelope, request_id);
     return;
   }
+  ++pending_requests_;
+  pending_bytes_ += insert.bytes;
+  insert.envelope = std::move(*envelope);
+  t->pending_inserts.push_back(std::move(insert));
+  Progress();
+}
 
-  // Sample.
+void ShardServer::HandleSample(HostedTable* t, Envelope* envelope, const DecodedRequest& request) {
+  const uint64_t request_id = request.request_id;
+  Table& table = t->table;
   ++live_.sample_requests;
   const int64_t batch_size = request.batch_size;
   // With max_times_sampled a batch needs that many distinct items, so more than max_size can

@@ -19,6 +19,9 @@
 #include "replay/table.h"
 
 namespace rlfleet {
+namespace replay_internal {
+struct DecodedRequest;
+}  // namespace replay_internal
 
 // The options of the IMPALA queue table: fifo sampler and remover, each item sampled once
 // (max_times_sampled 1), rate limiter Queue(max_size): inserts wait while max_size unsampled
@@ -149,7 +152,17 @@ class ShardServer {
   };
 
   void HandleMessage(std::vector<zmq::message_t>* frames, bool truncated);
+  // Checks the size, decodes, checks the protocol version and the table, then hands the request
+  // to the handler of its kind. Each handler answers (now or once the request stops waiting).
   void HandleRequest(Envelope* envelope, const zmq::message_t& payload);
+  void HandleCheckpoint(Envelope* envelope, uint64_t request_id);
+  void HandleInfo(const HostedTable& t, Envelope* envelope, uint64_t request_id);
+  void HandleUpdatePriorities(HostedTable* t, Envelope* envelope,
+                              const replay_internal::DecodedRequest& request);
+  // Takes the request's items.
+  void HandleInsert(HostedTable* t, Envelope* envelope, replay_internal::DecodedRequest* request);
+  void HandleSample(HostedTable* t, Envelope* envelope,
+                    const replay_internal::DecodedRequest& request);
   HostedTable* FindTable(const std::string& name);
   // Inserts the request's items as far as the limiter allows; true when all are in.
   bool AdvanceInsert(HostedTable* t, PendingInsert* insert);
