@@ -15,7 +15,7 @@
 #include "core/logging.h"
 #include "core/random.h"
 #include "envs/vector_env.h"
-#include "replay/replay_client.h"
+#include "replay/insert_client.h"
 #include "transport/codec.h"
 
 namespace rlfleet {

@@ -25,8 +25,9 @@
 #include "envs/registry.h"
 #include "envs/vector_env.h"
 #include "learner/learner.h"
-#include "replay/replay_client.h"
+#include "replay/insert_client.h"
 #include "replay/run_tables.h"
+#include "replay/sample_client.h"
 #include "replay/shard_server.h"
 #include "transport/codec.h"
 

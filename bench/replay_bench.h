@@ -1,8 +1,8 @@
 #ifndef RLFLEET_BENCH_REPLAY_BENCH_H_
 #define RLFLEET_BENCH_REPLAY_BENCH_H_
 
-// `rlfleet bench replay`: the replay service (replay/shard_server.h, replay/replay_client.h)
-// beside bare ZeroMQ, in the same run. Torch-free.
+// `rlfleet bench replay`: the replay service (replay/shard_server.h, replay/insert_client.h,
+// replay/sample_client.h) beside bare ZeroMQ, in the same run. Torch-free.
 
 namespace rlfleet {
 

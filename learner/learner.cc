@@ -25,7 +25,7 @@
 #include "learner/item_check.h"
 #include "learner/learner_channels.h"
 #include "learner/run_files.h"
-#include "replay/replay_client.h"
+#include "replay/sample_client.h"
 #include "transport/codec.h"
 
 namespace rlfleet {

@@ -75,8 +75,7 @@ TEST(RateLimiterTest, PresetsAndValidation) {
   EXPECT_TRUE(min_size.CanSample(1000000));
 
   EXPECT_THROW(RateLimiterOptions::SampleToInsertRatio(4.0, 10, 3.0), std::invalid_argument);
-  EXPECT_THROW(RateLimiterOptions::SampleToInsertRatio(1.0, 10, 20.0, 30.0),
-               std::invalid_argument);
+  EXPECT_THROW(RateLimiterOptions::SampleToInsertRatio(1.0, 10, 20.0, 30.0), std::invalid_argument);
   EXPECT_THROW(RateLimiterOptions::MinSize(0), std::invalid_argument);
   RateLimiterOptions bad;
   bad.samples_per_insert = 0;

@@ -17,8 +17,9 @@
 #include <zmq.hpp>
 
 #include "core/run_config.h"
-#include "replay/replay_client.h"
+#include "replay/insert_client.h"
 #include "replay/run_tables.h"
+#include "replay/sample_client.h"
 #include "replay/testing.h"
 #include "transport/codec.h"
 #include "transport/socket.h"

@@ -8,9 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "replay/insert_client.h"
 #include "replay/protocol.h"
 #include "replay/protocol_testing.h"
-#include "replay/replay_client.h"
+#include "replay/sample_client.h"
 #include "replay/testing.h"
 #include "transport/capnp_io.h"
 #include "transport/codec.h"

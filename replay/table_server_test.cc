@@ -19,8 +19,9 @@
 #include <string>
 #include <vector>
 
+#include "replay/insert_client.h"
 #include "replay/protocol_testing.h"
-#include "replay/replay_client.h"
+#include "replay/sample_client.h"
 #include "replay/shard_server.h"
 #include "replay/stats_testing.h"
 #include "replay/testing.h"

@@ -1,4 +1,5 @@
-#include "replay/replay_client.h"
+#include "replay/insert_client.h"
+#include "replay/sample_client.h"
 
 #include <gtest/gtest.h>
 
