@@ -70,12 +70,12 @@ TEST_F(ApexE2eTest, ShortCartPoleRunLearns) {
   EXPECT_NE(evaluation.find("over 3 episodes"), std::string::npos) << evaluation;
 }
 
-// SIGKILL of the prioritized replay shard, then of the learner, in the middle of an Ape-X run
-// (replay checkpoints every second, learner checkpoints every second): each is restarted, the
-// shard from its newest table checkpoint (frozen with SIGSTOP, so that the file read here is
-// the one it restores), the learner from its newest checkpoint, and the run completes and
-// learns as ShortCartPoleRunLearns does.
-TEST_F(ApexE2eTest, KilledShardAndLearnerAreRestartedFromTheirCheckpoints) {
+// SIGKILL of the prioritized replay shard, then of the learner, then of an actor, in the middle
+// of an Ape-X run (replay and learner checkpoints every second): each is restarted, the shard
+// from its newest table checkpoint (frozen with SIGSTOP, so that the file read here is the one
+// it restores), the learner from its newest checkpoint, and the run completes and learns as
+// ShortCartPoleRunLearns does.
+TEST_F(ApexE2eTest, KilledShardLearnerAndActorAreRestarted) {
   ChildProcess launcher(
       TrainArgs({"learner.total_env_steps=100000", "name=apex_kill",
                  "learner.eval_interval_updates=500", "replay.checkpoint_interval_seconds=1",
@@ -94,6 +94,10 @@ TEST_F(ApexE2eTest, KilledShardAndLearnerAreRestartedFromTheirCheckpoints) {
   const pid_t learner = testing::ChildWithRole(launcher.pid(), "learner");
   ASSERT_GT(learner, 0);
   ::kill(learner, SIGKILL);
+  ASSERT_TRUE(WaitForEnvSteps(launcher, 80000)) << Log();
+  const pid_t actor = testing::ChildWithRole(launcher.pid(), "actor");
+  ASSERT_GT(actor, 0);
+  ::kill(actor, SIGKILL);
 
   const auto status = launcher.Wait(300);
   ASSERT_TRUE(status.has_value()) << Log();
@@ -109,7 +113,7 @@ TEST_F(ApexE2eTest, KilledShardAndLearnerAreRestartedFromTheirCheckpoints) {
 
   const auto summary = nlohmann::json::parse(ReadFile((run / "summary.json").string()));
   EXPECT_TRUE(summary["completed"].get<bool>());
-  EXPECT_EQ(summary["restarts"].get<int64_t>(), 2) << Log();
+  EXPECT_EQ(summary["restarts"].get<int64_t>(), 3) << Log();
   const std::vector<double> returns = EpisodeReturns(run);
   ASSERT_GE(returns.size(), 200u);
   const double first = Mean(returns, 0, 100);
