@@ -34,6 +34,8 @@ WeightsPublisher::WeightsPublisher(torch::nn::Module& module, const std::string&
       incarnation_(std::random_device()() | (uint64_t{std::random_device()()} << 32) | 1) {
   socket_.set(zmq::sockopt::linger, 0);
   socket_.set(zmq::sockopt::sndhwm, 4);
+  // What a PUB receives are subscriptions (the actors subscribe to everything: one byte).
+  socket_.set(zmq::sockopt::maxmsgsize, int64_t{1024});
   BindOrThrow(socket_, endpoint);
 }
 
