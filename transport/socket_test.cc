@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <utility>
 
 namespace rlfleet {
@@ -77,6 +79,31 @@ TEST(SocketTest, DealerRouterRoundTripWithPoll) {
   ASSERT_TRUE(dealer.recv(reply, zmq::recv_flags::dontwait));
   EXPECT_EQ(reply.to_string(), "world");
   EXPECT_EQ(RecvMultipart(dealer, &frames, 8), 0u);
+}
+
+// A client's monitor counts one lost connection per server that goes away, and none while
+// the server is there; the socket reconnects when a server binds the endpoint again.
+TEST(SocketTest, DisconnectMonitorCountsLostConnections) {
+  const std::string endpoint = UniqueIpcEndpoint();
+  IpcFileRemover remover(endpoint);
+  zmq::socket_t dealer = ConnectSocket(zmq::socket_type::dealer, endpoint, {});
+  DisconnectMonitor monitor(dealer);
+  auto lost_within_5s = [&] {
+    int lost = 0;
+    for (int i = 0; i < 500 && lost == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      lost += monitor.Take();
+    }
+    return lost;
+  };
+  for (int server = 0; server < 2; ++server) {
+    zmq::socket_t router = BindSocket(zmq::socket_type::router, endpoint, {});
+    dealer.send(zmq::buffer(std::string("ping")), zmq::send_flags::none);
+    ASSERT_TRUE(PollIn(router, 5000)) << "server " << server;
+    EXPECT_EQ(monitor.Take(), 0);
+    router.close();
+    EXPECT_EQ(lost_within_5s(), 1) << "server " << server;
+  }
 }
 
 TEST(SocketTest, RecvMultipartBoundsTheFrameCount) {
