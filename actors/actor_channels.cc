@@ -16,13 +16,8 @@ WeightsSubscriber::WeightsSubscriber(const std::string& endpoint, torch::nn::Mod
     : endpoint_(endpoint),
       silence_seconds_(silence_seconds),
       names_(ParameterNames(module)),
-      shapes_(ParameterShapes(module)) {
-  // Cap'n Proto spends at most a few words per name, shape and list beyond the data itself.
-  int64_t header = 4096;
-  for (size_t i = 0; i < names_.size(); ++i) {
-    header += static_cast<int64_t>(names_[i].size() + 8 * shapes_[i].size()) + 64;
-  }
-  max_message_bytes_ = 4 * NumParameterValues(module) + header;
+      shapes_(ParameterShapes(module)),
+      max_message_bytes_(MaxWeightsMessageBytes(names_, shapes_)) {
   Connect();
 }
 

@@ -150,13 +150,24 @@ Transition DecodeTransition(const void* data, size_t size) {
   return t;
 }
 
+int64_t MaxWeightsMessageBytes(const std::vector<std::string>& names,
+                               const std::vector<std::vector<int64_t>>& shapes) {
+  int64_t bytes = 4096;  // message and segment headers, the root struct, the list pointers
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    int64_t count = 1;
+    for (int64_t dim : shapes[i]) count *= dim;
+    const size_t name = i < names.size() ? names[i].size() : 0;
+    bytes += 4 * count + static_cast<int64_t>(name + 8 * shapes[i].size()) + 64;
+  }
+  return bytes;
+}
+
 std::string EncodeWeights(const WeightsMessage& w) {
   if (w.names.size() != w.shapes.size()) {
     throw std::invalid_argument("weights have " + std::to_string(w.names.size()) + " names but " +
                                 std::to_string(w.shapes.size()) + " shapes");
   }
   size_t total = 0;
-  size_t header = 0;
   for (size_t i = 0; i < w.shapes.size(); ++i) {
     size_t count = 1;
     for (int64_t dim : w.shapes[i]) {
@@ -167,13 +178,13 @@ std::string EncodeWeights(const WeightsMessage& w) {
       count *= static_cast<size_t>(dim);
     }
     total += count;
-    header += w.names[i].size() + 8 * w.shapes[i].size() + 32;
   }
   if (total != w.flat.size()) {
     throw std::invalid_argument("weights shapes hold " + std::to_string(total) +
                                 " floats but flat has " + std::to_string(w.flat.size()));
   }
-  capnp::MallocMessageBuilder builder(FirstSegmentWordsFor(Bytes(w.flat) + header));
+  capnp::MallocMessageBuilder builder(
+      FirstSegmentWordsFor(static_cast<size_t>(MaxWeightsMessageBytes(w.names, w.shapes))));
   auto m = builder.initRoot<wire::Weights>();
   m.setProtocolVersion(kProtocolVersion);
   m.setVersion(w.version);

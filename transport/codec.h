@@ -61,6 +61,11 @@ struct WeightsMessage {
 
 // Throws std::invalid_argument when names, shapes and flat disagree.
 std::string EncodeWeights(const WeightsMessage& weights);
+// An upper bound on the size of EncodeWeights' output for parameters of these names and shapes
+// (dimensions >= 0): the float32 data plus a few Cap'n Proto words per name, shape and list,
+// plus the message header. What a receiver may accept as the largest weights message.
+int64_t MaxWeightsMessageBytes(const std::vector<std::string>& names,
+                               const std::vector<std::vector<int64_t>>& shapes);
 // Throws DecodeError when names, shapes and data disagree or a dimension is negative.
 WeightsMessage DecodeWeights(const void* data, size_t size);
 

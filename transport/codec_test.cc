@@ -178,6 +178,16 @@ TEST(CodecTest, WeightsRoundTrip) {
     EXPECT_EQ(d.shapes, w.shapes);
     EXPECT_EQ(d.flat, w.flat);
   }
+  EXPECT_LE(static_cast<int64_t>(bytes.size()), MaxWeightsMessageBytes(w.names, w.shapes));
+  // Long names, many dimensions, many parameters: still within the bound.
+  WeightsMessage wide;
+  for (int i = 0; i < 50; ++i) {
+    wide.names.push_back(std::string(100 + i, 'n'));
+    wide.shapes.push_back({1, 1, 1, 1, 1, 1, 3});
+    for (int j = 0; j < 3; ++j) wide.flat.push_back(static_cast<float>(i + j));
+  }
+  EXPECT_LE(static_cast<int64_t>(EncodeWeights(wide).size()),
+            MaxWeightsMessageBytes(wide.names, wide.shapes));
 }
 
 TEST(CodecTest, WeightsMismatchIsRejected) {
