@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -126,10 +127,11 @@ class E2eFixture : public ::testing::Test {
     if (!WaitForStatus(launcher)) return false;
     const std::filesystem::path status = RunDir() / "status.json";
     for (int i = 0; i < 2400; ++i) {
-      std::ifstream in(status);
-      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      const size_t at = text.find("\"env_steps\":");
-      if (at != std::string::npos && std::stoll(text.substr(at + 12)) >= env_steps) return true;
+      // status.json is replaced atomically: it always parses.
+      if (nlohmann::json::parse(ReadFile(status.string())).value("env_steps", int64_t{0}) >=
+          env_steps) {
+        return true;
+      }
       if (launcher.Poll()) return false;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
