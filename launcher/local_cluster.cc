@@ -257,6 +257,20 @@ int RunLocalCluster(const RunConfig& config, const LocalClusterOptions& options,
   stop_kind("learner");
   stop_kind("actor");
   stop_kind("shard");
+  // The learner copies restarts.json into summary.json when it ends; a restart recorded after
+  // that (a process that died during the last second) is added here.
+  const fs::path summary = run_dir / "summary.json";
+  if (restarts.Total() > 0 && fs::exists(summary)) {
+    try {
+      nlohmann::json json = nlohmann::json::parse(ReadFile(summary.string()));
+      if (json.value("restarts", int64_t{0}) != restarts.Total()) {
+        json["restarts"] = restarts.Total();
+        WriteFileAtomic(summary.string(), json.dump(2) + "\n");
+      }
+    } catch (const std::exception& e) {
+      RLF_LOG(Warning) << "cannot add the restarts to " << summary << ": " << e.what();
+    }
+  }
   if (options.show_progress) {
     const std::string line = ProgressLine(run_dir);
     if (!line.empty()) std::printf("%s\n", line.c_str());

@@ -64,7 +64,8 @@ struct LocalClusterOptions {
 // restarted replay shard restores its replay memory from its newest table checkpoint
 // (replay.checkpoint_interval_seconds) or, for the IMPALA queue, starts empty; clients reconnect
 // by themselves. Restarts are written to <run dir>/restarts.json (the learner copies them into
-// status.json and summary.json) and shown on the progress line. `interrupt` (set by
+// status.json and summary.json; at the end the launcher brings summary.json up to date) and
+// shown on the progress line. `interrupt` (set by
 // SIGINT/SIGTERM) stops the run: children get SIGTERM (the learner then writes a final
 // checkpoint and summary.json), then SIGKILL after cluster.shutdown_grace_seconds; while the
 // processes are being started it ends the starting at once. No child
