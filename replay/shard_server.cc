@@ -120,6 +120,10 @@ void ShardServerOptions::Validate() const {
     throw std::invalid_argument(
         "ShardServerOptions: checkpoint_interval_seconds must be finite and >= 0");
   }
+  if (snapshot_chunk_items <= 0) {
+    throw std::invalid_argument("ShardServerOptions: snapshot_chunk_items must be positive, got " +
+                                std::to_string(snapshot_chunk_items));
+  }
   if (checkpoint_interval_seconds > 0 && checkpoint_dir.empty()) {
     throw std::invalid_argument(
         "ShardServerOptions: checkpoint_interval_seconds needs a checkpoint_dir");
@@ -270,7 +274,9 @@ void ShardServer::Run(const std::atomic<bool>& stop) {
   last_tick_ = SteadyClock::now();
   while (!stop.load(std::memory_order_relaxed)) {
     // Wait for a request, at most one slice or until the earliest deadline.
-    int64_t wait_ms = jobs_in_flight_ > 0 ? kCheckpointPollMs : replay_internal::kMaxSliceMs;
+    int64_t wait_ms = copying_              ? 0
+                      : jobs_in_flight_ > 0 ? kCheckpointPollMs
+                                            : replay_internal::kMaxSliceMs;
     const auto now = SteadyClock::now();
     auto wait_until = [&](SteadyClock::time_point deadline) {
       const auto left =
@@ -308,8 +314,9 @@ void ShardServer::Run(const std::atomic<bool>& stop) {
         next_checkpoint_ =
             after + std::chrono::duration_cast<SteadyClock::duration>(
                         std::chrono::duration<double>(options_.checkpoint_interval_seconds));
-        if (jobs_in_flight_ == 0) StartCheckpoint();
+        if (jobs_in_flight_ == 0) BeginSnapshots();
       }
+      if (copying_) ContinueSnapshots();
       if (jobs_in_flight_ > 0) CollectCheckpointResults();
     } catch (const std::exception& e) {
       // E.g. std::bad_alloc building a reply: what was pending stays pending.
@@ -440,7 +447,7 @@ void ShardServer::HandleCheckpoint(Envelope* envelope, uint64_t request_id) {
   CheckpointWaiter waiter;
   waiter.envelope = std::move(*envelope);
   waiter.request_id = request_id;
-  waiter.job = StartCheckpoint();
+  waiter.job = RequestCheckpoint();
   checkpoint_waiters_.push_back(std::move(waiter));
 }
 
@@ -817,19 +824,43 @@ std::string ShardServer::CheckpointPath(const std::string& table) const {
   return options_.checkpoint_dir + "/" + table + ".rlftable";
 }
 
-uint64_t ShardServer::StartCheckpoint() {
+uint64_t ShardServer::RequestCheckpoint() {
+  if (!copying_) {
+    BeginSnapshots();
+    return next_job_ - 1;
+  }
+  // The copy in progress began before this request: items acked since are not in it.
+  another_requested_ = true;
+  return next_job_;
+}
+
+void ShardServer::BeginSnapshots() {
+  for (const auto& t : tables_) t->table.BeginSnapshot();
+  ++next_job_;
+  ++jobs_in_flight_;
+  copying_ = true;
+}
+
+void ShardServer::ContinueSnapshots() {
+  for (const auto& t : tables_) {
+    if (!t->table.ContinueSnapshot(options_.snapshot_chunk_items)) return;  // next iteration
+  }
   CheckpointJob job;
-  job.id = next_job_++;
-  job.snapshots.reserve(tables_.size());
-  for (const auto& t : tables_) job.snapshots.push_back(t->table.Snapshot());
-  const uint64_t id = job.id;
-  {
+  job.id = next_job_ - 1;
+  job.snapshots.reserve(tables_.size());  // may throw: then nothing has changed
+  for (const auto& t : tables_) job.snapshots.push_back(t->table.TakeSnapshot());
+  copying_ = false;
+  try {
     std::lock_guard<std::mutex> lock(writer_mutex_);
     jobs_.push_back(std::move(job));
+  } catch (const std::exception& e) {
+    FinishJob({job.id, std::string("cannot queue the snapshot: ") + e.what()});
   }
   writer_cv_.notify_all();
-  ++jobs_in_flight_;
-  return id;
+  if (another_requested_) {
+    another_requested_ = false;
+    BeginSnapshots();
+  }
 }
 
 void ShardServer::CollectCheckpointResults() {
@@ -838,35 +869,37 @@ void ShardServer::CollectCheckpointResults() {
     std::lock_guard<std::mutex> lock(writer_mutex_);
     results.swap(results_);
   }
-  for (const CheckpointResult& result : results) {
-    --jobs_in_flight_;
+  for (const CheckpointResult& result : results) FinishJob(result);
+}
+
+void ShardServer::FinishJob(const CheckpointResult& result) {
+  --jobs_in_flight_;
+  if (result.error.empty()) {
+    ++live_.checkpoints;
+    live_.last_checkpoint_path = options_.checkpoint_dir;
+  } else {
+    ++live_.checkpoint_failures;
+    RLF_LOG(Warning) << "replay shard " << endpoint_ << ": checkpoint failed: " << result.error;
+  }
+  for (auto it = checkpoint_waiters_.begin(); it != checkpoint_waiters_.end();) {
+    if (it->job != result.id) {
+      ++it;
+      continue;
+    }
     if (result.error.empty()) {
-      ++live_.checkpoints;
-      live_.last_checkpoint_path = options_.checkpoint_dir;
+      capnp::MallocMessageBuilder builder(64);
+      auto response = builder.initRoot<wire::Response>();
+      response.setProtocolVersion(kProtocolVersion);
+      response.setRequestId(it->request_id);
+      auto reply = response.initCheckpoint();
+      reply.setPath(options_.checkpoint_dir);
+      reply.setTables(static_cast<uint32_t>(tables_.size()));
+      Publish();
+      SendReply(it->envelope, ToZmqMessage(builder));
     } else {
-      ++live_.checkpoint_failures;
-      RLF_LOG(Warning) << "replay shard " << endpoint_ << ": checkpoint failed: " << result.error;
+      SendError(it->envelope, it->request_id, kBadRequest, "checkpoint failed: " + result.error);
     }
-    for (auto it = checkpoint_waiters_.begin(); it != checkpoint_waiters_.end();) {
-      if (it->job != result.id) {
-        ++it;
-        continue;
-      }
-      if (result.error.empty()) {
-        capnp::MallocMessageBuilder builder(64);
-        auto response = builder.initRoot<wire::Response>();
-        response.setProtocolVersion(kProtocolVersion);
-        response.setRequestId(it->request_id);
-        auto reply = response.initCheckpoint();
-        reply.setPath(options_.checkpoint_dir);
-        reply.setTables(static_cast<uint32_t>(tables_.size()));
-        Publish();
-        SendReply(it->envelope, ToZmqMessage(builder));
-      } else {
-        SendError(it->envelope, it->request_id, kBadRequest, "checkpoint failed: " + result.error);
-      }
-      it = checkpoint_waiters_.erase(it);
-    }
+    it = checkpoint_waiters_.erase(it);
   }
 }
 

@@ -41,6 +41,9 @@ struct ShardServerOptions {
   // restores those tables from them. Empty: no checkpoints (checkpoint requests are refused).
   std::string checkpoint_dir;
   double checkpoint_interval_seconds = 0;  // > 0: also checkpoint this often; 0: on request only
+  // Item records a checkpoint's snapshot copies per loop iteration (Table::ContinueSnapshot);
+  // requests are served between the pieces. 16384 records take 1-2 ms here.
+  int64_t snapshot_chunk_items = 16384;
   // Bounds on the requests that wait (inserts held back by the rate limiter or a full queue,
   // samples waiting for items), over all tables: a request beyond either gets the error
   // `overloaded` at once. Actors bound their unacked inserts, so only many actors or a
@@ -84,9 +87,12 @@ struct ShardServerOptions {
 //    (the clients refuse messages above that size and ZeroMQ would drop their connection);
 //  - an exception while moving pending work forward (e.g. out of memory building a reply) is
 //    logged and counted; the shard keeps serving.
-//  - checkpoints: the loop takes a copy-on-write Table::Snapshot of every table (pointer
-//    copies) and a background thread writes the files; inserts and samples go on meanwhile. A
-//    checkpoint request is answered once its files are in place.
+//  - checkpoints: the loop takes a copy-on-write snapshot of every table (pointer copies),
+//    snapshot_chunk_items records per iteration with requests served in between
+//    (Table::BeginSnapshot), and a background thread writes the files; inserts and samples go
+//    on meanwhile. A checkpoint holds every item acked before its request arrived (a request
+//    that arrives while a snapshot is being copied gets the next one) and is answered once its
+//    files are in place.
 //
 // Thread-safety: construct anywhere, then call Run() from exactly one thread (once); stats()
 // and endpoint() may be called from any thread at any time.
@@ -190,8 +196,16 @@ class ShardServer {
 
   // Checkpoints.
   std::string CheckpointPath(const std::string& table) const;
-  uint64_t StartCheckpoint();  // snapshots every table and queues the job; returns its id
+  // Begins a checkpoint, or, while a snapshot is being copied, asks for another once it is
+  // done; returns the id of the job that will hold the state as of now.
+  uint64_t RequestCheckpoint();
+  void BeginSnapshots();  // begins a snapshot of every table, as job next_job_++
+  // Copies the next piece of the snapshots; once all are complete, queues the job for the
+  // writer (and begins the requested next one).
+  void ContinueSnapshots();
   void CollectCheckpointResults();
+  // Counts a job written or failed and answers the checkpoint requests waiting for it.
+  void FinishJob(const CheckpointResult& result);
   void WriterLoop();
 
   ShardServerOptions options_;
@@ -211,7 +225,9 @@ class ShardServer {
 
   // Background checkpoint writer (only with a checkpoint_dir).
   uint64_t next_job_ = 1;
-  uint64_t jobs_in_flight_ = 0;  // Run thread only
+  uint64_t jobs_in_flight_ = 0;     // being copied or written; Run thread only
+  bool copying_ = false;            // a job's snapshots are being copied (its id: next_job_ - 1)
+  bool another_requested_ = false;  // begin job next_job_ once the copy in progress is done
   std::vector<CheckpointWaiter> checkpoint_waiters_;
   std::mutex writer_mutex_;
   std::condition_variable writer_cv_;

@@ -320,6 +320,9 @@ TEST(ShardServerTest, OptionsAreValidated) {
   options = ShardOptions(8);
   options.max_message_bytes = 10;
   EXPECT_THROW(options.Validate(), std::invalid_argument);
+  options = ShardOptions(8);
+  options.snapshot_chunk_items = 0;
+  EXPECT_THROW(options.Validate(), std::invalid_argument);
 }
 
 }  // namespace

@@ -75,6 +75,7 @@ void Table::Add(TableItem item) {
   if (!index_.Insert(key, items_.size())) {
     throw std::invalid_argument("table '" + name() + "': duplicate key " + std::to_string(key));
   }
+  item.snapshot_epoch = 0;  // not saved by any snapshot of this table yet
   items_.push_back(std::move(item));
   sampler_->Insert(key, priority);
   if (remover_ != nullptr) remover_->Insert(key, priority);
@@ -86,6 +87,10 @@ void Table::Remove(Key key) {
   if (remover_ != nullptr) remover_->Delete(key);
   limiter_.OnDelete(1);
   const size_t last = items_.size() - 1;
+  if (building_ != nullptr) {
+    SaveForSnapshot(slot);
+    if (slot < snapshot_cursor_) SaveForSnapshot(last);  // it moves below the cursor
+  }
   if (slot != last) {
     items_[slot] = std::move(items_[last]);
     *index_.Find(items_[slot].key) = slot;
@@ -100,7 +105,9 @@ int64_t Table::Sample(int64_t n, Rng& rng, std::vector<SampledItem>* out) {
   int64_t drawn = 0;
   for (; drawn < n && !items_.empty(); ++drawn) {
     const Selection selection = sampler_->Sample(rng);
-    TableItem& item = items_[*index_.Find(selection.key)];
+    const size_t slot = *index_.Find(selection.key);
+    if (building_ != nullptr) SaveForSnapshot(slot);
+    TableItem& item = items_[slot];
     ++item.times_sampled;
     SampledItem sampled;
     sampled.key = item.key;
@@ -141,6 +148,7 @@ int64_t Table::UpdatePriorities(const Key* keys, const double* priorities, size_
       ++unknown;
       continue;
     }
+    if (building_ != nullptr) SaveForSnapshot(*slot);
     items_[*slot].priority = priorities[i];
     sampler_->Update(keys[i], priorities[i]);
     if (remover_ != nullptr) remover_->Update(keys[i], priorities[i]);
@@ -177,6 +185,52 @@ TableSnapshot Table::Snapshot() const {
   snapshot.counters = counters_;
   snapshot.rate_limiter = limiter_.state();
   snapshot.items = items_;  // shared_ptr copies: reference counts only
+  return snapshot;
+}
+
+void Table::BeginSnapshot() {
+  if (building_ != nullptr) {
+    throw std::logic_error("table '" + name() + "': a snapshot is already in progress");
+  }
+  building_ = std::make_unique<TableSnapshot>();
+  building_->options = options_;
+  building_->next_key = next_key_;
+  building_->counters = counters_;
+  building_->rate_limiter = limiter_.state();
+  building_->items.reserve(items_.size());  // pages are touched as the copy proceeds
+  snapshot_cursor_ = 0;
+  snapshot_end_ = items_.size();
+  // Epoch 0 is what a fresh item carries. When the counter wraps, old marks could match again.
+  if (++snapshot_epoch_ == 0) {
+    for (TableItem& item : items_) item.snapshot_epoch = 0;
+    snapshot_epoch_ = 1;
+  }
+}
+
+void Table::SaveForSnapshot(size_t slot) {
+  TableItem& item = items_[slot];
+  if (item.key >= building_->next_key || item.snapshot_epoch == snapshot_epoch_) return;
+  item.snapshot_epoch = snapshot_epoch_;
+  building_->items.push_back(item);
+}
+
+bool Table::ContinueSnapshot(int64_t max_items) {
+  if (building_ == nullptr) throw std::logic_error("table '" + name() + "': no snapshot begun");
+  // Items only move downwards, so old items never lie at or beyond the size at the start.
+  snapshot_end_ = std::min(snapshot_end_, items_.size());
+  const size_t stop = snapshot_cursor_ + static_cast<size_t>(std::max<int64_t>(0, max_items));
+  while (snapshot_cursor_ < snapshot_end_ && snapshot_cursor_ < stop) {
+    SaveForSnapshot(snapshot_cursor_++);
+  }
+  return snapshot_cursor_ >= snapshot_end_;
+}
+
+TableSnapshot Table::TakeSnapshot() {
+  if (building_ == nullptr || !ContinueSnapshot(0)) {
+    throw std::logic_error("table '" + name() + "': the snapshot is not complete");
+  }
+  TableSnapshot snapshot = std::move(*building_);
+  building_.reset();
   return snapshot;
 }
 

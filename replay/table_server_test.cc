@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "replay/insert_client.h"
@@ -24,6 +25,7 @@
 #include "replay/sample_client.h"
 #include "replay/shard_server.h"
 #include "replay/stats_testing.h"
+#include "replay/table_snapshot.h"
 #include "replay/testing.h"
 
 namespace rlfleet {
@@ -683,6 +685,35 @@ TEST(TableServerTest, PeriodicCheckpointsAreWritten) {
   ASSERT_TRUE(WaitForStats(shard.server(), [](const ShardStats& s) { return s.checkpoints >= 2; }));
   EXPECT_TRUE(std::filesystem::exists(dir.path() + "/prio.rlftable"));
   EXPECT_EQ(shard.server().stats().checkpoint_failures, 0);
+}
+
+// With one item record copied per loop iteration, the second checkpoint request arrives while
+// the first snapshot is being copied (or after it): either way its file holds every item acked
+// before it, and each request gets a checkpoint of its own.
+TEST(TableServerTest, CheckpointCopiedInPiecesHoldsEveryItemAckedBeforeItsRequest) {
+  TempDir dir;
+  ShardServerOptions options = WithTables({Prioritized("prio", 10000)});
+  options.checkpoint_dir = dir.path();
+  options.snapshot_chunk_items = 1;
+  RunningShard shard(options);
+  InsertClient inserter(InsertTo(shard.endpoint(), "prio"));
+  inserter.Insert(std::vector<std::string>(4000, "early"), std::vector<double>(4000, 1.0));
+  inserter.Flush();
+  std::thread first([&] {
+    SampleClient sampler(SampleFrom({shard.endpoint()}, "prio"));
+    EXPECT_EQ(sampler.Checkpoint(0, kLongMs), dir.path());
+  });
+  for (int i = 0; i < 20; ++i) {
+    inserter.Insert({"late"}, {2.0});
+    inserter.Flush();
+  }
+  SampleClient sampler(SampleFrom({shard.endpoint()}, "prio"));
+  EXPECT_EQ(sampler.Checkpoint(0, kLongMs), dir.path());
+  first.join();
+  EXPECT_EQ(shard.server().stats().checkpoints, 2);
+  const Table restored = LoadSnapshot(dir.path() + "/prio.rlftable", options.tables[0]);
+  EXPECT_EQ(restored.size(), 4020);
+  EXPECT_DOUBLE_EQ(restored.priority_mass(), 4000 * 1.0 + 20 * std::pow(2.0, 0.7));
 }
 
 TEST(TableServerTest, CheckpointOfOtherTableOptionsIsRefused) {

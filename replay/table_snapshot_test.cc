@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <stdexcept>
 #include <string>
 
@@ -88,6 +89,93 @@ TEST(TableSnapshotTest, RoundTripRestoresEverything) {
   other.max_size = 60;
   EXPECT_THROW(LoadSnapshot(path, other), std::runtime_error);
   std::remove(path.c_str());
+}
+
+// Items of a snapshot by key, for comparing two snapshots whose items come in another order.
+std::map<Key, const TableItem*> ByKey(const TableSnapshot& snapshot) {
+  std::map<Key, const TableItem*> items;
+  for (const TableItem& item : snapshot.items) {
+    EXPECT_TRUE(items.emplace(item.key, &item).second) << "duplicate key " << item.key;
+  }
+  return items;
+}
+
+void ExpectSameSnapshot(const TableSnapshot& expected, const TableSnapshot& actual) {
+  EXPECT_EQ(actual.next_key, expected.next_key);
+  EXPECT_EQ(actual.counters.inserts, expected.counters.inserts);
+  EXPECT_EQ(actual.counters.samples, expected.counters.samples);
+  EXPECT_EQ(actual.counters.evictions, expected.counters.evictions);
+  EXPECT_EQ(actual.counters.exhausted, expected.counters.exhausted);
+  EXPECT_EQ(actual.rate_limiter.inserts, expected.rate_limiter.inserts);
+  EXPECT_EQ(actual.rate_limiter.samples, expected.rate_limiter.samples);
+  EXPECT_EQ(actual.rate_limiter.deletes, expected.rate_limiter.deletes);
+  const auto want = ByKey(expected);
+  const auto got = ByKey(actual);
+  ASSERT_EQ(got.size(), want.size());
+  for (const auto& [key, item] : want) {
+    const auto it = got.find(key);
+    ASSERT_NE(it, got.end()) << "missing key " << key;
+    EXPECT_EQ(it->second->bytes.get(), item->bytes.get()) << key;  // shared, not copied
+    EXPECT_EQ(it->second->priority, item->priority) << key;
+    EXPECT_EQ(it->second->times_sampled, item->times_sampled) << key;
+  }
+}
+
+// An incremental snapshot taken in small pieces while every kind of change goes on equals the
+// one-go Snapshot() taken when it began (the reference), for each sampler / remover pairing.
+TEST(TableSnapshotTest, IncrementalSnapshotEqualsTheTableWhenItBegan) {
+  struct Case {
+    const char* sampler;
+    const char* remover;
+    int32_t max_times_sampled;
+  };
+  for (const Case& c : {Case{"prioritized", "fifo", 3}, Case{"uniform", "uniform", 0},
+                        Case{"fifo", "lifo", 2}, Case{"prioritized", "prioritized", 0}}) {
+    SCOPED_TRACE(std::string(c.sampler) + "/" + c.remover);
+    TableOptions options;
+    options.name = "t";
+    options.sampler = c.sampler;
+    options.remover = c.remover;
+    options.max_size = 300;
+    options.max_times_sampled = c.max_times_sampled;
+    Table table(options);
+    Rng rng(17);
+    std::vector<SampledItem> out;
+    for (int round = 0; round < 20; ++round) {
+      while (table.size() < 250) table.Insert(std::to_string(table.next_key()), rng.Uniform01());
+      const TableSnapshot reference = table.Snapshot();
+      table.BeginSnapshot();
+      EXPECT_THROW(table.BeginSnapshot(), std::logic_error);
+      EXPECT_THROW(table.TakeSnapshot(), std::logic_error);
+      const int64_t chunk = 1 + round % 7;
+      while (!table.ContinueSnapshot(chunk)) {
+        // A few random changes between the pieces.
+        for (int k = 0; k < 3; ++k) {
+          const uint64_t op = rng.UniformInt(4);
+          const Key key = table.next_key() - 1 - rng.UniformInt(400);
+          if (op == 0) {
+            table.Insert(std::to_string(table.next_key()), rng.Uniform01());
+          } else if (op == 1) {
+            out.clear();
+            table.Sample(1 + static_cast<int64_t>(rng.UniformInt(4)), rng, &out);
+          } else if (op == 2) {
+            table.UpdatePriorities({key}, {rng.Uniform01() * 3});
+          } else {
+            table.Delete(key);
+          }
+        }
+      }
+      ASSERT_TRUE(table.snapshot_in_progress());
+      ExpectSameSnapshot(reference, table.TakeSnapshot());
+      EXPECT_FALSE(table.snapshot_in_progress());
+    }
+    // A table restored from a snapshot snapshots all of its items again.
+    Table restored = Table::FromSnapshot(table.Snapshot(), options);
+    restored.BeginSnapshot();
+    while (!restored.ContinueSnapshot(10)) {
+    }
+    ExpectSameSnapshot(table.Snapshot(), restored.TakeSnapshot());
+  }
 }
 
 TEST(TableSnapshotTest, CorruptAndTruncatedFilesAreRejected) {
