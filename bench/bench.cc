@@ -20,6 +20,7 @@
 #include "bench/replay_bench.h"
 #include "config/config_io.h"
 #include "core/clock.h"
+#include "core/file_util.h"
 #include "core/random.h"
 #include "envs/envs_bench.h"
 #include "envs/registry.h"
@@ -78,19 +79,6 @@ class ShardThread {
   std::thread thread_;
 };
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char pattern[] = "/tmp/rlfleet-bench-XXXXXX";
-    if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("cannot create a temp dir");
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
-
 // Frames/s of the bare loop: VectorEnv step + the algorithm's batched acting.
 double BareActorFps(const RunConfig& config, double seconds) {
   VectorEnv envs(VectorEnvOptions{config.env.id, config.env.num_envs, 1, config.env.num_threads});
@@ -118,8 +106,8 @@ double BareActorFps(const RunConfig& config, double seconds) {
 
 int BenchActor(const BenchOptions& options) {
   at::set_num_threads(1);
-  TempDir dir;
-  RunConfig config = BenchConfig(options, dir.path);
+  TempDir dir("rlfleet-bench");
+  RunConfig config = BenchConfig(options, dir.path());
   config.actor.wait_for_weights_seconds = 0;  // no learner publishes here
 
   // The real actor, inserting into a real shard over ipc; a learner stand-in drains it.
@@ -238,8 +226,8 @@ std::vector<std::string> Encode(const SampledItems& items) {
 // 3 alternating rounds (a fresh learner each round, stopped by a timer) and are compared by
 // their totals.
 int BenchLearner(const BenchOptions& options) {
-  TempDir dir;
-  RunConfig config = BenchConfig(options, dir.path);
+  TempDir dir("rlfleet-bench");
+  RunConfig config = BenchConfig(options, dir.path());
   const AlgorithmSpec& algo = FindAlgorithm(config.learner.algo);
   const bool replay_memory = algo.replay == ReplayKind::kReplayMemory;
   config.replay.samples_per_insert = 0;
@@ -319,7 +307,7 @@ int BenchLearner(const BenchOptions& options) {
     });
     std::pair<int64_t, double> result{0, 0.0};
     try {
-      Learner learner(config, (fs::path(dir.path) / ("run" + std::to_string(round++))).string(),
+      Learner learner(config, (fs::path(dir.path()) / ("run" + std::to_string(round++))).string(),
                       false);
       Stopwatch clock;
       const LearnerSummary summary = learner.Run(learner_stop);

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/file_util.h"
 #include "core/logging.h"
 #include "replay/errors.h"
 #include "replay/insert_client.h"
@@ -73,19 +74,6 @@ TableOptions UniformTable(const std::string& name, int64_t max_size) {
   t.max_size = max_size;
   return t;  // default RateLimiterOptions: no limit beyond one item to sample
 }
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char pattern[] = "/tmp/rlfleet-replay-bench-XXXXXX";
-    if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("cannot create a temp dir");
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
 
 // ---------------------------------------------------------------------------------------------
 // Shard processes.
@@ -406,14 +394,14 @@ int RunReplayBench(const ReplayBenchOptions& options) {
 
   // Shards first: fork before this process has threads or a ZeroMQ context. The temp dir outlives
   // the processes (declared first, destroyed last).
-  TempDir dir;
-  const std::string checkpoint_dir = dir.path + "/checkpoint";
+  TempDir dir("rlfleet-replay-bench");
+  const std::string checkpoint_dir = dir.path() + "/checkpoint";
   std::vector<std::string> endpoints;
   std::string checkpoint_endpoint;
   ShardProcesses processes;
   for (int shard = 0; shard < kMaxShards; ++shard) {
     ShardServerOptions server;
-    server.endpoint = "ipc://" + dir.path + "/shard-" + std::to_string(shard);
+    server.endpoint = "ipc://" + dir.path() + "/shard-" + std::to_string(shard);
     server.seed = static_cast<uint64_t>(shard) + 1;
     for (const ItemKind& kind : kKinds) {
       for (int shards : kShardCounts) {
@@ -425,7 +413,7 @@ int RunReplayBench(const ReplayBenchOptions& options) {
   }
   {
     ShardServerOptions server;
-    server.endpoint = "ipc://" + dir.path + "/checkpoint-shard";
+    server.endpoint = "ipc://" + dir.path() + "/checkpoint-shard";
     server.tables.push_back(UniformTable("checkpointed", kCheckpointItems));
     server.checkpoint_dir = checkpoint_dir;
     checkpoint_endpoint = processes.Fork(server);
@@ -468,7 +456,7 @@ int RunReplayBench(const ReplayBenchOptions& options) {
     const double tcp_messages =
         RawZmqMessagesPerSecond("tcp://127.0.0.1:*", message_bytes, phase_seconds);
     const double ipc_messages =
-        RawZmqMessagesPerSecond("ipc://" + dir.path + "/raw", message_bytes, phase_seconds);
+        RawZmqMessagesPerSecond("ipc://" + dir.path() + "/raw", message_bytes, phase_seconds);
     const double raw_messages = std::max(tcp_messages, ipc_messages);
     const double raw_items = raw_messages * kind.insert_batch;
     const auto raw_json = [&](double messages) {

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -67,6 +68,17 @@ void AppendToFile(const std::string& path, const std::string& text) {
   if (fd < 0) ThrowErrno("cannot open", path, errno);
   WriteAll(fd, text.data(), text.size(), path);
   if (::close(fd) != 0) ThrowErrno("cannot close", path, errno);
+}
+
+TempDir::TempDir(const std::string& prefix) {
+  std::string pattern = "/tmp/" + prefix + "-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) ThrowErrno("cannot create", pattern, errno);
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
 }
 
 }  // namespace rlfleet

@@ -18,6 +18,20 @@ std::string ReadFile(const std::string& path);
 // (a full disk included). Not atomic: used for CSV logs, one call per complete row.
 void AppendToFile(const std::string& path, const std::string& text);
 
+// A fresh directory /tmp/<prefix>-XXXXXX (mkdtemp), removed with everything in it when the
+// object is destroyed. Throws std::runtime_error when it cannot be created.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix = "rlfleet");
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 }  // namespace rlfleet
 
 #endif  // RLFLEET_CORE_FILE_UTIL_H_

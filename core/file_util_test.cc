@@ -9,7 +9,7 @@
 namespace rlfleet {
 namespace {
 
-std::filesystem::path TempDir() {
+std::filesystem::path TestDir() {
   auto dir = std::filesystem::temp_directory_path() /
              ("rlfleet-file-util-" + std::to_string(::getpid()) + "-" +
               ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -18,7 +18,7 @@ std::filesystem::path TempDir() {
 }
 
 TEST(FileUtilTest, AtomicWriteReplacesWholeFileAndLeavesNoTemporary) {
-  const auto dir = TempDir();
+  const auto dir = TestDir();
   const std::string path = (dir / "a.json").string();
   WriteFileAtomic(path, "first");
   WriteFileAtomic(path, "second, longer");
@@ -51,12 +51,28 @@ TEST(FileUtilTest, FullDiskIsAnErrorAndKeepsTheOldFile) {
 }
 
 TEST(FileUtilTest, AppendAddsRows) {
-  const auto dir = TempDir();
+  const auto dir = TestDir();
   const std::string path = (dir / "rows.csv").string();
   AppendToFile(path, "a\n");
   AppendToFile(path, "b\n");
   EXPECT_EQ(ReadFile(path), "a\nb\n");
   std::filesystem::remove_all(dir);
+}
+
+TEST(FileUtilTest, TempDirIsRemovedWithItsContents) {
+  std::string path;
+  {
+    TempDir dir("rlfleet-file-util-test");
+    path = dir.path();
+    EXPECT_EQ(path.rfind("/tmp/rlfleet-file-util-test-", 0), 0u) << path;
+    ASSERT_TRUE(std::filesystem::is_directory(path));
+    std::filesystem::create_directories(path + "/a/b");
+    WriteFileAtomic(path + "/a/b/c.txt", "x");
+    TempDir other("rlfleet-file-util-test");
+    EXPECT_NE(other.path(), path);
+  }
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_THROW(TempDir("no/such/dir"), std::runtime_error);
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/file_util.h"
 #include "replay/insert_client.h"
 #include "replay/protocol_testing.h"
 #include "replay/sample_client.h"
@@ -42,25 +43,6 @@ using testing::UniqueIpcEndpoint;
 using testing::WaitForStats;
 
 constexpr int64_t kLongMs = 20000;  // hang guards only
-
-// A directory removed (with its contents) on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/rlfleet-ckpt-XXXXXX";
-    char* made = mkdtemp(pattern.data());
-    if (made == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = made;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 TableOptions Prioritized(const std::string& name, int64_t max_size, double alpha = 0.7,
                          double beta = 0.4) {
