@@ -25,7 +25,9 @@ void VisitFields(Config& c, Visitor&& visit) {
   visit("cluster.num_actors", c.cluster.num_actors);
   visit("cluster.num_shards", c.cluster.num_shards);
   visit("cluster.transport", c.cluster.transport);
-  visit("cluster.host", c.cluster.host);
+  visit("cluster.bind_host", c.cluster.bind_host);
+  visit("cluster.advertise_host", c.cluster.advertise_host);
+  visit("cluster.rendezvous_timeout_seconds", c.cluster.rendezvous_timeout_seconds);
   visit("cluster.shard_endpoints", c.cluster.shard_endpoints);
   visit("cluster.weights_endpoint", c.cluster.weights_endpoint);
   visit("cluster.stats_endpoint", c.cluster.stats_endpoint);

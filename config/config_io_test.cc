@@ -57,6 +57,20 @@ TEST(ConfigIoTest, WrongTypesAndRangesAreNamed) {
   EXPECT_NE(ErrorOf("", {"novalue"}).find("key=value"), std::string::npos);
 }
 
+TEST(ConfigIoTest, TcpStaysOnLoopbackUntilPeersAreAuthenticated) {
+  EXPECT_EQ(ErrorOf("", {"cluster.transport=tcp", "cluster.bind_host=127.0.0.2"}), "");
+  EXPECT_EQ(ErrorOf("", {"cluster.weights_endpoint=tcp://localhost:5555"}), "");
+  const std::string wildcard = ErrorOf("", {"cluster.transport=tcp", "cluster.bind_host=0.0.0.0"});
+  EXPECT_NE(wildcard.find("cluster.bind_host must be on a loopback address"), std::string::npos)
+      << wildcard;
+  EXPECT_NE(wildcard.find("CURVE"), std::string::npos) << wildcard;
+  const std::string by_hand = ErrorOf("", {"cluster.stats_endpoint=tcp://10.0.0.5:5556"});
+  EXPECT_NE(by_hand.find("cluster.stats_endpoint"), std::string::npos) << by_hand;
+  EXPECT_NE(ErrorOf("", {"cluster.rendezvous_timeout_seconds=0"})
+                .find("cluster.rendezvous_timeout_seconds must be > 0"),
+            std::string::npos);
+}
+
 TEST(ConfigIoTest, YamlRoundTripKeepsEveryField) {
   RunConfig config;
   config.name = "round";

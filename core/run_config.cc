@@ -16,6 +16,22 @@ void Require(bool ok, const char* key, const char* what, const T& value) {
   }
 }
 
+bool IsLoopbackHost(const std::string& host) {
+  return host.rfind("127.", 0) == 0 || host == "localhost" || host == "::1" || host == "[::1]";
+}
+
+// Every socket a run binds or connects over tcp stays on this machine: an open port on another
+// interface would need authentication (ZeroMQ CURVE), which runs do not have yet.
+void RequireLoopback(const char* key, const std::string& endpoint) {
+  if (endpoint.rfind("tcp://", 0) != 0) return;
+  const std::string address = endpoint.substr(6);
+  const std::string host = address.substr(0, address.rfind(':'));
+  Require(IsLoopbackHost(host), key,
+          "on a loopback address (127.x.x.x, localhost or ::1) until runs authenticate their "
+          "peers (CURVE)",
+          endpoint);
+}
+
 }  // namespace
 
 void RunConfig::Validate() const {
@@ -27,6 +43,15 @@ void RunConfig::Validate() const {
   Require(cluster.num_shards > 0, "cluster.num_shards", "> 0", cluster.num_shards);
   Require(cluster.transport == "ipc" || cluster.transport == "tcp", "cluster.transport",
           "ipc or tcp", cluster.transport);
+  Require(!cluster.bind_host.empty(), "cluster.bind_host", "not empty", cluster.bind_host);
+  RequireLoopback("cluster.bind_host", "tcp://" + cluster.bind_host + ":0");
+  for (const std::string& endpoint : cluster.shard_endpoints) {
+    RequireLoopback("cluster.shard_endpoints", endpoint);
+  }
+  RequireLoopback("cluster.weights_endpoint", cluster.weights_endpoint);
+  RequireLoopback("cluster.stats_endpoint", cluster.stats_endpoint);
+  Require(cluster.rendezvous_timeout_seconds > 0, "cluster.rendezvous_timeout_seconds", "> 0",
+          cluster.rendezvous_timeout_seconds);
   Require(cluster.shard_endpoints.empty() ||
               static_cast<int32_t>(cluster.shard_endpoints.size()) == cluster.num_shards,
           "cluster.shard_endpoints", "empty or one per shard", cluster.shard_endpoints.size());

@@ -20,9 +20,16 @@ struct EnvConfig {
 struct ClusterConfig {
   int32_t num_actors = 2;
   int32_t num_shards = 1;
-  std::string transport = "ipc";   // ipc | tcp: how the launcher fills in empty endpoints
-  std::string host = "127.0.0.1";  // tcp host for automatically chosen endpoints
-  // Endpoints; empty means "chosen by the launcher" (ipc paths or free loopback ports).
+  // How empty endpoints are chosen. ipc: the local launcher picks ipc:// paths. tcp: each
+  // server binds bind_host on a port the system chooses and publishes the endpoint its clients
+  // connect to in <run dir>/rendezvous/ (launcher/rendezvous.h), where clients wait for it.
+  std::string transport = "ipc";
+  std::string bind_host = "127.0.0.1";  // tcp: the address servers bind; 0.0.0.0: all interfaces
+  // tcp: the host name or address clients are given; empty: bind_host, or this machine's host
+  // name when bind_host is 0.0.0.0.
+  std::string advertise_host;
+  double rendezvous_timeout_seconds = 300.0;  // tcp: how long a client waits for an endpoint
+  // Endpoints set by hand; empty: chosen as `transport` says.
   std::vector<std::string> shard_endpoints;  // one per shard
   std::string weights_endpoint;              // learner PUB
   std::string stats_endpoint;                // learner PULL (actor episode statistics)

@@ -1,6 +1,7 @@
 #include "launcher/local_cluster.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -9,6 +10,8 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -143,21 +146,14 @@ int RunLocalCluster(const RunConfig& config, const LocalClusterOptions& options,
   fs::create_directories(run_dir / "logs");
 
   // Short ipc directory (Unix socket paths are limited to 107 bytes), removed at the end.
-  std::string ipc_dir;
-  if (config.cluster.transport == "ipc") {
-    char pattern[] = "/tmp/rlfleet-XXXXXX";
-    if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("cannot create /tmp/rlfleet-*");
-    ipc_dir = pattern;
-  }
-  struct IpcDirRemover {
-    std::string dir;
-    ~IpcDirRemover() {
-      std::error_code ignored;
-      if (!dir.empty()) fs::remove_all(dir, ignored);
-    }
-  } remover{ipc_dir};
+  std::optional<TempDir> ipc_dir;
+  if (config.cluster.transport == "ipc") ipc_dir.emplace("rlfleet");
+  // tcp: the processes of this launch meet through rendezvous files of this launch only.
+  const std::string incarnation =
+      "local-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device()());
+  ::setenv("RLFLEET_RENDEZVOUS_ID", incarnation.c_str(), 1);
 
-  const RunConfig cluster_config = FillEndpoints(config, ipc_dir);
+  const RunConfig cluster_config = FillEndpoints(config, ipc_dir ? ipc_dir->path() : "");
   const std::string cluster_yaml = (run_dir / "cluster.yaml").string();
   WriteFileAtomic(cluster_yaml, RunConfigToYaml(cluster_config));
 
@@ -169,7 +165,7 @@ int RunLocalCluster(const RunConfig& config, const LocalClusterOptions& options,
   // A restarted learner continues from its newest checkpoint (from scratch when there is none).
   auto spawn = [&](const Role& role, bool restart = false) {
     std::vector<std::string> argv = {
-        options.executable,         "_worker",   "--role",        role.kind, "--index",
+        options.executable,         "worker",    "--role",        role.kind, "--index",
         std::to_string(role.index), "--run-dir", run_dir.string()};
     if (role.kind == "learner" && (options.resume || restart)) argv.push_back("--resume");
     return std::make_unique<ChildProcess>(argv,

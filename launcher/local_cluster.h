@@ -47,7 +47,7 @@ int64_t AvailableMemoryBytes();
 std::string CheckClusterFits(const RunConfig& config, int64_t available_bytes);
 
 struct LocalClusterOptions {
-  std::string executable;  // the rlfleet binary, re-run as `rlfleet _worker ...` per role
+  std::string executable;  // the rlfleet binary, re-run as `rlfleet worker ...` per role
   std::string run_dir;     // holds config.yaml (as given) and gets cluster.yaml (endpoints)
   bool resume = false;
   bool show_progress = true;  // print a progress line from status.json

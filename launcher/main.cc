@@ -22,7 +22,9 @@
 #include "core/random.h"
 #include "envs/registry.h"
 #include "envs/rollout.h"
+#include "launcher/endpoints.h"
 #include "launcher/local_cluster.h"
+#include "launcher/rendezvous.h"
 #include "learner/evaluate.h"
 #include "learner/learner.h"
 #include "replay/run_tables.h"
@@ -81,13 +83,48 @@ RunConfig LoadWorkerConfig(const std::string& run_dir) {
   return LoadRunConfig((fs::path(run_dir) / "cluster.yaml").string());
 }
 
+// The tcp endpoint a server publishing under `name` binds: with `earlier`, the port it published
+// before in this launch (so that its clients reconnect by themselves after a restart), else a
+// port the system chooses.
+std::string ServerBindEndpoint(const RunConfig& config, const RendezvousOptions& rendezvous,
+                               const std::string& name, bool earlier) {
+  return earlier ? RendezvousBindEndpoint(rendezvous, name, config.cluster.bind_host)
+                 : "tcp://" + config.cluster.bind_host + ":*";
+}
+
+// make(true) constructs a server on its earlier ports; when that throws (e.g. the port was
+// taken meanwhile), make(false) on ports the system chooses.
+template <typename Make>
+auto ConstructServer(Make&& make) {
+  try {
+    return make(true);
+  } catch (const std::exception& e) {
+    RLF_LOG(Warning) << "cannot start on the earlier endpoint(s) (" << e.what()
+                     << "); trying ports the system chooses";
+    return make(false);
+  }
+}
+
+void Publish(const RunConfig& config, const RendezvousOptions& rendezvous, const std::string& name,
+             const std::string& bound) {
+  const std::string advertised = AdvertisedEndpoint(bound, config.cluster.advertise_host);
+  PublishEndpoint(rendezvous, name, advertised);
+  RLF_LOG(Info) << "bound " << bound << "; published " << name << " = " << advertised;
+}
+
 int RunWorker(const std::string& role, int32_t index, const std::string& run_dir, bool resume) {
   InstallStopHandlers();
   SetLogTag(role == "learner" ? role : role + "-" + std::to_string(index));
-  const RunConfig config = LoadWorkerConfig(run_dir);
+  RunConfig config = LoadWorkerConfig(run_dir);
+  const bool tcp = config.cluster.transport == "tcp";
+  const RendezvousOptions rendezvous = RunRendezvous(config, run_dir);
   if (role == "shard") {
+    if (index < 0 || index >= config.cluster.num_shards) {
+      throw std::invalid_argument("shard index " + std::to_string(index) +
+                                  " is outside [0, cluster.num_shards = " +
+                                  std::to_string(config.cluster.num_shards) + ")");
+    }
     ShardServerOptions options;
-    options.endpoint = config.cluster.shard_endpoints.at(index);
     options.table = config.replay.table;
     options.max_size = config.replay.max_size;
     options.max_message_bytes = config.replay.max_message_bytes;
@@ -103,25 +140,57 @@ int RunWorker(const std::string& role, int32_t index, const std::string& run_dir
           (fs::path(run_dir) / "replay" / ("shard-" + std::to_string(index))).string();
       options.checkpoint_interval_seconds = config.replay.checkpoint_interval_seconds;
     }
-    ShardServer server(options);
-    RLF_LOG(Info) << "serving table '" << options.table << "' on " << server.endpoint();
-    server.Run(g_stop);
+    const std::string name = ShardEndpointName(index);
+    const bool rendezvous_bind = tcp && config.cluster.shard_endpoints.empty();
+    auto server = ConstructServer([&](bool earlier) {
+      options.endpoint = rendezvous_bind ? ServerBindEndpoint(config, rendezvous, name, earlier)
+                                         : config.cluster.shard_endpoints.at(index);
+      return std::make_unique<ShardServer>(options);
+    });
+    if (rendezvous_bind) Publish(config, rendezvous, name, server->endpoint());
+    RLF_LOG(Info) << "serving table '" << options.table << "' on " << server->endpoint();
+    server->Run(g_stop);
     return 0;
   }
   if (role == "learner") {
-    Learner learner(config, run_dir, resume);
-    const LearnerSummary summary = learner.Run(g_stop);
+    WaitForServerEndpoints(&config, rendezvous, /*shards=*/true, /*learner=*/false, &g_stop);
+    const bool weights_bind = tcp && config.cluster.weights_endpoint.empty();
+    const bool stats_bind = tcp && config.cluster.stats_endpoint.empty();
+    auto learner = ConstructServer([&](bool earlier) {
+      RunConfig c = config;
+      if (weights_bind) {
+        c.cluster.weights_endpoint =
+            ServerBindEndpoint(config, rendezvous, kWeightsEndpointName, earlier);
+      }
+      if (stats_bind) {
+        c.cluster.stats_endpoint =
+            ServerBindEndpoint(config, rendezvous, kStatsEndpointName, earlier);
+      }
+      return std::make_unique<Learner>(c, run_dir, resume);
+    });
+    if (weights_bind) {
+      Publish(config, rendezvous, kWeightsEndpointName, learner->weights_endpoint());
+    }
+    if (stats_bind) Publish(config, rendezvous, kStatsEndpointName, learner->stats_endpoint());
+    const LearnerSummary summary = learner->Run(g_stop);
     RLF_LOG(Info) << "learner finished: " << summary.env_steps << " env steps, " << summary.updates
                   << " updates, mean return " << summary.final_mean_return;
     return 0;
   }
   if (role == "actor") {
+    if (index < 0 || index >= config.cluster.num_actors) {
+      throw std::invalid_argument("actor index " + std::to_string(index) +
+                                  " is outside [0, cluster.num_actors = " +
+                                  std::to_string(config.cluster.num_actors) + ")");
+    }
+    WaitForServerEndpoints(&config, rendezvous, /*shards=*/true, /*learner=*/true, &g_stop);
     Actor actor(config, index);
     const int64_t steps = actor.Run(g_stop);
     RLF_LOG(Info) << "actor stopped after " << steps << " env steps";
     return 0;
   }
-  throw std::invalid_argument("unknown worker role '" + role + "'");
+  throw std::invalid_argument("unknown worker role '" + role +
+                              "' (expected learner, shard or actor)");
 }
 
 // Throws std::invalid_argument when the run's processes would not fit in this machine's
@@ -230,16 +299,19 @@ int main(int argc, char** argv) {
   bench->add_option("--config", bench_options.config_path, "Config to take sizes from");
   bench->add_option("--set", bench_options.overrides, "Override a config key: key=value");
 
-  // internal: one process of a local cluster
-  auto* worker = app.add_subcommand("_worker", "Internal: one process of a cluster");
-  worker->group("");
+  // worker: one process of a cluster, started by the local launcher or by any other (Slurm).
+  auto* worker = app.add_subcommand(
+      "worker",
+      "Run one process of a cluster: the learner, replay shard I or actor I of the run in "
+      "RUN_DIR (its cluster.yaml). With cluster.transport tcp, servers publish their endpoints "
+      "in RUN_DIR/rendezvous/ and clients wait for them (docs/cluster.md)");
   std::string role, run_dir;
   int32_t index = 0;
   bool resume = false;
-  worker->add_option("--role", role)->required();
-  worker->add_option("--index", index);
-  worker->add_option("--run-dir", run_dir)->required();
-  worker->add_flag("--resume", resume);
+  worker->add_option("--role", role, "learner | shard | actor")->required();
+  worker->add_option("--index", index, "Shard or actor index (0-based)");
+  worker->add_option("--run-dir", run_dir, "The run directory (shared by every host)")->required();
+  worker->add_flag("--resume", resume, "Learner: continue from the newest checkpoint");
 
   CLI11_PARSE(app, argc, argv);
   try {

@@ -516,6 +516,9 @@ Learner::~Learner() {
   }
 }
 
+std::string Learner::weights_endpoint() const { return impl_->weights.endpoint(); }
+std::string Learner::stats_endpoint() const { return impl_->stats.endpoint(); }
+
 LearnerSummary Learner::Run(const std::atomic<bool>& stop) {
   Impl& s = *impl_;
   const RunConfig& c = s.config;

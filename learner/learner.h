@@ -64,6 +64,10 @@ class Learner {
   // summary. Throws when the prefetch thread failed (e.g. a shard replied with an error).
   LearnerSummary Run(const std::atomic<bool>& stop);
 
+  // The endpoints actually bound (a "tcp://host:*" endpoint resolved to its port).
+  std::string weights_endpoint() const;
+  std::string stats_endpoint() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/windowed_mean.h"
 #include "transport/codec.h"
+#include "transport/socket.h"
 
 namespace rlfleet {
 
@@ -30,6 +31,7 @@ class WeightsPublisher {
   void Publish(torch::nn::Module& module, int64_t version);
   uint64_t incarnation() const { return incarnation_; }
   double SecondsSincePublish() const { return since_publish_.Seconds(); }
+  std::string endpoint() const { return BoundEndpoint(socket_); }  // "tcp://h:*" resolved
 
  private:
   zmq::socket_t socket_;
@@ -61,6 +63,7 @@ class ActorStatsReceiver {
   void Drain(double now_seconds);
   // Sets the counters from a checkpoint.
   void Restore(int64_t env_steps, int64_t episode_count, const std::vector<double>& returns);
+  std::string endpoint() const { return BoundEndpoint(socket_); }  // "tcp://h:*" resolved
 
   int64_t actor_env_steps = 0;
   int64_t episodes = 0;

@@ -62,7 +62,7 @@ inline std::string Cmdline(pid_t pid) {
   return text;
 }
 
-// A child of `pid` started as `rlfleet _worker --role <role>` (for actors, the first found),
+// A child of `pid` started as `rlfleet worker --role <role>` (for actors, the first found),
 // or -1.
 inline pid_t ChildWithRole(pid_t pid, const std::string& role) {
   for (pid_t child : ChildrenOf(pid)) {

@@ -142,6 +142,48 @@ INSTANTIATE_TEST_SUITE_P(Roles, KilledProcessE2eTest,
                            return std::string(info.param);
                          });
 
+// cluster.transport tcp: no endpoint is chosen in advance. Each server binds a port the system
+// chooses and publishes it in <run>/rendezvous/, tagged with the launch's incarnation; the
+// clients wait for those files. The shard, killed after 60k env steps, comes back on the port
+// it published, so the clients reconnect by themselves and the run completes and learns.
+TEST_F(TrainE2eTest, TcpRunMeetsThroughTheRendezvousAndARestartedShardKeepsItsPort) {
+  ChildProcess launcher(TrainArgs({"learner.total_env_steps=300000", "name=tcp",
+                                   "cluster.transport=tcp", "cluster.bind_host=127.0.0.1"}),
+                        log_);
+  ASSERT_TRUE(WaitForStatus(launcher)) << Log();
+  const fs::path run = RunDir();
+  ASSERT_TRUE(WaitForEnvSteps(launcher, 60000)) << Log();
+  auto record = [&](const std::string& name) {
+    return nlohmann::json::parse(ReadFile((run / "rendezvous" / (name + ".json")).string()));
+  };
+  const auto shard_before = record("shard-0");
+  const pid_t victim = testing::ChildWithRole(launcher.pid(), "shard");
+  ASSERT_GT(victim, 0);
+  EXPECT_EQ(shard_before["pid"].get<int64_t>(), victim);
+  ::kill(victim, SIGKILL);
+  const auto status = launcher.Wait(300);
+  ASSERT_TRUE(status.has_value()) << Log();
+  EXPECT_TRUE(status->ok()) << status->ToString() << "\n" << Log();
+
+  const auto summary = nlohmann::json::parse(ReadFile((run / "summary.json").string()));
+  EXPECT_TRUE(summary["completed"].get<bool>());
+  EXPECT_EQ(summary["restarts"].get<int64_t>(), 1) << Log();
+  const auto shard_after = record("shard-0");
+  EXPECT_NE(shard_after["pid"], shard_before["pid"]);
+  EXPECT_EQ(shard_after["endpoint"], shard_before["endpoint"]);
+  const std::string incarnation = shard_after["incarnation"].get<std::string>();
+  EXPECT_FALSE(incarnation.empty());
+  for (const std::string name : {"weights", "stats"}) {
+    const auto r = record(name);
+    EXPECT_EQ(r["endpoint"].get<std::string>().rfind("tcp://127.0.0.1:", 0), 0u) << r.dump();
+    EXPECT_EQ(r["incarnation"], incarnation) << r.dump();
+  }
+  const std::vector<double> returns = EpisodeReturns(run);
+  ASSERT_GE(returns.size(), 200u);
+  EXPECT_GT(Mean(returns, returns.size() - 100, returns.size()), 150.0);
+  for (pid_t child : ChildrenOf(launcher.pid())) EXPECT_FALSE(ProcessAlive(child));
+}
+
 // Chaos: for 60 s a randomly chosen process of the run (shard, learner or an actor; seeded) is
 // killed with SIGKILL every 2–4 s. Every one is restarted (the learner from its checkpoint of
 // the last second), the run completes its budget (about 75 s of training without the kills),
