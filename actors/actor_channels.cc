@@ -28,7 +28,7 @@ void WeightsSubscriber::Connect() {
   // Only the newest weights matter: a slow actor drops older versions.
   socket_.set(zmq::sockopt::conflate, true);
   socket_.set(zmq::sockopt::subscribe, "");
-  socket_.connect(endpoint_);
+  rlfleet::Connect(socket_, endpoint_);
   since_message_.Reset();
 }
 
@@ -86,7 +86,7 @@ StatsReporter::StatsReporter(const std::string& endpoint, uint32_t actor_index,
     : socket_(SharedContext(), zmq::socket_type::push), interval_seconds_(interval_seconds) {
   pending_.actor_index = actor_index;
   socket_.set(zmq::sockopt::linger, 1000);
-  socket_.connect(endpoint);
+  rlfleet::Connect(socket_, endpoint);
 }
 
 void StatsReporter::MaybeSend(int64_t policy_version, int64_t rejected_weights, bool force) {

@@ -28,6 +28,7 @@ void VisitFields(Config& c, Visitor&& visit) {
   visit("cluster.bind_host", c.cluster.bind_host);
   visit("cluster.advertise_host", c.cluster.advertise_host);
   visit("cluster.rendezvous_timeout_seconds", c.cluster.rendezvous_timeout_seconds);
+  visit("cluster.curve", c.cluster.curve);
   visit("cluster.shard_endpoints", c.cluster.shard_endpoints);
   visit("cluster.weights_endpoint", c.cluster.weights_endpoint);
   visit("cluster.stats_endpoint", c.cluster.stats_endpoint);

@@ -57,13 +57,16 @@ TEST(ConfigIoTest, WrongTypesAndRangesAreNamed) {
   EXPECT_NE(ErrorOf("", {"novalue"}).find("key=value"), std::string::npos);
 }
 
-TEST(ConfigIoTest, TcpStaysOnLoopbackUntilPeersAreAuthenticated) {
+TEST(ConfigIoTest, TcpOffLoopbackNeedsCurve) {
   EXPECT_EQ(ErrorOf("", {"cluster.transport=tcp", "cluster.bind_host=127.0.0.2"}), "");
   EXPECT_EQ(ErrorOf("", {"cluster.weights_endpoint=tcp://localhost:5555"}), "");
   const std::string wildcard = ErrorOf("", {"cluster.transport=tcp", "cluster.bind_host=0.0.0.0"});
   EXPECT_NE(wildcard.find("cluster.bind_host must be on a loopback address"), std::string::npos)
       << wildcard;
-  EXPECT_NE(wildcard.find("CURVE"), std::string::npos) << wildcard;
+  EXPECT_NE(wildcard.find("cluster.curve"), std::string::npos) << wildcard;
+  EXPECT_EQ(
+      ErrorOf("", {"cluster.transport=tcp", "cluster.bind_host=0.0.0.0", "cluster.curve=true"}),
+      "");
   const std::string by_hand = ErrorOf("", {"cluster.stats_endpoint=tcp://10.0.0.5:5556"});
   EXPECT_NE(by_hand.find("cluster.stats_endpoint"), std::string::npos) << by_hand;
   EXPECT_NE(ErrorOf("", {"cluster.rendezvous_timeout_seconds=0"})

@@ -20,15 +20,15 @@ bool IsLoopbackHost(const std::string& host) {
   return host.rfind("127.", 0) == 0 || host == "localhost" || host == "::1" || host == "[::1]";
 }
 
-// Every socket a run binds or connects over tcp stays on this machine: an open port on another
-// interface would need authentication (ZeroMQ CURVE), which runs do not have yet.
+// Without CURVE, every socket a run binds or connects over tcp stays on this machine: an open
+// port on another interface would let anyone in.
 void RequireLoopback(const char* key, const std::string& endpoint) {
   if (endpoint.rfind("tcp://", 0) != 0) return;
   const std::string address = endpoint.substr(6);
   const std::string host = address.substr(0, address.rfind(':'));
   Require(IsLoopbackHost(host), key,
-          "on a loopback address (127.x.x.x, localhost or ::1) until runs authenticate their "
-          "peers (CURVE)",
+          "on a loopback address (127.x.x.x, localhost or ::1) unless cluster.curve is true "
+          "(peers then authenticate with the run's CURVE keys)",
           endpoint);
 }
 
@@ -44,12 +44,14 @@ void RunConfig::Validate() const {
   Require(cluster.transport == "ipc" || cluster.transport == "tcp", "cluster.transport",
           "ipc or tcp", cluster.transport);
   Require(!cluster.bind_host.empty(), "cluster.bind_host", "not empty", cluster.bind_host);
-  RequireLoopback("cluster.bind_host", "tcp://" + cluster.bind_host + ":0");
-  for (const std::string& endpoint : cluster.shard_endpoints) {
-    RequireLoopback("cluster.shard_endpoints", endpoint);
+  if (!cluster.curve) {
+    RequireLoopback("cluster.bind_host", "tcp://" + cluster.bind_host + ":0");
+    for (const std::string& endpoint : cluster.shard_endpoints) {
+      RequireLoopback("cluster.shard_endpoints", endpoint);
+    }
+    RequireLoopback("cluster.weights_endpoint", cluster.weights_endpoint);
+    RequireLoopback("cluster.stats_endpoint", cluster.stats_endpoint);
   }
-  RequireLoopback("cluster.weights_endpoint", cluster.weights_endpoint);
-  RequireLoopback("cluster.stats_endpoint", cluster.stats_endpoint);
   Require(cluster.rendezvous_timeout_seconds > 0, "cluster.rendezvous_timeout_seconds", "> 0",
           cluster.rendezvous_timeout_seconds);
   Require(cluster.shard_endpoints.empty() ||

@@ -29,6 +29,9 @@ struct ClusterConfig {
   // name when bind_host is 0.0.0.0.
   std::string advertise_host;
   double rendezvous_timeout_seconds = 300.0;  // tcp: how long a client waits for an endpoint
+  // tcp: authenticate and encrypt with ZeroMQ CURVE, with the run's keys in <run dir>/keys/
+  // (created by the launcher). Required for any tcp address that is not a loopback one.
+  bool curve = false;
   // Endpoints set by hand; empty: chosen as `transport` says.
   std::vector<std::string> shard_endpoints;  // one per shard
   std::string weights_endpoint;              // learner PUB

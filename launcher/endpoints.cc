@@ -1,6 +1,9 @@
 #include "launcher/endpoints.h"
 
+#include <filesystem>
 #include <string>
+
+#include "transport/curve.h"
 
 namespace rlfleet {
 
@@ -48,6 +51,18 @@ void WaitForServerEndpoints(RunConfig* config, const RendezvousOptions& rendezvo
     cluster.stats_endpoint =
         WaitForEndpoint(rendezvous, kStatsEndpointName, "the learner's stats socket", stop);
   }
+}
+
+std::string RunKeysDir(const std::string& run_dir) { return run_dir + "/keys"; }
+
+void EnsureRunKeys(const std::string& run_dir) {
+  const std::string dir = RunKeysDir(run_dir);
+  if (std::filesystem::exists(dir + "/server.key") &&
+      std::filesystem::exists(dir + "/client.key")) {
+    ReadCurveCredentials(dir);  // present: they must be usable
+    return;
+  }
+  WriteCurveCredentials(dir, {GenerateCurveKeyPair(), GenerateCurveKeyPair()});
 }
 
 }  // namespace rlfleet

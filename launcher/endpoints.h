@@ -33,6 +33,11 @@ RendezvousOptions RunRendezvous(const RunConfig& config, const std::string& run_
 void WaitForServerEndpoints(RunConfig* config, const RendezvousOptions& rendezvous, bool shards,
                             bool learner, const std::atomic<bool>* stop = nullptr);
 
+// cluster.curve: the run's CURVE keys live in <run_dir>/keys/ (transport/curve.h).
+std::string RunKeysDir(const std::string& run_dir);
+// Creates the run's keys when <run_dir>/keys/ holds none (a resumed run keeps its keys).
+void EnsureRunKeys(const std::string& run_dir);
+
 }  // namespace rlfleet
 
 #endif  // RLFLEET_LAUNCHER_ENDPOINTS_H_

@@ -153,6 +153,9 @@ int RunLocalCluster(const RunConfig& config, const LocalClusterOptions& options,
       "local-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device()());
   ::setenv("RLFLEET_RENDEZVOUS_ID", incarnation.c_str(), 1);
 
+  // CURVE: the run's keys, made once per run (a resumed run keeps them).
+  if (config.cluster.curve) EnsureRunKeys(run_dir.string());
+
   const RunConfig cluster_config = FillEndpoints(config, ipc_dir ? ipc_dir->path() : "");
   const std::string cluster_yaml = (run_dir / "cluster.yaml").string();
   WriteFileAtomic(cluster_yaml, RunConfigToYaml(cluster_config));

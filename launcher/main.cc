@@ -29,6 +29,7 @@
 #include "learner/learner.h"
 #include "replay/run_tables.h"
 #include "replay/shard_server.h"
+#include "transport/curve.h"
 
 namespace rlfleet {
 namespace {
@@ -116,6 +117,8 @@ int RunWorker(const std::string& role, int32_t index, const std::string& run_dir
   InstallStopHandlers();
   SetLogTag(role == "learner" ? role : role + "-" + std::to_string(index));
   RunConfig config = LoadWorkerConfig(run_dir);
+  // Before any socket: every tcp socket of this process then speaks CURVE with the run's keys.
+  if (config.cluster.curve) InstallProcessCurve(ReadCurveCredentials(RunKeysDir(run_dir)));
   const bool tcp = config.cluster.transport == "tcp";
   const RendezvousOptions rendezvous = RunRendezvous(config, run_dir);
   if (role == "shard") {

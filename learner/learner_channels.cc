@@ -15,17 +15,6 @@
 #include "transport/socket.h"
 
 namespace rlfleet {
-namespace {
-
-void BindOrThrow(zmq::socket_t& socket, const std::string& endpoint) {
-  try {
-    socket.bind(endpoint);
-  } catch (const zmq::error_t& e) {
-    throw std::runtime_error("learner cannot bind " + endpoint + ": " + e.what());
-  }
-}
-
-}  // namespace
 
 WeightsPublisher::WeightsPublisher(torch::nn::Module& module, const std::string& endpoint)
     : socket_(SharedContext(), zmq::socket_type::pub),
@@ -36,7 +25,7 @@ WeightsPublisher::WeightsPublisher(torch::nn::Module& module, const std::string&
   socket_.set(zmq::sockopt::sndhwm, 4);
   // What a PUB receives are subscriptions (the actors subscribe to everything: one byte).
   socket_.set(zmq::sockopt::maxmsgsize, int64_t{1024});
-  BindOrThrow(socket_, endpoint);
+  Bind(socket_, endpoint);
 }
 
 void WeightsPublisher::Publish(torch::nn::Module& module, int64_t version) {
@@ -81,7 +70,7 @@ ActorStatsReceiver::ActorStatsReceiver(const std::string& endpoint, int32_t num_
       episodes_csv_(std::move(episodes_csv)) {
   socket_.set(zmq::sockopt::linger, 0);
   socket_.set(zmq::sockopt::maxmsgsize, kMaxMessageBytes);
-  BindOrThrow(socket_, endpoint);
+  Bind(socket_, endpoint);
 }
 
 void ActorStatsReceiver::Drain(double now_seconds) {

@@ -65,6 +65,7 @@ void FillInfo(const ShardStats& s, wire::InfoReply::Builder info) {
   info.setOverloaded(s.overloaded);
   info.setOversizedReplies(s.oversized_replies);
   info.setInternalErrors(s.internal_errors);
+  info.setRefusedPeers(s.refused_peers);
   auto tables = info.initTables(static_cast<unsigned int>(s.tables.size()));
   for (size_t i = 0; i < s.tables.size(); ++i) {
     const TableStats& t = s.tables[i];
@@ -135,6 +136,7 @@ ShardStats StatsFromInfo(wire::InfoReply::Reader info) {
   s.overloaded = info.getOverloaded();
   s.oversized_replies = info.getOversizedReplies();
   s.internal_errors = info.getInternalErrors();
+  s.refused_peers = info.getRefusedPeers();
   for (auto b : info.getTables()) {
     TableStats t;
     t.name = b.getName().cStr();

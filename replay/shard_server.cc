@@ -14,6 +14,7 @@
 #include "replay/protocol.h"
 #include "replay/table_snapshot.h"
 #include "transport/codec.h"
+#include "transport/curve.h"
 #include "transport/socket.h"
 
 namespace rlfleet {
@@ -232,6 +233,7 @@ void ShardServer::Publish() {
   live_.pending_inserts = 0;
   live_.pending_samples = 0;
   live_.unknown_key_updates = 0;
+  live_.refused_peers = ProcessCurveRefused();
   live_.tables.resize(tables_.size());
   for (size_t i = 0; i < tables_.size(); ++i) {
     live_.tables[i] = StatsOf(*tables_[i]);

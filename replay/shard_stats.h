@@ -62,6 +62,7 @@ struct ShardStats {
   int64_t overloaded = 0;            // requests refused: max_pending_requests / _bytes reached
   int64_t oversized_replies = 0;     // sample replies above max_message_bytes, not sent
   int64_t internal_errors = 0;       // exceptions caught while moving pending work forward
+  int64_t refused_peers = 0;         // tcp connections CURVE refused (ProcessCurveRefused)
   std::vector<TableStats> tables;
 };
 

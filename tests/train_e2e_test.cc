@@ -20,6 +20,7 @@
 #include "core/file_util.h"
 #include "launcher/process.h"
 #include "tests/e2e_testing.h"
+#include "transport/curve.h"
 
 namespace rlfleet {
 namespace {
@@ -142,20 +143,44 @@ INSTANTIATE_TEST_SUITE_P(Roles, KilledProcessE2eTest,
                            return std::string(info.param);
                          });
 
-// cluster.transport tcp: no endpoint is chosen in advance. Each server binds a port the system
-// chooses and publishes it in <run>/rendezvous/, tagged with the launch's incarnation; the
-// clients wait for those files. The shard, killed after 60k env steps, comes back on the port
-// it published, so the clients reconnect by themselves and the run completes and learns.
-TEST_F(TrainE2eTest, TcpRunMeetsThroughTheRendezvousAndARestartedShardKeepsItsPort) {
-  ChildProcess launcher(TrainArgs({"learner.total_env_steps=300000", "name=tcp",
-                                   "cluster.transport=tcp", "cluster.bind_host=127.0.0.1"}),
-                        log_);
+// cluster.transport tcp with CURVE: no endpoint is chosen in advance. Each server binds a port
+// the system chooses and publishes it in <run>/rendezvous/, tagged with the launch's
+// incarnation; the clients wait for those files. Every tcp socket authenticates with the run's
+// keys (<run>/keys/, owner-only): a client with another key is refused, and the shard logs it.
+// The shard, killed after 60k env steps, comes back on the port it published, so the clients
+// reconnect by themselves and the run completes and learns.
+TEST_F(TrainE2eTest, TcpCurveRunRendezvousRefusesOtherKeysAndARestartedShardKeepsItsPort) {
+  ChildProcess launcher(
+      TrainArgs({"learner.total_env_steps=300000", "name=tcp", "cluster.transport=tcp",
+                 "cluster.bind_host=127.0.0.1", "cluster.curve=true"}),
+      log_);
   ASSERT_TRUE(WaitForStatus(launcher)) << Log();
   const fs::path run = RunDir();
   ASSERT_TRUE(WaitForEnvSteps(launcher, 60000)) << Log();
+  EXPECT_EQ(fs::status(run / "keys").permissions() & fs::perms::all, fs::perms::owner_all);
+  EXPECT_EQ(fs::status(run / "keys" / "client.key").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
   auto record = [&](const std::string& name) {
     return nlohmann::json::parse(ReadFile((run / "rendezvous" / (name + ".json")).string()));
   };
+  {
+    // An intruder that knows the shard's endpoint and public key, but not the run's client key.
+    zmq::context_t context(1);
+    CurveCredentials intruder = ReadCurveCredentials((run / "keys").string());
+    intruder.client = GenerateCurveKeyPair();
+    zmq::socket_t dealer(context, zmq::socket_type::dealer);
+    dealer.set(zmq::sockopt::linger, 0);
+    MakeCurveClient(dealer, intruder);
+    dealer.connect(record("shard-0")["endpoint"].get<std::string>());
+    (void)dealer.send(zmq::str_buffer("let me in"), zmq::send_flags::dontwait);
+    const std::string shard_log = (run / "logs" / "shard-0.log").string();
+    bool refused = false;
+    for (int i = 0; i < 200 && !refused; ++i) {  // up to 10 s (a hang guard)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      refused = ReadFile(shard_log).find("refused a connection") != std::string::npos;
+    }
+    EXPECT_TRUE(refused) << ReadFile(shard_log);
+  }
   const auto shard_before = record("shard-0");
   const pid_t victim = testing::ChildWithRole(launcher.pid(), "shard");
   ASSERT_GT(victim, 0);

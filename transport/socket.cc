@@ -1,5 +1,7 @@
 #include "transport/socket.h"
 
+#include "transport/curve.h"
+
 #include <unistd.h>
 
 #include <atomic>
@@ -46,8 +48,13 @@ zmq::socket_t MakeSocket(zmq::socket_type type, const SocketOptions& options,
   }
 }
 
+bool IsTcp(const std::string& endpoint) { return endpoint.rfind("tcp://", 0) == 0; }
+
 void Bind(zmq::socket_t& socket, const std::string& endpoint) {
   try {
+    if (const CurveCredentials* curve = ProcessCurve(); curve != nullptr && IsTcp(endpoint)) {
+      MakeCurveServer(socket, *curve);
+    }
     socket.bind(endpoint);
   } catch (const zmq::error_t& e) {
     throw TransportError("cannot bind " + endpoint + ": " + Describe(e));
@@ -56,6 +63,9 @@ void Bind(zmq::socket_t& socket, const std::string& endpoint) {
 
 void Connect(zmq::socket_t& socket, const std::string& endpoint) {
   try {
+    if (const CurveCredentials* curve = ProcessCurve(); curve != nullptr && IsTcp(endpoint)) {
+      MakeCurveClient(socket, *curve);
+    }
     socket.connect(endpoint);
   } catch (const zmq::error_t& e) {
     throw TransportError("cannot connect to " + endpoint + ": " + Describe(e));

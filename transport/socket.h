@@ -45,7 +45,9 @@ struct SocketOptions {
 zmq::socket_t MakeSocket(zmq::socket_type type, const SocketOptions& options,
                          zmq::context_t& context = SharedContext());
 
-// Bind / connect, throwing TransportError naming the endpoint on failure.
+// Bind / connect, throwing TransportError naming the endpoint on failure. After
+// InstallProcessCurve (transport/curve.h), a tcp socket binds as a CURVE server and connects as
+// a CURVE client with the run's keys.
 void Bind(zmq::socket_t& socket, const std::string& endpoint);
 void Connect(zmq::socket_t& socket, const std::string& endpoint);
 

@@ -211,6 +211,7 @@ struct InfoReply {
   overloaded @24 :Int64;             # requests refused: too many requests or bytes waiting
   oversizedReplies @25 :Int64;       # sample replies above max_message_bytes, not sent
   internalErrors @26 :Int64;         # exceptions caught while moving pending work forward
+  refusedPeers @27 :Int64;           # tcp connections CURVE refused (a key not the run's)
 }
 
 enum ErrorCode {
