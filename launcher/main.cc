@@ -80,8 +80,20 @@ void TuneOpenBlasAndReexec(char** argv) {
 
 std::string SelfExecutable() { return fs::read_symlink("/proc/self/exe").string(); }
 
-RunConfig LoadWorkerConfig(const std::string& run_dir) {
-  return LoadRunConfig((fs::path(run_dir) / "cluster.yaml").string());
+RunConfig LoadWorkerConfig(const std::string& run_dir, const std::vector<std::string>& overrides) {
+  return LoadRunConfig((fs::path(run_dir) / "cluster.yaml").string(), overrides);
+}
+
+// A new run directory <runs_dir>/<name>-<timestamp>[-n] holding config.yaml.
+fs::path NewRunDir(const RunConfig& config) {
+  fs::path run_dir = fs::path(config.runs_dir) / (config.name + "-" + TimestampForPath());
+  for (int suffix = 1; fs::exists(run_dir); ++suffix) {
+    run_dir = fs::path(config.runs_dir) /
+              (config.name + "-" + TimestampForPath() + "-" + std::to_string(suffix));
+  }
+  fs::create_directories(run_dir);
+  WriteFileAtomic((run_dir / "config.yaml").string(), RunConfigToYaml(config));
+  return run_dir;
 }
 
 // The tcp endpoint a server publishing under `name` binds: with `earlier`, the port it published
@@ -113,10 +125,27 @@ void Publish(const RunConfig& config, const RendezvousOptions& rendezvous, const
   RLF_LOG(Info) << "bound " << bound << "; published " << name << " = " << advertised;
 }
 
-int RunWorker(const std::string& role, int32_t index, const std::string& run_dir, bool resume) {
+// `rlfleet prepare`: a run directory for another launcher (config.yaml, cluster.yaml and, with
+// cluster.curve, the run's keys); prints its path.
+int Prepare(const std::string& config_path, const std::vector<std::string>& overrides) {
+  const RunConfig config = LoadRunConfig(config_path, overrides);
+  if (config.cluster.transport != "tcp") {
+    throw std::invalid_argument(
+        "prepare: roles started by another launcher meet over tcp: set cluster.transport=tcp");
+  }
+  CheckRunFitsAlgorithm(config, MakeEnv(config.env.id)->spec());
+  const fs::path run_dir = NewRunDir(config);
+  if (config.cluster.curve) EnsureRunKeys(run_dir.string());
+  WriteFileAtomic((run_dir / "cluster.yaml").string(), RunConfigToYaml(config));
+  std::printf("%s\n", run_dir.c_str());
+  return 0;
+}
+
+int RunWorker(const std::string& role, int32_t index, const std::string& run_dir, bool resume,
+              const std::vector<std::string>& overrides) {
   InstallStopHandlers();
   SetLogTag(role == "learner" ? role : role + "-" + std::to_string(index));
-  RunConfig config = LoadWorkerConfig(run_dir);
+  RunConfig config = LoadWorkerConfig(run_dir, overrides);
   // Before any socket: every tcp socket of this process then speaks CURVE with the run's keys.
   if (config.cluster.curve) InstallProcessCurve(ReadCurveCredentials(RunKeysDir(run_dir)));
   const bool tcp = config.cluster.transport == "tcp";
@@ -219,13 +248,7 @@ int Train(const std::string& config_path, const std::vector<std::string>& overri
     // Throws naming the known ids for an unknown env, and names what does not fit the algorithm.
     CheckRunFitsAlgorithm(config, MakeEnv(config.env.id)->spec());
     CheckFitsUnlessForced(config, force);
-    run_dir = fs::path(config.runs_dir) / (config.name + "-" + TimestampForPath());
-    for (int suffix = 1; fs::exists(run_dir); ++suffix) {
-      run_dir = fs::path(config.runs_dir) /
-                (config.name + "-" + TimestampForPath() + "-" + std::to_string(suffix));
-    }
-    fs::create_directories(run_dir);
-    WriteFileAtomic((run_dir / "config.yaml").string(), RunConfigToYaml(config));
+    run_dir = NewRunDir(config);
   }
   std::printf("run directory: %s\n", run_dir.c_str());
   std::fflush(stdout);
@@ -315,6 +338,20 @@ int main(int argc, char** argv) {
   worker->add_option("--index", index, "Shard or actor index (0-based)");
   worker->add_option("--run-dir", run_dir, "The run directory (shared by every host)")->required();
   worker->add_flag("--resume", resume, "Learner: continue from the newest checkpoint");
+  std::vector<std::string> worker_overrides;
+  worker->add_option("--set", worker_overrides,
+                     "Override a key of cluster.yaml for this process only, e.g. "
+                     "cluster.advertise_host=node7");
+
+  // prepare: a run directory for another launcher
+  auto* prepare = app.add_subcommand(
+      "prepare",
+      "Create a run directory for roles started by another launcher (cluster.transport tcp): "
+      "config.yaml, cluster.yaml and, with cluster.curve, the run's keys; prints its path");
+  std::string prepare_config;
+  std::vector<std::string> prepare_overrides;
+  prepare->add_option("config", prepare_config, "YAML config file")->required();
+  prepare->add_option("--set", prepare_overrides, "Override a config key: key=value");
 
   CLI11_PARSE(app, argc, argv);
   try {
@@ -337,7 +374,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*bench) return RunBench(bench_options);
-    if (*worker) return RunWorker(role, index, run_dir, resume);
+    if (*worker) return RunWorker(role, index, run_dir, resume, worker_overrides);
+    if (*prepare) return Prepare(prepare_config, prepare_overrides);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "rlfleet: error: %s\n", e.what());
     return 2;
