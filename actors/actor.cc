@@ -2,6 +2,7 @@
 
 #include <torch/nn/module.h>
 
+#include <atomic>
 #include <chrono>
 #include <stdexcept>
 #include <string>
@@ -27,6 +28,8 @@ struct Actor::Impl {
   std::unique_ptr<ActorPolicy> policy;
   int32_t num_envs, obs_size, action_size;
   bool started = false;
+  std::atomic<int64_t> total_env_steps{0};  // read by other threads (Actor::env_steps)
+  std::atomic<int64_t> acting_version{-1};
 
   // Step buffers, one row per env. `observations` holds x_t; the step writes x_{t+1} into
   // `next_observations`, and the two swap.
@@ -143,6 +146,9 @@ Actor::Actor(const RunConfig& config, int32_t actor_index, const AlgorithmSpec& 
 
 Actor::~Actor() = default;
 
+int64_t Actor::env_steps() const { return impl_->total_env_steps.load(); }
+int64_t Actor::weights_version() const { return impl_->acting_version.load(); }
+
 int64_t Actor::Run(const std::atomic<bool>& stop, int64_t max_env_steps) {
   Impl& s = *impl_;
   const RunConfig& c = s.config;
@@ -164,6 +170,8 @@ int64_t Actor::Run(const std::atomic<bool>& stop, int64_t max_env_steps) {
     while (!stop.load() && (max_env_steps == 0 || env_steps < max_env_steps)) {
       s.Step();
       env_steps += s.num_envs;
+      s.total_env_steps.fetch_add(s.num_envs, std::memory_order_relaxed);
+      s.acting_version.store(s.weights->version(), std::memory_order_relaxed);
       s.Send(&inserter);
       s.reporter.MaybeSend(s.weights->version(), s.weights->rejected(), false);
     }

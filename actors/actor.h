@@ -39,6 +39,11 @@ class Actor {
   // failure (e.g. the shard stopped acknowledging inserts).
   int64_t Run(const std::atomic<bool>& stop, int64_t max_env_steps = 0);
 
+  // Env steps taken by every Run so far, and the version of the weights acting (-1 before the
+  // first). Thread-safe: for a heartbeat thread while Run goes on.
+  int64_t env_steps() const;
+  int64_t weights_version() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -22,6 +22,7 @@
 #include "core/file_util.h"
 #include "core/logging.h"
 #include "launcher/endpoints.h"
+#include "launcher/heartbeat.h"
 #include "launcher/process.h"
 
 namespace rlfleet {
@@ -32,7 +33,7 @@ namespace {
 struct Role {
   std::string kind;  // shard | learner | actor
   int32_t index = 0;
-  std::string name() const { return kind == "learner" ? kind : kind + "-" + std::to_string(index); }
+  std::string name() const { return RoleName(kind, index); }
 };
 
 std::string TailOfFile(const std::string& path, size_t max_lines) {

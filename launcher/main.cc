@@ -23,8 +23,10 @@
 #include "envs/registry.h"
 #include "envs/rollout.h"
 #include "launcher/endpoints.h"
+#include "launcher/heartbeat.h"
 #include "launcher/local_cluster.h"
 #include "launcher/rendezvous.h"
+#include "launcher/run_status.h"
 #include "learner/evaluate.h"
 #include "learner/learner.h"
 #include "replay/run_tables.h"
@@ -180,6 +182,14 @@ int RunWorker(const std::string& role, int32_t index, const std::string& run_dir
       return std::make_unique<ShardServer>(options);
     });
     if (rendezvous_bind) Publish(config, rendezvous, name, server->endpoint());
+    const Heartbeat beat(run_dir, role, index, kHeartbeatSeconds, [&server] {
+      const ShardStats stats = server->stats();  // thread-safe
+      return std::vector<std::pair<std::string, double>>{
+          {"size", static_cast<double>(stats.size)},
+          {"inserts", static_cast<double>(stats.inserts)},
+          {"samples", static_cast<double>(stats.samples)},
+          {"refused_peers", static_cast<double>(stats.refused_peers)}};
+    });
     RLF_LOG(Info) << "serving table '" << options.table << "' on " << server->endpoint();
     server->Run(g_stop);
     return 0;
@@ -204,6 +214,10 @@ int RunWorker(const std::string& role, int32_t index, const std::string& run_dir
       Publish(config, rendezvous, kWeightsEndpointName, learner->weights_endpoint());
     }
     if (stats_bind) Publish(config, rendezvous, kStatsEndpointName, learner->stats_endpoint());
+    const Heartbeat beat(run_dir, role, 0, kHeartbeatSeconds, [] {
+      return std::vector<std::pair<std::string, double>>{
+          {"refused_peers", static_cast<double>(ProcessCurveRefused())}};
+    });
     const LearnerSummary summary = learner->Run(g_stop);
     RLF_LOG(Info) << "learner finished: " << summary.env_steps << " env steps, " << summary.updates
                   << " updates, mean return " << summary.final_mean_return;
@@ -217,6 +231,20 @@ int RunWorker(const std::string& role, int32_t index, const std::string& run_dir
     }
     WaitForServerEndpoints(&config, rendezvous, /*shards=*/true, /*learner=*/true, &g_stop);
     Actor actor(config, index);
+    // Env steps/s over the last heartbeat interval (the lambda runs on the heartbeat's thread).
+    const Heartbeat beat(run_dir, role, index, kHeartbeatSeconds,
+                         [&actor, last_time = UnixSeconds(), last_steps = int64_t{0}]() mutable {
+                           const double now = UnixSeconds();
+                           const int64_t steps = actor.env_steps();
+                           const double rate =
+                               now > last_time ? (steps - last_steps) / (now - last_time) : 0.0;
+                           last_time = now;
+                           last_steps = steps;
+                           return std::vector<std::pair<std::string, double>>{
+                               {"env_steps", static_cast<double>(steps)},
+                               {"env_steps_per_second", rate},
+                               {"weights_version", static_cast<double>(actor.weights_version())}};
+                         });
     const int64_t steps = actor.Run(g_stop);
     RLF_LOG(Info) << "actor stopped after " << steps << " env steps";
     return 0;
@@ -343,6 +371,13 @@ int main(int argc, char** argv) {
                      "Override a key of cluster.yaml for this process only, e.g. "
                      "cluster.advertise_host=node7");
 
+  // status
+  auto* status = app.add_subcommand(
+      "status",
+      "Every role of a run: host, pid, last heartbeat, env steps/s, policy lag, restarts");
+  std::string status_dir;
+  status->add_option("run_dir", status_dir, "The run directory")->required();
+
   // prepare: a run directory for another launcher
   auto* prepare = app.add_subcommand(
       "prepare",
@@ -376,6 +411,10 @@ int main(int argc, char** argv) {
     if (*bench) return RunBench(bench_options);
     if (*worker) return RunWorker(role, index, run_dir, resume, worker_overrides);
     if (*prepare) return Prepare(prepare_config, prepare_overrides);
+    if (*status) {
+      std::fputs(FormatRunStatus(ReadRunStatus(status_dir, UnixSeconds())).c_str(), stdout);
+      return 0;
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "rlfleet: error: %s\n", e.what());
     return 2;

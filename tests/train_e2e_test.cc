@@ -151,7 +151,7 @@ INSTANTIATE_TEST_SUITE_P(Roles, KilledProcessE2eTest,
 // reconnect by themselves and the run completes and learns.
 TEST_F(TrainE2eTest, TcpCurveRunRendezvousRefusesOtherKeysAndARestartedShardKeepsItsPort) {
   ChildProcess launcher(
-      TrainArgs({"learner.total_env_steps=300000", "name=tcp", "cluster.transport=tcp",
+      TrainArgs({"learner.total_env_steps=3000000", "name=tcp", "cluster.transport=tcp",
                  "cluster.bind_host=127.0.0.1", "cluster.curve=true"}),
       log_);
   ASSERT_TRUE(WaitForStatus(launcher)) << Log();
@@ -180,6 +180,18 @@ TEST_F(TrainE2eTest, TcpCurveRunRendezvousRefusesOtherKeysAndARestartedShardKeep
       refused = ReadFile(shard_log).find("refused a connection") != std::string::npos;
     }
     EXPECT_TRUE(refused) << ReadFile(shard_log);
+  }
+  // `rlfleet status` lists every role with a fresh heartbeat.
+  {
+    const std::string status_log = (runs_dir_ / "status.txt").string();
+    ChildProcess status({kBinary, "status", run.string()}, status_log);
+    const auto exit = status.Wait(60);
+    ASSERT_TRUE(exit && exit->ok()) << ReadFile(status_log);
+    const std::string text = ReadFile(status_log);
+    for (const std::string role : {"learner", "shard-0", "actor-0", "actor-1"}) {
+      EXPECT_NE(text.find("\n" + role + " "), std::string::npos) << role << "\n" << text;
+    }
+    EXPECT_EQ(text.find("SILENT"), std::string::npos) << text;
   }
   const auto shard_before = record("shard-0");
   const pid_t victim = testing::ChildWithRole(launcher.pid(), "shard");

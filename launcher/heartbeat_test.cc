@@ -1,0 +1,45 @@
+#include "launcher/heartbeat.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/clock.h"
+#include "core/file_util.h"
+
+namespace rlfleet {
+namespace {
+
+TEST(HeartbeatTest, BeatsWithItsFieldsAndWritesALastRecordOnTheWayOut) {
+  TempDir dir("rlfleet-heartbeat-test");
+  const std::string path = dir.path() + "/roles/actor-3.json";
+  std::atomic<int> calls{0};
+  const double before = UnixSeconds();
+  {
+    Heartbeat beat(dir.path(), "actor", 3, 0.05, [&calls] {
+      const int n = ++calls;
+      return std::vector<std::pair<std::string, double>>{{"env_steps", 100.0 * n}};
+    });
+    while (calls.load() < 3) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const auto record = nlohmann::json::parse(ReadFile(path));
+    EXPECT_EQ(record["role"], "actor");
+    EXPECT_EQ(record["index"], 3);
+    EXPECT_EQ(record["pid"].get<int64_t>(), ::getpid());
+    EXPECT_FALSE(record["stopped"].get<bool>());
+    EXPECT_GE(record["time"].get<double>(), record["started"].get<double>());
+    EXPECT_GE(record["started"].get<double>(), before);
+    EXPECT_GE(record["env_steps"].get<double>(), 200.0);
+  }
+  const auto last = nlohmann::json::parse(ReadFile(path));
+  EXPECT_TRUE(last["stopped"].get<bool>());
+  EXPECT_EQ(last["env_steps"].get<double>(), 100.0 * calls.load());
+  EXPECT_EQ(RoleName("learner", 0), "learner");
+  EXPECT_EQ(RoleName("shard", 2), "shard-2");
+}
+
+}  // namespace
+}  // namespace rlfleet
