@@ -108,9 +108,11 @@ std::string ServerBindEndpoint(const RunConfig& config, const RendezvousOptions&
 }
 
 // make(true) constructs a server on its earlier ports; when that throws (e.g. the port was
-// taken meanwhile), make(false) on ports the system chooses.
+// taken meanwhile), make(false) on ports the system chooses. Without a rendezvous bind the
+// endpoints are fixed: make(false), once.
 template <typename Make>
-auto ConstructServer(Make&& make) {
+auto ConstructServer(bool rendezvous_bind, Make&& make) {
+  if (!rendezvous_bind) return make(false);
   try {
     return make(true);
   } catch (const std::exception& e) {
@@ -146,7 +148,7 @@ int Prepare(const std::string& config_path, const std::vector<std::string>& over
 int RunWorker(const std::string& role, int32_t index, const std::string& run_dir, bool resume,
               const std::vector<std::string>& overrides) {
   InstallStopHandlers();
-  SetLogTag(role == "learner" ? role : role + "-" + std::to_string(index));
+  SetLogTag(RoleName(role, index));
   RunConfig config = LoadWorkerConfig(run_dir, overrides);
   // Before any socket: every tcp socket of this process then speaks CURVE with the run's keys.
   if (config.cluster.curve) InstallProcessCurve(ReadCurveCredentials(RunKeysDir(run_dir)));
@@ -176,7 +178,7 @@ int RunWorker(const std::string& role, int32_t index, const std::string& run_dir
     }
     const std::string name = ShardEndpointName(index);
     const bool rendezvous_bind = tcp && config.cluster.shard_endpoints.empty();
-    auto server = ConstructServer([&](bool earlier) {
+    auto server = ConstructServer(rendezvous_bind, [&](bool earlier) {
       options.endpoint = rendezvous_bind ? ServerBindEndpoint(config, rendezvous, name, earlier)
                                          : config.cluster.shard_endpoints.at(index);
       return std::make_unique<ShardServer>(options);
@@ -198,7 +200,7 @@ int RunWorker(const std::string& role, int32_t index, const std::string& run_dir
     WaitForServerEndpoints(&config, rendezvous, /*shards=*/true, /*learner=*/false, &g_stop);
     const bool weights_bind = tcp && config.cluster.weights_endpoint.empty();
     const bool stats_bind = tcp && config.cluster.stats_endpoint.empty();
-    auto learner = ConstructServer([&](bool earlier) {
+    auto learner = ConstructServer(weights_bind || stats_bind, [&](bool earlier) {
       RunConfig c = config;
       if (weights_bind) {
         c.cluster.weights_endpoint =
