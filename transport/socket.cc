@@ -1,7 +1,5 @@
 #include "transport/socket.h"
 
-#include "transport/curve.h"
-
 #include <unistd.h>
 
 #include <atomic>
@@ -10,10 +8,14 @@
 #include <cstring>
 #include <vector>
 
+#include "transport/curve.h"
+
 namespace rlfleet {
 namespace {
 
 std::string Describe(const zmq::error_t& e) { return e.what(); }
+
+bool IsTcp(const std::string& endpoint) { return endpoint.rfind("tcp://", 0) == 0; }
 
 }  // namespace
 
@@ -47,8 +49,6 @@ zmq::socket_t MakeSocket(zmq::socket_type type, const SocketOptions& options,
     throw TransportError("cannot create socket: " + Describe(e));
   }
 }
-
-bool IsTcp(const std::string& endpoint) { return endpoint.rfind("tcp://", 0) == 0; }
 
 void Bind(zmq::socket_t& socket, const std::string& endpoint) {
   try {
