@@ -22,6 +22,7 @@
 #include "core/logging.h"
 #include "core/random.h"
 #include "envs/registry.h"
+#include "learner/event_file.h"
 #include "learner/item_check.h"
 #include "learner/learner_channels.h"
 #include "learner/run_files.h"
@@ -108,6 +109,7 @@ struct Learner::Impl {
   double lag_sum = 0.0;
   int64_t lag_count = 0;
   std::vector<double> last_metrics;
+  std::unique_ptr<EventFileWriter> events;  // TensorBoard, next to metrics.csv
 
   Impl(const RunConfig& c, const std::string& dir, const AlgorithmSpec& a, const EnvSpec& s)
       : config(c),
@@ -372,6 +374,34 @@ struct Learner::Impl {
     return status;
   }
 
+  // The metrics row as TensorBoard scalars at env step budget_steps(), under the names CleanRL
+  // and Sample Factory use (charts/episodic_return, charts/SPS, losses/<algorithm metric>).
+  void WriteEvents(const nlohmann::json& status) {
+    if (events == nullptr) events = std::make_unique<EventFileWriter>(run_dir.string());
+    std::vector<std::pair<std::string, double>> scalars = {
+        {"charts/episodic_return", status["mean_return"].get<double>()},
+        {"charts/SPS", status["fps"].get<double>()},
+        {"charts/updates_per_second", status["updates_per_second"].get<double>()},
+        {"charts/policy_lag", status["policy_lag"].get<double>()},
+        {"charts/episodes", static_cast<double>(stats.episodes)},
+        {"charts/updates", static_cast<double>(updates())},
+        {"counters/malformed_items", static_cast<double>(malformed_items.load())},
+        {"counters/nonfinite_updates", static_cast<double>(nonfinite_updates)},
+        {"counters/rejected_stats", static_cast<double>(stats.rejected_messages)},
+        {"counters/rejected_weights", static_cast<double>(stats.rejected_weights)}};
+    // Replay ratio: frames the learner consumed per env step the actors took.
+    if (stats.actor_env_steps > 0) {
+      scalars.emplace_back("charts/replay_ratio", static_cast<double>(consumed_frames) /
+                                                      static_cast<double>(stats.actor_env_steps));
+    }
+    if (!std::isnan(eval_mean_return)) scalars.emplace_back("charts/eval_return", eval_mean_return);
+    const std::vector<std::string>& names = algorithm->metric_names();
+    for (size_t i = 0; i < names.size() && i < last_metrics.size(); ++i) {
+      scalars.emplace_back("losses/" + names[i], last_metrics[i]);
+    }
+    events->WriteScalars(budget_steps(), UnixSeconds(), scalars);
+  }
+
   void WriteMetrics() {
     const nlohmann::json status = StatusJson();
     const fs::path metrics = run_dir / "metrics.csv";
@@ -395,6 +425,7 @@ struct Learner::Impl {
     for (double value : last_metrics) row << ',' << value;
     row << '\n';
     AppendToFile(metrics.string(), row.str());
+    WriteEvents(status);
     WriteFileAtomic((run_dir / "status.json").string(), status.dump() + "\n");
     since_metrics.Reset();
     metrics_budget_steps = budget_steps();

@@ -15,6 +15,8 @@ packages=(
   # MuJoCo's CMake config needs qhull's.
   libqhull-dev
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
+  # TensorBoard event files (learner/schema/event.proto).
+  libprotobuf-dev protobuf-compiler
   # The multi-host test joins network namespaces (scripts/netns.sh).
   iproute2
 )

@@ -19,6 +19,8 @@
 
 #include "core/file_util.h"
 #include "launcher/process.h"
+#include "learner/event_file.h"
+#include "learner/schema/event.pb.h"
 #include "tests/e2e_testing.h"
 #include "transport/curve.h"
 
@@ -55,6 +57,31 @@ TEST_F(TrainE2eTest, ShortCartPoleRunLearns) {
   EXPECT_NEAR(summary["final_mean_return_100"].get<double>(), last, 1e-3 * last);
   EXPECT_TRUE(fs::exists(run / "metrics.csv"));
   EXPECT_TRUE(fs::exists(run / "config.yaml"));
+
+  // The TensorBoard events file: every record's CRCs check and every record decodes; the
+  // scalars follow metrics.csv, the last episodic return being the run's final mean return.
+  std::vector<fs::path> event_files;
+  for (const auto& entry : fs::directory_iterator(run)) {
+    if (entry.path().filename().string().rfind("events.out.tfevents.", 0) == 0) {
+      event_files.push_back(entry.path());
+    }
+  }
+  ASSERT_EQ(event_files.size(), 1u);
+  const std::vector<std::string> records = ReadEventRecords(event_files[0].string());
+  ASSERT_GE(records.size(), 3u);
+  double last_return = -1;
+  int64_t last_step = -1;
+  for (size_t i = 1; i < records.size(); ++i) {
+    tensorboard::Event event;
+    ASSERT_TRUE(event.ParseFromString(records[i])) << "record " << i;
+    EXPECT_GE(event.step(), last_step);
+    last_step = event.step();
+    for (const auto& value : event.summary().value()) {
+      if (value.tag() == "charts/episodic_return") last_return = value.simple_value();
+    }
+  }
+  EXPECT_EQ(last_step, summary["env_steps"].get<int64_t>());
+  EXPECT_NEAR(last_return, last, 1e-3 * last);
 
   // `rlfleet eval` runs the newest checkpoint.
   const std::string evaluation = Evaluate(run, 3);
