@@ -4,7 +4,7 @@
 
 #include <capnp/message.h>
 
-#include <iterator>
+#include <vector>
 
 namespace rlfleet {
 namespace {
@@ -12,24 +12,29 @@ namespace {
 using replay_internal::FillInfo;
 using replay_internal::StatsFromInfo;
 
+// The integer counters of ShardStats, in one order.
+std::vector<int64_t*> Counters(ShardStats* s) {
+  return {&s->max_size,          &s->size,
+          &s->inserts,           &s->samples,
+          &s->insert_requests,   &s->sample_requests,
+          &s->malformed,         &s->wrong_version,
+          &s->too_large,         &s->errors,
+          &s->timeouts,          &s->dropped_replies,
+          &s->pending_inserts,   &s->pending_samples,
+          &s->update_requests,   &s->unknown_key_updates,
+          &s->checkpoints,       &s->checkpoint_failures,
+          &s->restored_items,    &s->overloaded,
+          &s->oversized_replies, &s->internal_errors,
+          &s->refused_peers};
+}
+
 // Every field of an info reply survives encoding and decoding: each counter gets its own value,
 // so a field that is not copied, or copied into another, shows.
 TEST(ProtocolTest, InfoReplyCarriesEveryShardCounter) {
   ShardStats s;
   s.table = "memory";
   s.last_checkpoint_path = "/runs/x/replay/shard-0";
-  int64_t* counters[] = {&s.max_size,          &s.size,
-                         &s.inserts,           &s.samples,
-                         &s.insert_requests,   &s.sample_requests,
-                         &s.malformed,         &s.wrong_version,
-                         &s.too_large,         &s.errors,
-                         &s.timeouts,          &s.dropped_replies,
-                         &s.pending_inserts,   &s.pending_samples,
-                         &s.update_requests,   &s.unknown_key_updates,
-                         &s.checkpoints,       &s.checkpoint_failures,
-                         &s.restored_items,    &s.overloaded,
-                         &s.oversized_replies, &s.internal_errors,
-                         &s.refused_peers};
+  const std::vector<int64_t*> counters = Counters(&s);
   int64_t value = 101;
   for (int64_t* counter : counters) *counter = value++;
   s.insert_blocked_seconds = 1.25;
@@ -65,19 +70,8 @@ TEST(ProtocolTest, InfoReplyCarriesEveryShardCounter) {
   const ShardStats r = StatsFromInfo(builder.getRoot<wire::InfoReply>().asReader());
 
   ShardStats decoded = r;
-  int64_t* decoded_counters[] = {&decoded.max_size,          &decoded.size,
-                                 &decoded.inserts,           &decoded.samples,
-                                 &decoded.insert_requests,   &decoded.sample_requests,
-                                 &decoded.malformed,         &decoded.wrong_version,
-                                 &decoded.too_large,         &decoded.errors,
-                                 &decoded.timeouts,          &decoded.dropped_replies,
-                                 &decoded.pending_inserts,   &decoded.pending_samples,
-                                 &decoded.update_requests,   &decoded.unknown_key_updates,
-                                 &decoded.checkpoints,       &decoded.checkpoint_failures,
-                                 &decoded.restored_items,    &decoded.overloaded,
-                                 &decoded.oversized_replies, &decoded.internal_errors,
-                                 &decoded.refused_peers};
-  for (size_t i = 0; i < std::size(counters); ++i) {
+  const std::vector<int64_t*> decoded_counters = Counters(&decoded);
+  for (size_t i = 0; i < counters.size(); ++i) {
     EXPECT_EQ(*decoded_counters[i], *counters[i]) << "counter #" << i;
   }
   EXPECT_EQ(r.table, "memory");
