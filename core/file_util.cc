@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -68,6 +69,19 @@ void AppendToFile(const std::string& path, const std::string& text) {
   if (fd < 0) ThrowErrno("cannot open", path, errno);
   WriteAll(fd, text.data(), text.size(), path);
   if (::close(fd) != 0) ThrowErrno("cannot close", path, errno);
+}
+
+std::string TailOfFile(const std::string& path, size_t max_lines) {
+  std::ifstream in(path);
+  std::deque<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) {
+    lines.push_back(line);
+    if (lines.size() > max_lines) lines.pop_front();
+  }
+  std::string text;
+  for (const std::string& l : lines) text += "    " + l + "\n";
+  return text;
 }
 
 TempDir::TempDir(const std::string& prefix) {

@@ -1,6 +1,7 @@
 #ifndef RLFLEET_CORE_FILE_UTIL_H_
 #define RLFLEET_CORE_FILE_UTIL_H_
 
+#include <cstddef>
 #include <string>
 
 namespace rlfleet {
@@ -17,6 +18,10 @@ std::string ReadFile(const std::string& path);
 // Appends text to a file, creating it; throws std::runtime_error naming the path on failure
 // (a full disk included). Not atomic: used for CSV logs, one call per complete row.
 void AppendToFile(const std::string& path, const std::string& text);
+
+// The last `max_lines` lines of a text file, each indented by four spaces and ending in a
+// newline ("" when the file cannot be read): a log's tail for an error message.
+std::string TailOfFile(const std::string& path, size_t max_lines);
 
 // A fresh directory /tmp/<prefix>-XXXXXX (mkdtemp), removed with everything in it when the
 // object is destroyed. Throws std::runtime_error when it cannot be created.

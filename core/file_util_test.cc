@@ -75,5 +75,15 @@ TEST(FileUtilTest, TempDirIsRemovedWithItsContents) {
   EXPECT_THROW(TempDir("no/such/dir"), std::runtime_error);
 }
 
+TEST(FileUtilTest, TailOfFileKeepsTheLastLinesIndented) {
+  TempDir dir("rlfleet-file-util-test");
+  const std::string path = dir.path() + "/log.txt";
+  WriteFileAtomic(path, "one\ntwo\nthree\nfour");  // the last line without a newline
+  EXPECT_EQ(TailOfFile(path, 2), "    three\n    four\n");
+  EXPECT_EQ(TailOfFile(path, 10), "    one\n    two\n    three\n    four\n");
+  EXPECT_EQ(TailOfFile(path, 0), "");
+  EXPECT_EQ(TailOfFile(dir.path() + "/missing.txt", 3), "");
+}
+
 }  // namespace
 }  // namespace rlfleet

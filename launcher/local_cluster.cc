@@ -36,19 +36,6 @@ struct Role {
   std::string name() const { return RoleName(kind, index); }
 };
 
-std::string TailOfFile(const std::string& path, size_t max_lines) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  std::string line;
-  while (std::getline(in, line)) {
-    lines.push_back(line);
-    if (lines.size() > max_lines) lines.erase(lines.begin());
-  }
-  std::string text;
-  for (const std::string& l : lines) text += "    " + l + "\n";
-  return text;
-}
-
 std::string FormatCount(double value) {
   char buffer[32];
   if (value >= 1e6) {

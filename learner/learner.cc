@@ -337,16 +337,23 @@ struct Learner::Impl {
                   << " over " << config.learner.eval_episodes << " episodes";
   }
 
-  // Process restarts so far, as the launcher records them in restarts.json (0 without it).
+  // Process restarts so far: the local launcher's restarts.json ("total") plus what each role's
+  // own supervisor (`rlfleet worker --supervise`) wrote to restarts/<role>.json ("restarts").
   int64_t Restarts() const {
-    const fs::path path = run_dir / "restarts.json";
-    try {
-      if (!fs::exists(path)) return 0;
-      return nlohmann::json::parse(ReadFile(path.string())).at("total").get<int64_t>();
-    } catch (const std::exception& e) {
-      RLF_LOG(Warning) << "cannot read " << path << ": " << e.what();
-      return 0;
+    int64_t total = 0;
+    auto add = [&total](const fs::path& path, const char* key) {
+      try {
+        total += nlohmann::json::parse(ReadFile(path.string())).at(key).get<int64_t>();
+      } catch (const std::exception& e) {
+        RLF_LOG(Warning) << "cannot read " << path << ": " << e.what();
+      }
+    };
+    if (fs::exists(run_dir / "restarts.json")) add(run_dir / "restarts.json", "total");
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(run_dir / "restarts", error)) {
+      if (entry.path().extension() == ".json") add(entry.path(), "restarts");
     }
+    return total;
   }
 
   nlohmann::json StatusJson() {
