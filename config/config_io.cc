@@ -24,6 +24,7 @@ void VisitFields(Config& c, Visitor&& visit) {
   visit("env.num_threads", c.env.num_threads);
   visit("cluster.num_actors", c.cluster.num_actors);
   visit("cluster.num_shards", c.cluster.num_shards);
+  visit("cluster.actors_per_node", c.cluster.actors_per_node);
   visit("cluster.transport", c.cluster.transport);
   visit("cluster.bind_host", c.cluster.bind_host);
   visit("cluster.advertise_host", c.cluster.advertise_host);

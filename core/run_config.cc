@@ -41,6 +41,7 @@ void RunConfig::Validate() const {
           "in [1, env.num_envs]", env.num_threads);
   Require(cluster.num_actors > 0, "cluster.num_actors", "> 0", cluster.num_actors);
   Require(cluster.num_shards > 0, "cluster.num_shards", "> 0", cluster.num_shards);
+  Require(cluster.actors_per_node >= 0, "cluster.actors_per_node", ">= 0", cluster.actors_per_node);
   Require(cluster.transport == "ipc" || cluster.transport == "tcp", "cluster.transport",
           "ipc or tcp", cluster.transport);
   Require(!cluster.bind_host.empty(), "cluster.bind_host", "not empty", cluster.bind_host);

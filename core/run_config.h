@@ -20,6 +20,9 @@ struct EnvConfig {
 struct ClusterConfig {
   int32_t num_actors = 2;
   int32_t num_shards = 1;
+  // `rlfleet slurm`: actor processes per actor node; 0: num_actors / --actor-nodes (which must
+  // divide it). When > 0, num_actors becomes actor nodes × actors_per_node.
+  int32_t actors_per_node = 0;
   // How empty endpoints are chosen. ipc: the local launcher picks ipc:// paths. tcp: each
   // server binds bind_host on a port the system chooses and publishes the endpoint its clients
   // connect to in <run dir>/rendezvous/ (launcher/rendezvous.h), where clients wait for it.

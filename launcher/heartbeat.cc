@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -55,6 +56,12 @@ void Heartbeat::Write(bool stopped) {
                            {"host", host_},       {"pid", static_cast<int64_t>(::getpid())},
                            {"started", started_}, {"time", UnixSeconds()},
                            {"stopped", stopped}};
+  // Under Slurm: the job and the step this role runs in (inherited from srun).
+  for (const auto& [key, variable] :
+       {std::pair<const char*, const char*>{"slurm_job_id", "SLURM_JOB_ID"},
+        {"slurm_step_id", "SLURM_STEP_ID"}}) {
+    if (const char* value = std::getenv(variable)) record[key] = value;
+  }
   try {
     if (fields_) {
       for (const auto& [key, value] : fields_()) record[key] = value;

@@ -20,6 +20,7 @@ std::string RoleName(const std::string& role, int32_t index);
 // interval_seconds by a thread of its own (the first at once):
 //   {"role": "actor", "index": 3, "host": "node7", "pid": 1234, "started": <unix s>,
 //    "time": <unix s>, "stopped": false, <fields()...>}
+// plus "slurm_job_id" and "slurm_step_id" (strings) when SLURM_JOB_ID / SLURM_STEP_ID are set.
 // `fields` runs on that thread (it must be thread-safe) and adds numbers, e.g. env_steps. The
 // destructor stops the thread at once and writes a last record with "stopped": true. A write
 // that fails (a full disk) is logged once and retried at the next beat.

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -39,6 +40,19 @@ TEST(HeartbeatTest, BeatsWithItsFieldsAndWritesALastRecordOnTheWayOut) {
   EXPECT_EQ(last["env_steps"].get<double>(), 100.0 * calls.load());
   EXPECT_EQ(RoleName("learner", 0), "learner");
   EXPECT_EQ(RoleName("shard", 2), "shard-2");
+  EXPECT_FALSE(last.contains("slurm_job_id"));
+}
+
+TEST(HeartbeatTest, NamesTheSlurmJobAndStepItRunsIn) {
+  TempDir dir("rlfleet-heartbeat-test");
+  ::setenv("SLURM_JOB_ID", "4711", 1);
+  ::setenv("SLURM_STEP_ID", "3", 1);
+  { Heartbeat beat(dir.path(), "shard", 1, 10.0); }
+  ::unsetenv("SLURM_JOB_ID");
+  ::unsetenv("SLURM_STEP_ID");
+  const auto record = nlohmann::json::parse(ReadFile(dir.path() + "/roles/shard-1.json"));
+  EXPECT_EQ(record["slurm_job_id"], "4711");
+  EXPECT_EQ(record["slurm_step_id"], "3");
 }
 
 }  // namespace

@@ -27,6 +27,8 @@
 #include "launcher/local_cluster.h"
 #include "launcher/rendezvous.h"
 #include "launcher/run_status.h"
+#include "launcher/slurm.h"
+#include "launcher/supervise.h"
 #include "learner/evaluate.h"
 #include "learner/learner.h"
 #include "replay/run_tables.h"
@@ -131,17 +133,139 @@ void Publish(const RunConfig& config, const RendezvousOptions& rendezvous, const
 
 // `rlfleet prepare`: a run directory for another launcher (config.yaml, cluster.yaml and, with
 // cluster.curve, the run's keys); prints its path.
-int Prepare(const std::string& config_path, const std::vector<std::string>& overrides) {
-  const RunConfig config = LoadRunConfig(config_path, overrides);
+// A run directory for roles that another launcher starts (config.yaml, cluster.yaml and, with
+// cluster.curve, the run's keys), as an absolute path.
+fs::path PrepareRunDir(const RunConfig& config, const std::string& command) {
   if (config.cluster.transport != "tcp") {
-    throw std::invalid_argument(
-        "prepare: roles started by another launcher meet over tcp: set cluster.transport=tcp");
+    throw std::invalid_argument(command +
+                                ": roles started by another launcher meet over tcp: set "
+                                "cluster.transport=tcp");
   }
   CheckRunFitsAlgorithm(config, MakeEnv(config.env.id)->spec());
-  const fs::path run_dir = NewRunDir(config);
+  const fs::path run_dir = fs::absolute(NewRunDir(config));
   if (config.cluster.curve) EnsureRunKeys(run_dir.string());
   WriteFileAtomic((run_dir / "cluster.yaml").string(), RunConfigToYaml(config));
+  return run_dir;
+}
+
+int Prepare(const std::string& config_path, const std::vector<std::string>& overrides) {
+  const fs::path run_dir = PrepareRunDir(LoadRunConfig(config_path, overrides), "prepare");
   std::printf("%s\n", run_dir.c_str());
+  return 0;
+}
+
+// `rlfleet worker --supervise`: the role as a child of this process, restarted when it dies
+// (launcher/supervise.h), with the restart policy of the run's cluster.yaml.
+int RunSupervised(const std::string& role, int32_t index, const std::string& run_dir, bool resume,
+                  const std::vector<std::string>& overrides) {
+  InstallStopHandlers();
+  SetLogTag("supervisor " + RoleName(role, index));
+  const RunConfig config = LoadWorkerConfig(run_dir, overrides);
+  SuperviseOptions options;
+  options.argv = {SelfExecutable(),      "worker",    "--role", role, "--index",
+                  std::to_string(index), "--run-dir", run_dir};
+  if (resume) options.argv.push_back("--resume");
+  for (const std::string& set : overrides) {
+    options.argv.push_back("--set");
+    options.argv.push_back(set);
+  }
+  options.role_name = RoleName(role, index);
+  options.run_dir = run_dir;
+  options.learner = role == "learner";
+  options.max_restarts = config.cluster.max_restarts;
+  options.restart_window_seconds = config.cluster.restart_window_seconds;
+  options.shutdown_grace_seconds = config.cluster.shutdown_grace_seconds;
+  return SuperviseRole(options, g_stop);
+}
+
+struct SlurmCommand {
+  std::string config_path;
+  std::vector<std::string> overrides;
+  std::string resume_dir;
+  int32_t actor_nodes = 1;
+  std::string partition;
+  std::string time_limit;
+  std::vector<std::string> sbatch_options;
+  bool dry_run = false;
+};
+
+// Runs `sbatch --parsable SCRIPT` and returns the job id; throws with sbatch's output when it
+// fails.
+int64_t Sbatch(const fs::path& script) {
+  const std::string command = "sbatch --parsable " + ShellQuote(script.string()) + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) throw std::runtime_error("cannot run sbatch");
+  std::string output;
+  char buffer[512];
+  while (std::fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
+  const int status = ::pclose(pipe);
+  if (status != 0) {
+    throw std::runtime_error("sbatch " + script.string() + " failed (status " +
+                             std::to_string(status) + "): " + output);
+  }
+  return ParseSbatchJobId(output);
+}
+
+// `rlfleet slurm`: one heterogeneous Slurm job per run (launcher/slurm.h).
+int Slurm(const SlurmCommand& command) {
+  if (!command.resume_dir.empty()) {
+    const fs::path script = fs::absolute(command.resume_dir) / "slurm" / "job.sbatch";
+    if (!fs::exists(script)) {
+      throw std::invalid_argument("no " + script.string() + ": not a run made by rlfleet slurm");
+    }
+    if (command.dry_run) {
+      std::fputs(ReadFile(script.string()).c_str(), stdout);
+      return 0;
+    }
+    std::printf("submitted batch job %lld\nrun directory: %s\n",
+                static_cast<long long>(Sbatch(script)), script.parent_path().parent_path().c_str());
+    return 0;
+  }
+  // Multi-host defaults, before the user's overrides: tcp on every interface, with CURVE.
+  std::vector<std::string> overrides = {"cluster.transport=tcp", "cluster.bind_host=0.0.0.0",
+                                        "cluster.curve=true"};
+  overrides.insert(overrides.end(), command.overrides.begin(), command.overrides.end());
+  RunConfig config = LoadRunConfig(command.config_path, overrides);
+  if (command.actor_nodes < 1) {
+    throw std::invalid_argument("--actor-nodes must be >= 1, got " +
+                                std::to_string(command.actor_nodes));
+  }
+  int32_t per_node = config.cluster.actors_per_node;
+  if (per_node > 0) {
+    config.cluster.num_actors = per_node * command.actor_nodes;
+  } else if (config.cluster.num_actors % command.actor_nodes != 0) {
+    throw std::invalid_argument(
+        "cluster.num_actors = " + std::to_string(config.cluster.num_actors) +
+        " is not a multiple of --actor-nodes " + std::to_string(command.actor_nodes) +
+        ": set cluster.actors_per_node");
+  } else {
+    per_node = config.cluster.num_actors / command.actor_nodes;
+  }
+  config.Validate();
+  SlurmJobOptions job;
+  job.executable = SelfExecutable();
+  job.job_name = "rlfleet-" + config.name;
+  job.num_shards = config.cluster.num_shards;
+  job.actor_nodes = command.actor_nodes;
+  job.actors_per_node = per_node;
+  job.gpu = config.learner.device == "cuda";
+  job.partition = command.partition;
+  job.time_limit = command.time_limit;
+  job.sbatch_options = command.sbatch_options;
+  if (command.dry_run) {
+    job.run_dir = fs::absolute(fs::path(config.runs_dir) / (config.name + "-<timestamp>"));
+    std::fputs(SlurmBatchScript(job).c_str(), stdout);
+    return 0;
+  }
+  const fs::path run_dir = PrepareRunDir(config, "slurm");
+  job.run_dir = run_dir.string();
+  const std::string script_text = SlurmBatchScript(job);  // validates before anything is written
+  fs::create_directories(run_dir / "slurm");
+  const fs::path script = run_dir / "slurm" / "job.sbatch";
+  WriteFileAtomic(script.string(), script_text);
+  fs::permissions(script, fs::perms::owner_exec, fs::perm_options::add);
+  std::printf("submitted batch job %lld\nrun directory: %s\n",
+              static_cast<long long>(Sbatch(script)), run_dir.c_str());
   return 0;
 }
 
@@ -368,6 +492,10 @@ int main(int argc, char** argv) {
   worker->add_option("--index", index, "Shard or actor index (0-based)");
   worker->add_option("--run-dir", run_dir, "The run directory (shared by every host)")->required();
   worker->add_flag("--resume", resume, "Learner: continue from the newest checkpoint");
+  bool supervise = false;
+  worker->add_flag("--supervise", supervise,
+                   "Run the role as a child process and restart it when it dies (the restart "
+                   "policy of cluster.max_restarts; for roles another launcher starts)");
   std::vector<std::string> worker_overrides;
   worker->add_option("--set", worker_overrides,
                      "Override a key of cluster.yaml for this process only, e.g. "
@@ -390,6 +518,25 @@ int main(int argc, char** argv) {
   prepare->add_option("config", prepare_config, "YAML config file")->required();
   prepare->add_option("--set", prepare_overrides, "Override a config key: key=value");
 
+  // slurm: one heterogeneous Slurm job per run
+  auto* slurm = app.add_subcommand(
+      "slurm",
+      "Submit a run as one heterogeneous Slurm job (component 0: learner and shards; component "
+      "1: the actor nodes); prints the job id and the run directory (docs/cluster.md)");
+  SlurmCommand slurm_command;
+  slurm->add_option("config", slurm_command.config_path, "YAML config file");
+  slurm->add_option("--set", slurm_command.overrides, "Override a config key: key=value");
+  slurm->add_option("--resume", slurm_command.resume_dir,
+                    "Submit the job of this run directory again: it continues from the newest "
+                    "checkpoint");
+  slurm->add_option("--actor-nodes", slurm_command.actor_nodes,
+                    "Nodes for the actors (cluster.actors_per_node processes each)");
+  slurm->add_option("--partition", slurm_command.partition, "Slurm partition");
+  slurm->add_option("--time", slurm_command.time_limit, "Slurm time limit, e.g. 4:00:00");
+  slurm->add_option("--sbatch-option", slurm_command.sbatch_options,
+                    "Another #SBATCH option for both components, e.g. --account=rl (repeatable)");
+  slurm->add_flag("--dry-run", slurm_command.dry_run, "Print the sbatch script; submit nothing");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*train) {
@@ -411,7 +558,16 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*bench) return RunBench(bench_options);
-    if (*worker) return RunWorker(role, index, run_dir, resume, worker_overrides);
+    if (*worker) {
+      if (supervise) return RunSupervised(role, index, run_dir, resume, worker_overrides);
+      return RunWorker(role, index, run_dir, resume, worker_overrides);
+    }
+    if (*slurm) {
+      if (slurm_command.config_path.empty() == slurm_command.resume_dir.empty()) {
+        throw std::invalid_argument("slurm takes a CONFIG or --resume RUN_DIR (one of them)");
+      }
+      return Slurm(slurm_command);
+    }
     if (*prepare) return Prepare(prepare_config, prepare_overrides);
     if (*status) {
       std::fputs(FormatRunStatus(ReadRunStatus(status_dir, UnixSeconds())).c_str(), stdout);

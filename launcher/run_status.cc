@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "core/file_util.h"
+#include "launcher/supervise.h"
 
 namespace rlfleet {
 namespace {
@@ -54,6 +55,9 @@ RunStatus ReadRunStatus(const std::string& run_dir, double now_unix) {
   }
   const nlohmann::json restarts = ParseOrNull(fs::path(run_dir) / "restarts.json");
   if (restarts.is_object()) status.restarts = restarts.value("total", int64_t{0});
+  // Roles under `rlfleet worker --supervise` (Slurm) record their own restarts.
+  const std::vector<std::pair<std::string, int64_t>> supervised = SupervisedRestarts(run_dir);
+  for (const auto& [role, count] : supervised) status.restarts += count;
 
   std::error_code error;
   for (const auto& entry : fs::directory_iterator(fs::path(run_dir) / "roles", error)) {
@@ -80,6 +84,13 @@ RunStatus ReadRunStatus(const std::string& run_dir, double now_unix) {
     if (restarts.is_object() && restarts.contains("roles") && restarts["roles"].is_object()) {
       row.restarts = restarts["roles"].value(row.name, int64_t{0});
     }
+    for (const auto& [role, count] : supervised) {
+      if (role == row.name) row.restarts += count;
+    }
+    if (beat.contains("slurm_job_id") && beat["slurm_job_id"].is_string()) {
+      row.slurm_step = beat["slurm_job_id"].get<std::string>() + "." +
+                       beat.value("slurm_step_id", std::string("?"));
+    }
     status.roles.push_back(row);
   }
   std::sort(status.roles.begin(), status.roles.end(), [](const RoleStatus& a, const RoleStatus& b) {
@@ -103,8 +114,11 @@ std::string FormatRunStatus(const RunStatus& status) {
     std::snprintf(line, sizeof(line), "learner: no status.json yet\n");
   }
   text += line;
-  std::snprintf(line, sizeof(line), "%-10s %-20s %8s %-16s %12s %10s %8s\n", "role", "host", "pid",
-                "last heartbeat", "env steps/s", "lag", "restarts");
+  const bool slurm = std::any_of(status.roles.begin(), status.roles.end(),
+                                 [](const RoleStatus& r) { return !r.slurm_step.empty(); });
+  std::snprintf(line, sizeof(line), "%-10s %-20s %8s %-16s %12s %10s %8s%s\n", "role", "host",
+                "pid", "last heartbeat", "env steps/s", "lag", "restarts",
+                slurm ? "  slurm step" : "");
   text += line;
   for (const RoleStatus& r : status.roles) {
     char beat[32];
@@ -122,9 +136,10 @@ std::string FormatRunStatus(const RunStatus& status) {
     char lag[32] = "-";
     if (r.policy_lag >= 0)
       std::snprintf(lag, sizeof(lag), "%lld", static_cast<long long>(r.policy_lag));
-    std::snprintf(line, sizeof(line), "%-10s %-20s %8lld %-16s %12s %10s %8lld\n", r.name.c_str(),
-                  r.host.c_str(), static_cast<long long>(r.pid), beat, fps, lag,
-                  static_cast<long long>(r.restarts));
+    std::snprintf(line, sizeof(line), "%-10s %-20s %8lld %-16s %12s %10s %8lld%s%s\n",
+                  r.name.c_str(), r.host.c_str(), static_cast<long long>(r.pid), beat, fps, lag,
+                  static_cast<long long>(r.restarts), slurm ? "  " : "",
+                  slurm ? r.slurm_step.c_str() : "");
     text += line;
   }
   return text;

@@ -9,7 +9,7 @@ namespace rlfleet {
 
 // What `rlfleet status RUN_DIR` shows: one row per role that has written a heartbeat
 // (<run>/roles/*.json, launcher/heartbeat.h), with the learner's latest status.json and the
-// restart counts of restarts.json.
+// restart counts of restarts.json and restarts/<role>.json (launcher/supervise.h).
 struct RoleStatus {
   std::string name;  // "learner", "shard-0", "actor-3"
   std::string host;
@@ -19,7 +19,8 @@ struct RoleStatus {
   bool silent = false;               // no heartbeat for kSilentSeconds and not stopped
   double env_steps_per_second = -1;  // actors: over their last heartbeat interval; else −1
   int64_t policy_lag = -1;           // actors: learner updates − the updates of their weights
-  int64_t restarts = 0;              // restarts.json (local launcher)
+  int64_t restarts = 0;    // restarts.json (local launcher) + restarts/<role>.json (supervisor)
+  std::string slurm_step;  // "<job id>.<step id>" under Slurm, else ""
 };
 
 struct RunStatus {

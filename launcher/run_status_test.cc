@@ -65,6 +65,34 @@ TEST(RunStatusTest, RowsComeFromHeartbeatsStatusAndRestarts) {
   EXPECT_NE(text.find("(exit)"), std::string::npos) << text;
   EXPECT_NE(text.find("unreadable"), std::string::npos) << text;
   EXPECT_THROW(ReadRunStatus(run + "/missing", now), std::runtime_error);
+  EXPECT_EQ(text.find("slurm step"), std::string::npos) << text;
+}
+
+// Under Slurm each role's supervisor writes restarts/<role>.json and heartbeats name the step.
+TEST(RunStatusTest, SupervisedRestartsAndSlurmStepsAreShown) {
+  TempDir dir("rlfleet-run-status-test");
+  const std::string run = dir.path();
+  std::filesystem::create_directories(run + "/roles");
+  std::filesystem::create_directories(run + "/restarts");
+  WriteFileAtomic(run + "/restarts/learner.json", R"({"restarts": 1})");
+  WriteFileAtomic(run + "/restarts/actor-0.json", R"({"restarts": 3})");
+  WriteFileAtomic(run + "/restarts/actor-9.json", "garbage");  // skipped, not fatal
+  WriteFileAtomic(run + "/roles/learner.json",
+                  R"({"host": "a", "pid": 1, "time": 10.0, "slurm_job_id": "77",
+                      "slurm_step_id": "1"})");
+  WriteFileAtomic(run + "/roles/actor-0.json",
+                  R"({"host": "b", "pid": 2, "time": 10.0, "slurm_job_id": "77",
+                      "slurm_step_id": "2"})");
+  const RunStatus status = ReadRunStatus(run, 11.0);
+  EXPECT_EQ(status.restarts, 4);
+  ASSERT_EQ(status.roles.size(), 2u);
+  EXPECT_EQ(status.roles[0].restarts, 1);
+  EXPECT_EQ(status.roles[0].slurm_step, "77.1");
+  EXPECT_EQ(status.roles[1].restarts, 3);
+  EXPECT_EQ(status.roles[1].slurm_step, "77.2");
+  const std::string text = FormatRunStatus(status);
+  EXPECT_NE(text.find("slurm step"), std::string::npos) << text;
+  EXPECT_NE(text.find("77.2"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -19,6 +19,8 @@ packages=(
   libprotobuf-dev protobuf-compiler
   # The multi-host test joins network namespaces (scripts/netns.sh).
   iproute2
+  # The Slurm test runs a Slurm cluster on this machine (scripts/slurm_local.sh).
+  slurmctld slurmd slurm-client munge
 )
 
 missing=()

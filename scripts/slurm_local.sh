@@ -7,10 +7,13 @@
 #   scripts/slurm_local.sh down DIR
 #   export SLURM_CONF=DIR/slurm.conf        # then sbatch, srun, squeue, sinfo, scancel
 #
+# Ports: RLFLEET_SLURM_PORT (default 16817) for slurmctld, the next one for slurmd's default,
+# and RLFLEET_SLURM_PORT + 3 + i for node ni. `down` also stops munged when `up` started it.
+#
 # Why several nodes: a heterogeneous job never starts on a one-node cluster (the scheduler holds
 # the node for component 0), and only the backfill scheduler starts heterogeneous jobs
 # (bf_interval=1 makes it look every second). Needs root and the packages slurmctld, slurmd,
-# munge and slurm-client (scripts/setup.sh installs them). Ports: 16817, 16818 and 16821 up.
+# munge and slurm-client (scripts/setup.sh installs them).
 set -euo pipefail
 
 command=${1:?usage: slurm_local.sh up DIR [NODES] | down DIR}
@@ -19,6 +22,7 @@ dir=${2:?DIR missing}
 case "$command" in
   up)
     nodes=${3:-3}
+    port=${RLFLEET_SLURM_PORT:-16817}
     mkdir -p "$dir/state" "$dir/log"
     dir=$(cd "$dir" && pwd)
     # munged: its run directory must exist and belong to munge; one daemon serves every node.
@@ -30,13 +34,14 @@ case "$command" in
       chown munge:munge /run/munge
       chmod 0755 /run/munge
       runuser -u munge -- /usr/sbin/munged
+      touch "$dir/munged.started"
     fi
     host=$(hostname)
     {
       echo "ClusterName=rlfleet"
       echo "SlurmctldHost=localhost(127.0.0.1)"
-      echo "SlurmctldPort=16817"
-      echo "SlurmdPort=16818"
+      echo "SlurmctldPort=$port"
+      echo "SlurmdPort=$((port + 1))"
       echo "SlurmUser=root"
       echo "SlurmdUser=root"
       echo "AuthType=auth/munge"
@@ -57,7 +62,7 @@ case "$command" in
       echo "JobCompType=jobcomp/none"
       echo "AccountingStorageType=accounting_storage/none"
       for i in $(seq 1 "$nodes"); do
-        echo "NodeName=n$i NodeHostname=$host NodeAddr=127.0.0.1 Port=$((16820 + i)) CPUs=$(nproc) State=UNKNOWN"
+        echo "NodeName=n$i NodeHostname=$host NodeAddr=127.0.0.1 Port=$((port + 3 + i)) CPUs=$(nproc) State=UNKNOWN"
       done
       echo "PartitionName=debug Nodes=n[1-$nodes] Default=YES MaxTime=INFINITE State=UP"
     } > "$dir/slurm.conf"
@@ -79,9 +84,23 @@ case "$command" in
     [ -d "$dir" ] || exit 0
     export SLURM_CONF="$dir/slurm.conf"
     scancel --full --user="$(id -un)" 2>/dev/null || true
+    pids=()
     for pid_file in "$dir"/slurmd-*.pid "$dir"/slurmctld.pid; do
-      [ -f "$pid_file" ] && kill "$(cat "$pid_file")" 2>/dev/null || true
+      [ -f "$pid_file" ] && pids+=("$(cat "$pid_file")")
     done
+    if [ -f "$dir/munged.started" ] && [ -f /run/munge/munged.pid ]; then
+      pids+=("$(cat /run/munge/munged.pid)")
+      rm -f "$dir/munged.started"
+    fi
+    [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null
+    # Until they are gone (up to 10 s), so that nothing outlives `down`.
+    for _ in $(seq 1 100); do
+      alive=0
+      for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+      [ "$alive" = 0 ] && break
+      sleep 0.1
+    done
+    exit 0
     ;;
   *)
     echo "slurm_local.sh: unknown command '$command' (up or down)" >&2

@@ -20,6 +20,7 @@
 
 #include "core/file_util.h"
 #include "launcher/process.h"
+#include "launcher/shell_testing.h"
 #include "tests/e2e_testing.h"
 #include "transport/curve.h"
 
@@ -32,17 +33,7 @@ using testing::Mean;
 const std::string& kBinary = testing::kRlfleetBinary;
 const std::string kNetns = std::string(RLFLEET_SOURCE_DIR) + "/scripts/netns.sh";
 
-// Runs a shell command; its exit status and output.
-std::pair<int, std::string> Shell(const std::string& command) {
-  std::string output;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return {-1, "popen failed"};
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
-
+using testing::RunShell;
 // iproute2's `ip` (ChildProcess runs a path, not a name to look up).
 std::string IpCommand() {
   for (const char* path : {"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"}) {
@@ -58,12 +49,12 @@ class Hosts {
     const pid_t pid = ::getpid();
     name_ = "rf" + std::to_string(pid % 1000000);
     prefix_ = "10." + std::to_string(200 + pid % 50) + "." + std::to_string((pid / 50) % 250);
-    Shell("bash " + kNetns + " down " + name_);
-    const auto [code, output] = Shell("bash " + kNetns + " up " + name_ + " " + prefix_);
+    RunShell("bash " + kNetns + " down " + name_);
+    const auto [code, output] = RunShell("bash " + kNetns + " up " + name_ + " " + prefix_);
     ok_ = code == 0;
     error_ = output;
   }
-  ~Hosts() { Shell("bash " + kNetns + " down " + name_); }
+  ~Hosts() { RunShell("bash " + kNetns + " down " + name_); }
 
   bool ok() const { return ok_; }
   const std::string& error() const { return error_; }
@@ -121,7 +112,7 @@ TEST_F(MultiHostE2eTest, RunAcrossHostsWithCurveSurvivesALinkDown) {
   Hosts hosts;
   if (!hosts.ok()) GTEST_SKIP() << "cannot create network namespaces here: " << hosts.error();
 
-  const auto [code, prepared] = Shell(
+  const auto [code, prepared] = RunShell(
       kBinary + " prepare " + config_ + " --set runs_dir=" + runs_dir_.string() +
       " --set name=multihost --set cluster.transport=tcp --set cluster.bind_host=0.0.0.0" +
       " --set cluster.curve=true --set cluster.num_actors=4 --set learner.total_env_steps=4000000");
@@ -172,14 +163,15 @@ TEST_F(MultiHostE2eTest, RunAcrossHostsWithCurveSurvivesALinkDown) {
         .value("env_steps", int64_t{0});
   };
   ASSERT_EQ(
-      Shell("ip -n " + hosts.bridge() + " link set " + hosts.bridge_port('c') + " down").first, 0);
+      RunShell("ip -n " + hosts.bridge() + " link set " + hosts.bridge_port('c') + " down").first,
+      0);
   std::this_thread::sleep_for(std::chrono::seconds(1));
   const int64_t steps_down = env_steps();
   std::this_thread::sleep_for(std::chrono::seconds(4));
   EXPECT_GT(env_steps(), steps_down + 5000) << "no progress while host c was away\n" << logs();
   const int64_t host_c_episodes = EpisodesOfActorsFrom(run, 2);
-  ASSERT_EQ(Shell("ip -n " + hosts.bridge() + " link set " + hosts.bridge_port('c') + " up").first,
-            0);
+  ASSERT_EQ(
+      RunShell("ip -n " + hosts.bridge() + " link set " + hosts.bridge_port('c') + " up").first, 0);
 
   const auto status = learner->Wait(300);
   ASSERT_TRUE(status.has_value()) << logs();
