@@ -124,8 +124,12 @@ TEST_F(SlurmE2eTest, CartPoleJobStopsOnScancelAndResumesToCompletion) {
   LocalSlurm slurm;
   ASSERT_TRUE(slurm.ok()) << slurm.error() << slurm.Logs();
 
+  // Servers advertise this machine's host name (the default); where it does not resolve, the
+  // nodes' address instead.
+  const bool name_resolves = RunShell("getent hosts \"$(hostname)\"").first == 0;
+  const std::string advertise = name_resolves ? "" : " --set cluster.advertise_host=127.0.0.1";
   const auto [submit_code, submit_output] =
-      RunShell(testing::kRlfleetBinary + " slurm " + config_ +
+      RunShell(testing::kRlfleetBinary + " slurm " + config_ + advertise +
                " --actor-nodes 2 --set runs_dir=" + runs_dir_.string() +
                " --set cluster.num_actors=4 --set learner.total_env_steps=2000000" +
                " --set learner.checkpoint_interval_seconds=2");
