@@ -107,6 +107,8 @@ void VisitFields(Config& c, Visitor&& visit) {
   visit("td3.policy_delay", c.td3.policy_delay);
   visit("td3.exploration_noise_high", c.td3.exploration_noise_high);
   visit("td3.exploration_noise_low", c.td3.exploration_noise_low);
+  visit("report.metric", c.report.metric);
+  visit("report.threshold", c.report.threshold);
 }
 
 // Levenshtein distance, for "did you mean" hints.
@@ -273,6 +275,16 @@ std::string RunConfigToYaml(const RunConfig& config) {
   out.SetSeqFormat(YAML::Flow);
   out << root;
   return std::string(out.c_str()) + "\n";
+}
+
+uint64_t ReadConfigSeed(const std::string& path) {
+  try {
+    const YAML::Node root = YAML::LoadFile(path);
+    if (!root["seed"]) throw std::runtime_error("no seed");
+    return root["seed"].as<uint64_t>();
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": cannot read the seed: " + e.what());
+  }
 }
 
 }  // namespace rlfleet

@@ -24,6 +24,11 @@ std::string RunConfigToYaml(const RunConfig& config);
 // All dotted keys, in declaration order.
 std::vector<std::string> RunConfigKeys();
 
+// The top-level `seed` of a run's config file, whatever else it holds (runs written by other
+// versions, with keys this one does not know); throws std::runtime_error naming the file when
+// it cannot be read or has no integer seed.
+uint64_t ReadConfigSeed(const std::string& path);
+
 }  // namespace rlfleet
 
 #endif  // RLFLEET_CONFIG_CONFIG_IO_H_

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/file_util.h"
+
 namespace rlfleet {
 namespace {
 
@@ -210,6 +212,18 @@ TEST(ConfigIoTest, ShippedConfigsLoadAndValidate) {
                                "acrobot_apex_dqn", "mountaincar_apex_dqn"}) {
     EXPECT_EQ(names.count(expected), 1u) << expected;
   }
+}
+
+TEST(ConfigIoTest, ReadConfigSeedToleratesKeysOfOtherVersions) {
+  const std::string path = ::testing::TempDir() + "/rlfleet-config-seed.yaml";
+  WriteFileAtomic(path, "name: old\nseed: 4\ncluster:\n  host: 127.0.0.1\n");
+  EXPECT_EQ(ReadConfigSeed(path), 4u);
+  EXPECT_THROW(LoadRunConfig(path), std::invalid_argument);  // the strict reader refuses it
+  WriteFileAtomic(path, "name: old\n");
+  EXPECT_THROW(ReadConfigSeed(path), std::runtime_error);
+  WriteFileAtomic(path, "seed: [1]\n");
+  EXPECT_THROW(ReadConfigSeed(path), std::runtime_error);
+  EXPECT_THROW(ReadConfigSeed(path + ".missing"), std::runtime_error);
 }
 
 }  // namespace

@@ -41,6 +41,10 @@ void RunConfig::Validate() const {
           "in [1, env.num_envs]", env.num_threads);
   Require(cluster.num_actors > 0, "cluster.num_actors", "> 0", cluster.num_actors);
   Require(cluster.num_shards > 0, "cluster.num_shards", "> 0", cluster.num_shards);
+  Require(report.metric == "mean_return" || report.metric == "eval_return", "report.metric",
+          "mean_return or eval_return", report.metric);
+  Require(report.metric != "eval_return" || learner.eval_interval_updates > 0, "report.metric",
+          "mean_return unless learner.eval_interval_updates > 0", report.metric);
   Require(cluster.actors_per_node >= 0, "cluster.actors_per_node", ">= 0", cluster.actors_per_node);
   Require(cluster.transport == "ipc" || cluster.transport == "tcp", "cluster.transport",
           "ipc or tcp", cluster.transport);

@@ -174,6 +174,15 @@ struct Td3Config {
   double exploration_noise_low = 0.05;
 };
 
+// `rlfleet report`: what a multi-seed report of this config measures against.
+struct ReportConfig {
+  // The return of the learning curves and of the time to threshold: mean_return (the mean over
+  // the last 100 training episodes, every metrics row) or eval_return (greedy evaluations,
+  // learner.eval_interval_updates > 0).
+  std::string metric = "mean_return";
+  double threshold = 0;  // the time to threshold: the first metrics row with metric >= this
+};
+
 struct RunConfig {
   std::string name = "run";
   uint64_t seed = 1;
@@ -187,6 +196,7 @@ struct RunConfig {
   ApexConfig apex;
   SacConfig sac;
   Td3Config td3;
+  ReportConfig report;
 
   // Checks ranges and choices (not the env id, which envs/ knows). Throws
   // std::invalid_argument naming the key, e.g. "learner.batch_size must be > 0 (got 0)".

@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -11,6 +13,8 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <thread>
 
 #include "actors/actor.h"
 #include "algorithms/registry.h"
@@ -25,6 +29,7 @@
 #include "launcher/endpoints.h"
 #include "launcher/heartbeat.h"
 #include "launcher/local_cluster.h"
+#include "launcher/process.h"
 #include "launcher/rendezvous.h"
 #include "launcher/run_status.h"
 #include "launcher/slurm.h"
@@ -33,6 +38,7 @@
 #include "learner/learner.h"
 #include "replay/run_tables.h"
 #include "replay/shard_server.h"
+#include "report/report.h"
 #include "transport/curve.h"
 
 namespace rlfleet {
@@ -379,6 +385,112 @@ int RunWorker(const std::string& role, int32_t index, const std::string& run_dir
                               "' (expected learner, shard or actor)");
 }
 
+struct ReportCommand {
+  std::string config_path;
+  std::vector<std::string> overrides;
+  std::string seeds = "1-5";
+  int32_t parallel = 1;
+  std::vector<std::string> runs;  // existing run directories instead of training
+  std::string out_dir;
+};
+
+// "run directory: PATH" from `rlfleet train`'s output ("" when absent).
+std::string RunDirFromTrainLog(const std::string& log) {
+  const std::string key = "run directory: ";
+  const size_t at = log.find(key);
+  if (at == std::string::npos) return "";
+  return log.substr(at + key.size(), log.find('\n', at) - at - key.size());
+}
+
+// `rlfleet report`: trains the seeds (up to `parallel` at once, each `rlfleet train` on the
+// local cluster) or takes finished runs, then writes the report (report/report.h).
+int Report(const ReportCommand& command) {
+  const RunConfig config = LoadRunConfig(command.config_path, command.overrides);
+  if (command.parallel < 1) throw std::invalid_argument("--parallel must be >= 1");
+  const std::string out_dir =
+      command.out_dir.empty() ? (fs::path("reports") / config.name).string() : command.out_dir;
+  fs::create_directories(out_dir);
+  std::vector<ReportRun> runs;
+  std::string made_by = "rlfleet report " + command.config_path;
+  for (const std::string& set : command.overrides) made_by += " --set " + set;
+  if (!command.runs.empty()) {
+    for (const std::string& dir : command.runs) {
+      runs.push_back({ReadConfigSeed((fs::path(dir) / "config.yaml").string()), dir});
+      made_by += " --runs " + dir;
+    }
+  } else {
+    made_by += " --seeds " + command.seeds;
+    if (command.parallel > 1) made_by += " --parallel " + std::to_string(command.parallel);
+    const std::vector<uint64_t> seeds = ParseSeeds(command.seeds);
+    struct Training {
+      uint64_t seed;
+      std::string log;
+      std::unique_ptr<ChildProcess> process;
+    };
+    std::vector<Training> running;
+    size_t next = 0;
+    while (next < seeds.size() || !running.empty()) {
+      while (next < seeds.size() && static_cast<int32_t>(running.size()) < command.parallel &&
+             !g_stop.load()) {
+        const uint64_t seed = seeds[next++];
+        std::vector<std::string> argv = {SelfExecutable(),
+                                         "train",
+                                         command.config_path,
+                                         "--quiet",
+                                         "--set",
+                                         "seed=" + std::to_string(seed),
+                                         "--set",
+                                         "name=" + config.name + "-seed" + std::to_string(seed)};
+        for (const std::string& set : command.overrides) {
+          argv.push_back("--set");
+          argv.push_back(set);
+        }
+        // Next to the runs, not in the report (which may live in docs/).
+        fs::create_directories(config.runs_dir);
+        const std::string log = (fs::path(config.runs_dir) /
+                                 (config.name + "-seed" + std::to_string(seed) + ".train.log"))
+                                    .string();
+        fs::remove(log);
+        RLF_LOG(Info) << "training seed " << seed << " (log " << log << ")";
+        running.push_back({seed, log, std::make_unique<ChildProcess>(argv, log)});
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      for (auto it = running.begin(); it != running.end();) {
+        if (g_stop.load()) it->process->Signal(SIGINT);
+        const std::optional<ExitStatus> status = it->process->Poll();
+        if (!status) {
+          ++it;
+          continue;
+        }
+        const std::string output = ReadFile(it->log);
+        const std::string run_dir = RunDirFromTrainLog(output);
+        if (!status->ok() || run_dir.empty()) {
+          throw std::runtime_error("training seed " + std::to_string(it->seed) + " failed (" +
+                                   status->ToString() + "); see " + it->log);
+        }
+        RLF_LOG(Info) << "seed " << it->seed << " done: " << run_dir;
+        runs.push_back({it->seed, run_dir});
+        it = running.erase(it);
+      }
+      if (g_stop.load() && running.empty()) throw std::runtime_error("interrupted");
+    }
+    std::sort(runs.begin(), runs.end(),
+              [](const ReportRun& a, const ReportRun& b) { return a.seed < b.seed; });
+  }
+  if (command.out_dir.empty() == false) made_by += " --out " + command.out_dir;
+  ReportOptions options;
+  options.title = config.name + " (" + command.config_path + ")";
+  options.command = made_by;
+  options.metric = config.report.metric;
+  options.threshold = config.report.threshold;
+  options.out_dir = out_dir;
+  const char* plot = std::getenv("RLFLEET_PLOT_SCRIPT");
+  options.plot_script = plot != nullptr ? plot : RLFLEET_PLOT_SCRIPT;
+  std::fputs(WriteReport(runs, options).c_str(), stdout);
+  std::printf("\nreport: %s\n", (fs::path(out_dir) / "report.md").c_str());
+  return 0;
+}
+
 // Throws std::invalid_argument when the run's processes would not fit in this machine's
 // available memory (CheckClusterFits), unless `force`.
 void CheckFitsUnlessForced(const RunConfig& config, bool force) {
@@ -537,6 +649,21 @@ int main(int argc, char** argv) {
                     "Another #SBATCH option for both components, e.g. --account=rl (repeatable)");
   slurm->add_flag("--dry-run", slurm_command.dry_run, "Print the sbatch script; submit nothing");
 
+  // report: several seeds of one config, aggregated
+  auto* report = app.add_subcommand(
+      "report",
+      "Train a config with several seeds (or take finished runs) and write a report: per-seed "
+      "returns, mean, median, the interquartile mean with its bootstrap interval, the time to "
+      "report.threshold, learning curves (PNG)");
+  ReportCommand report_command;
+  report->add_option("config", report_command.config_path, "YAML config file")->required();
+  report->add_option("--set", report_command.overrides, "Override a config key: key=value");
+  report->add_option("--seeds", report_command.seeds, "Seeds: 1-5, 1,3,7 or 1-3,9 (default 1-5)");
+  report->add_option("--parallel", report_command.parallel, "Seeds trained at once (default 1)");
+  report->add_option("--runs", report_command.runs,
+                     "Finished run directories to report instead of training (repeatable)");
+  report->add_option("--out", report_command.out_dir, "Report directory (default reports/NAME)");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*train) {
@@ -569,6 +696,10 @@ int main(int argc, char** argv) {
       return Slurm(slurm_command);
     }
     if (*prepare) return Prepare(prepare_config, prepare_overrides);
+    if (*report) {
+      InstallStopHandlers();
+      return Report(report_command);
+    }
     if (*status) {
       std::fputs(FormatRunStatus(ReadRunStatus(status_dir, UnixSeconds())).c_str(), stdout);
       return 0;

@@ -1,5 +1,7 @@
 #include "launcher/slurm.h"
 
+#include "core/file_util.h"
+
 #include <cctype>
 #include <sstream>
 #include <stdexcept>
@@ -45,18 +47,6 @@ void SlurmJobOptions::Validate() const {
                                   "' is not an option (e.g. --account=NAME)");
     }
   }
-}
-
-std::string ShellQuote(const std::string& text) {
-  std::string quoted = "'";
-  for (char c : text) {
-    if (c == '\'') {
-      quoted += "'\\''";
-    } else {
-      quoted += c;
-    }
-  }
-  return quoted + "'";
 }
 
 std::string SlurmBatchScript(const SlurmJobOptions& options) {

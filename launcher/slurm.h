@@ -44,9 +44,6 @@ std::string SlurmBatchScript(const SlurmJobOptions& options);
 // std::runtime_error quoting the output when there is none.
 int64_t ParseSbatchJobId(const std::string& output);
 
-// Single-quotes `text` for bash ('it'\''s').
-std::string ShellQuote(const std::string& text);
-
 }  // namespace rlfleet
 
 #endif  // RLFLEET_LAUNCHER_SLURM_H_

@@ -21,6 +21,8 @@ packages=(
   iproute2
   # The Slurm test runs a Slurm cluster on this machine (scripts/slurm_local.sh).
   slurmctld slurmd slurm-client munge
+  # rlfleet report's learning curves (scripts/plot_curves.py).
+  python3-matplotlib
 )
 
 missing=()
