@@ -137,8 +137,6 @@ void Publish(const RunConfig& config, const RendezvousOptions& rendezvous, const
   RLF_LOG(Info) << "bound " << bound << "; published " << name << " = " << advertised;
 }
 
-// `rlfleet prepare`: a run directory for another launcher (config.yaml, cluster.yaml and, with
-// cluster.curve, the run's keys); prints its path.
 // A run directory for roles that another launcher starts (config.yaml, cluster.yaml and, with
 // cluster.curve, the run's keys), as an absolute path.
 fs::path PrepareRunDir(const RunConfig& config, const std::string& command) {
@@ -154,6 +152,7 @@ fs::path PrepareRunDir(const RunConfig& config, const std::string& command) {
   return run_dir;
 }
 
+// `rlfleet prepare`: makes that run directory and prints its path.
 int Prepare(const std::string& config_path, const std::vector<std::string>& overrides) {
   const fs::path run_dir = PrepareRunDir(LoadRunConfig(config_path, overrides), "prepare");
   std::printf("%s\n", run_dir.c_str());
@@ -477,7 +476,7 @@ int Report(const ReportCommand& command) {
     std::sort(runs.begin(), runs.end(),
               [](const ReportRun& a, const ReportRun& b) { return a.seed < b.seed; });
   }
-  if (command.out_dir.empty() == false) made_by += " --out " + command.out_dir;
+  if (!command.out_dir.empty()) made_by += " --out " + command.out_dir;
   ReportOptions options;
   options.title = config.name + " (" + command.config_path + ")";
   options.command = made_by;
