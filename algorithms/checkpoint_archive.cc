@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 
+#include "algorithms/adam_state.h"
 #include "algorithms/torch_helpers.h"
 
 namespace rlfleet {
@@ -19,7 +20,7 @@ void SaveArchive(const std::string& path, const ArchiveContents& contents, const
     }
     for (const auto& [name, optimizer] : contents.optimizers) {
       torch::serialize::OutputArchive sub;
-      optimizer->save(sub);
+      SaveOptimizerState(*optimizer, sub);
       archive.write(name, sub);
     }
     for (const auto& [name, tensor] : contents.tensors) archive.write(name, tensor->detach());
@@ -57,7 +58,7 @@ void LoadArchive(const std::string& path, const torch::Device& device,
       archive.read(contents.optimizers[i].first, optimizers[i]);
     }
     for (size_t i = 0; i < contents.optimizers.size(); ++i) {
-      contents.optimizers[i].second->load(optimizers[i]);
+      LoadOptimizerState(*contents.optimizers[i].second, optimizers[i]);
     }
     for (size_t i = 0; i < contents.modules.size(); ++i) {
       CopyArchiveParameters(*contents.modules[i].second, parameters[i]);

@@ -1,3 +1,4 @@
+#include "algorithms/adam_state.h"
 #include "algorithms/dqn.h"
 
 #include <torch/torch.h>
@@ -206,7 +207,7 @@ void Dqn::SaveCheckpoint(const std::string& path) const {
     torch::serialize::OutputArchive optimizer_archive;
     online_->save(online_archive);
     target_->save(target_archive);
-    optimizer_->save(optimizer_archive);
+    SaveOptimizerState(*optimizer_, optimizer_archive);
     archive.write("online", online_archive);
     archive.write("target", target_archive);
     archive.write("optimizer", optimizer_archive);
@@ -238,7 +239,7 @@ void Dqn::LoadCheckpoint(const std::string& path) {
     archive.read("optimizer", optimizer_archive);
     torch::Tensor num_updates;
     archive.read("num_updates", num_updates);
-    optimizer_->load(optimizer_archive);
+    LoadOptimizerState(*optimizer_, optimizer_archive);
     SetLearningRate(learning_rate_);  // the archive's group options carry the saved rate
     CopyArchiveParameters(*online_, online_loaded);
     CopyArchiveParameters(*target_, target_loaded);

@@ -1,3 +1,4 @@
+#include "algorithms/adam_state.h"
 #include "algorithms/impala.h"
 
 #include <torch/torch.h>
@@ -314,7 +315,7 @@ void Impala::SaveCheckpoint(const std::string& path) const {
     torch::serialize::OutputArchive model_archive;
     torch::serialize::OutputArchive optimizer_archive;
     model_->save(model_archive);
-    optimizer_->save(optimizer_archive);
+    SaveOptimizerState(*optimizer_, optimizer_archive);
     archive.write("model", model_archive);
     archive.write("optimizer", optimizer_archive);
     archive.write("num_updates", torch::full({1}, num_updates_, torch::kLong));
@@ -340,7 +341,7 @@ void Impala::LoadCheckpoint(const std::string& path) {
     archive.read("optimizer", optimizer_archive);
     torch::Tensor num_updates;
     archive.read("num_updates", num_updates);
-    optimizer_->load(optimizer_archive);
+    LoadOptimizerState(*optimizer_, optimizer_archive);
     CopyArchiveParameters(*model_, loaded);
     num_updates_ = num_updates.item<int64_t>();
   } catch (const std::exception& e) {
