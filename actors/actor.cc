@@ -2,6 +2,7 @@
 
 #include <torch/nn/module.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <stdexcept>
@@ -30,6 +31,7 @@ struct Actor::Impl {
   bool started = false;
   std::atomic<int64_t> total_env_steps{0};  // read by other threads (Actor::env_steps)
   std::atomic<int64_t> acting_version{-1};
+  int64_t round = 0;  // learner.deterministic: the next round to act
 
   // Step buffers, one row per env. `observations` holds x_t; the step writes x_{t+1} into
   // `next_observations`, and the two swap.
@@ -86,9 +88,10 @@ struct Actor::Impl {
     }
   }
 
-  // One step of every env: act, step, record, count finished episodes.
-  void Step() {
-    if (policy->WantsWeights() && weights->MaybeLoad(policy->module())) {
+  // One step of every env: act, step, record, count finished episodes. `take_weights`: load
+  // newer weights first when the policy wants them (never within a deterministic round).
+  void Step(bool take_weights = true) {
+    if (take_weights && policy->WantsWeights() && weights->MaybeLoad(policy->module())) {
       policy->OnWeights(weights->version());
     }
     policy->Act(observations.data(), actions.data());
@@ -115,6 +118,50 @@ struct Actor::Impl {
     }
     reporter.AddSteps(num_envs);
     observations.swap(next_observations);
+  }
+
+  // learner.deterministic: round r = the weights of round r (waited for without a time limit),
+  // actor.unroll_length steps of every env, every item acked, then the round's report. The
+  // learner publishes round r + 1 only after every actor's report of round r, so what each
+  // round inserts and acts with is fixed by the seed.
+  int64_t RunRounds(InsertClient* inserter, const std::atomic<bool>& stop, int64_t max_env_steps) {
+    int64_t env_steps = 0;
+    try {
+      while (!stop.load() && (max_env_steps == 0 || env_steps < max_env_steps)) {
+        while (!stop.load() && weights->round() < round) {
+          if (weights->MaybeLoad(policy->module())) {
+            policy->OnWeights(weights->version());
+          } else {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          }
+        }
+        if (stop.load()) break;
+        if (!started) {
+          envs.Reset(observations.data());
+          started = true;
+        }
+        acting_version.store(weights->version(), std::memory_order_relaxed);
+        // The round's items stay in `output` until this actor's turn.
+        for (int32_t t = 0; t < config.actor.unroll_length && !stop.load(); ++t) {
+          Step(/*take_weights=*/false);
+          env_steps += num_envs;
+          total_env_steps.fetch_add(num_envs, std::memory_order_relaxed);
+        }
+        while (!stop.load() && (weights->round() == round && weights->turn() < index)) {
+          if (!weights->MaybeLoad(policy->module())) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          }
+        }
+        if (stop.load()) break;
+        Send(inserter);
+        inserter->Flush();
+        if (!reporter.SendRound(round, weights->version(), weights->rejected(), stop)) break;
+        ++round;
+      }
+    } catch (const StoppedError&) {
+      // Stop requested while waiting for the shard: a normal shutdown.
+    }
+    return env_steps;
   }
 
   // Encodes and inserts what the policy handed back (one request).
@@ -160,6 +207,7 @@ int64_t Actor::Run(const std::atomic<bool>& stop, int64_t max_env_steps) {
   insert_options.max_message_bytes = c.replay.max_message_bytes;
   InsertClient inserter(insert_options, &stop);
 
+  if (c.learner.deterministic) return s.RunRounds(&inserter, stop, max_env_steps);
   if (!s.started) {
     s.WaitForWeights(stop);
     s.envs.Reset(s.observations.data());

@@ -2,8 +2,11 @@
 
 #include <torch/nn/module.h>
 
+#include <chrono>
 #include <cmath>
 #include <stdexcept>
+#include <thread>
+#include <utility>
 
 #include "algorithms/parameter_vector.h"
 #include "core/logging.h"
@@ -65,11 +68,15 @@ bool WeightsSubscriber::MaybeLoad(torch::nn::Module& module) {
   try {
     const WeightsMessage weights = DecodeWeights(message.data(), message.size());
     const bool same_learner = loaded_ && weights.incarnation == incarnation_;
-    if (same_learner && weights.version <= version_) return false;
+    const bool later_turn =
+        std::make_pair(weights.round, weights.turn) > std::make_pair(round_, turn_);
+    if (same_learner && weights.version <= version_ && !later_turn) return false;
     const std::string mismatch = Mismatch(weights);
     if (!mismatch.empty()) throw std::invalid_argument(mismatch);
     LoadFlatParameters(module, weights.flat.data(), weights.flat.size());
     version_ = weights.version;
+    round_ = weights.round;
+    turn_ = weights.turn;
     incarnation_ = weights.incarnation;
     loaded_ = true;
     return true;
@@ -105,6 +112,25 @@ void StatsReporter::MaybeSend(int64_t policy_version, int64_t rejected_weights, 
   pending_.env_steps = 0;
   pending_.episode_returns.clear();
   pending_.episode_lengths.clear();
+}
+
+bool StatsReporter::SendRound(int64_t round, int64_t policy_version, int64_t rejected_weights,
+                              const std::atomic<bool>& stop) {
+  pending_.rejected_weights = rejected_weights - rejected_weights_sent_;
+  rejected_weights_sent_ = rejected_weights;
+  pending_.policy_version = policy_version;
+  pending_.round = round;
+  const std::string bytes = EncodeActorStats(pending_);
+  while (!socket_.send(zmq::buffer(bytes), zmq::send_flags::dontwait)) {
+    if (stop.load()) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  since_send_.Reset();
+  pending_.round = -1;
+  pending_.env_steps = 0;
+  pending_.episode_returns.clear();
+  pending_.episode_lengths.clear();
+  return true;
 }
 
 }  // namespace rlfleet

@@ -1,6 +1,7 @@
 #ifndef RLFLEET_ACTORS_ACTOR_CHANNELS_H_
 #define RLFLEET_ACTORS_ACTOR_CHANNELS_H_
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -29,6 +30,10 @@ class WeightsSubscriber {
   // in rejected() and ignored: the module keeps its weights. Returns whether the module changed.
   bool MaybeLoad(torch::nn::Module& module);
   int64_t version() const { return version_; }
+  // learner.deterministic: the round the loaded weights are for (-1 otherwise). Weights of a
+  // later round are loaded even when their version is not newer (a round without updates).
+  int64_t round() const { return round_; }
+  int32_t turn() const { return turn_; }  // learner.deterministic: whose turn it is to insert
   int64_t rejected() const { return rejected_; }
   int64_t reconnects() const { return reconnects_; }  // sockets replaced after a silence
   // The largest message accepted: the flat float32 buffer plus room for names and shapes.
@@ -48,6 +53,8 @@ class WeightsSubscriber {
   std::vector<std::vector<int64_t>> shapes_;
   int64_t max_message_bytes_ = 0;
   int64_t version_ = 0;
+  int64_t round_ = -1;
+  int32_t turn_ = -1;
   uint64_t incarnation_ = 0;
   bool loaded_ = false;
   int64_t rejected_ = 0;
@@ -67,6 +74,12 @@ class StatsReporter {
   // `rejected_weights`: the actor's WeightsSubscriber::rejected() (the message carries what is
   // new since the previous one).
   void MaybeSend(int64_t policy_version, int64_t rejected_weights, bool force);
+  // learner.deterministic: sends what accumulated (possibly nothing) tagged with `round`, the
+  // round whose items are all acked. The learner waits for this message, so it is never
+  // dropped: while it cannot be queued (no learner connected) this retries every 10 ms until
+  // `stop`; returns false when stopped first.
+  bool SendRound(int64_t round, int64_t policy_version, int64_t rejected_weights,
+                 const std::atomic<bool>& stop);
 
  private:
   zmq::socket_t socket_;

@@ -68,6 +68,7 @@ void VisitFields(Config& c, Visitor&& visit) {
   visit("learner.publish_interval", c.learner.publish_interval);
   visit("learner.prefetch", c.learner.prefetch);
   visit("learner.intra_op_threads", c.learner.intra_op_threads);
+  visit("learner.deterministic", c.learner.deterministic);
   visit("learner.discount", c.learner.discount);
   visit("learner.learning_rate", c.learner.learning_rate);
   visit("learner.anneal_learning_rate", c.learner.anneal_learning_rate);

@@ -76,6 +76,22 @@ TEST(ConfigIoTest, TcpOffLoopbackNeedsCurve) {
             std::string::npos);
 }
 
+TEST(ConfigIoTest, DeterministicModeNamesWhatItNeeds) {
+  // The default config (IMPALA: a queue of 256 for 2 actors of 16 envs) may run deterministic.
+  EXPECT_EQ(ErrorOf("", {"learner.deterministic=true"}), "");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"cluster.num_shards=2", "cluster.num_shards must be 1 with learner.deterministic"},
+      {"learner.intra_op_threads=2", "learner.intra_op_threads must be 1"},
+      {"env.num_threads=2", "env.num_threads must be 1"},
+      {"learner.device=auto", "learner.device must be cpu"},
+      {"replay.max_size=16", "replay.max_size must be >= cluster.num_actors * env.num_envs"}};
+  for (const auto& [set, message] : cases) {
+    const std::string error = ErrorOf("", {"learner.deterministic=true", set});
+    EXPECT_NE(error.find(message), std::string::npos) << set << ": " << error;
+    EXPECT_EQ(ErrorOf("", {set}).find("deterministic"), std::string::npos) << set;
+  }
+}
+
 TEST(ConfigIoTest, YamlRoundTripKeepsEveryField) {
   RunConfig config;
   config.name = "round";

@@ -41,6 +41,22 @@ void RunConfig::Validate() const {
           "in [1, env.num_envs]", env.num_threads);
   Require(cluster.num_actors > 0, "cluster.num_actors", "> 0", cluster.num_actors);
   Require(cluster.num_shards > 0, "cluster.num_shards", "> 0", cluster.num_shards);
+  if (learner.deterministic) {
+    Require(cluster.num_shards == 1, "cluster.num_shards", "1 with learner.deterministic",
+            cluster.num_shards);
+    Require(learner.intra_op_threads == 1, "learner.intra_op_threads",
+            "1 with learner.deterministic", learner.intra_op_threads);
+    Require(env.num_threads == 1, "env.num_threads", "1 with learner.deterministic",
+            env.num_threads);
+    Require(learner.device == "cpu", "learner.device", "cpu with learner.deterministic",
+            learner.device);
+    // A round's unrolls must fit in the queue, or the actors wait for room the learner makes
+    // only after their reports.
+    Require(replay.sampler != "fifo" ||
+                replay.max_size >= static_cast<int64_t>(cluster.num_actors) * env.num_envs,
+            "replay.max_size", ">= cluster.num_actors * env.num_envs with learner.deterministic",
+            replay.max_size);
+  }
   Require(report.metric == "mean_return" || report.metric == "eval_return", "report.metric",
           "mean_return or eval_return", report.metric);
   Require(report.metric != "eval_return" || learner.eval_interval_updates > 0, "report.metric",

@@ -103,6 +103,12 @@ struct LearnerConfig {
   int32_t publish_interval = 1;       // publish weights every this many updates
   int32_t prefetch = 2;               // batches kept ready by the prefetch thread
   int32_t intra_op_threads = 1;
+  // Lockstep rounds that repeat bit for bit (docs/architecture.md, Reproducibility): in round
+  // r every actor acts actor.unroll_length steps per env with the weights of round r and
+  // reports when its items are acked; then the learner applies the round's stats in actor
+  // order, samples and updates as far as the rate limiter allows, and publishes the weights of
+  // round r + 1. Needs one shard, learner.intra_op_threads 1, env.num_threads 1, device cpu.
+  bool deterministic = false;
   double discount = 0.99;
   double learning_rate = 6e-4;
   // Linear decay to 0 over total_env_steps (IMPALA: the env steps its updates consumed; Ape-X:

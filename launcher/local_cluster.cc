@@ -175,7 +175,9 @@ int RunLocalCluster(const RunConfig& config, const LocalClusterOptions& options,
 
   const bool tty = ::isatty(STDOUT_FILENO);
   int exit_code = 0;
-  RestartBook restarts(config.cluster.max_restarts, config.cluster.restart_window_seconds);
+  // learner.deterministic: a restarted process would break the rounds' sequence; no restarts.
+  const int32_t max_restarts = config.learner.deterministic ? 0 : config.cluster.max_restarts;
+  RestartBook restarts(max_restarts, config.cluster.restart_window_seconds);
   Stopwatch clock;
   Stopwatch since_progress;
   std::string last_progress;
@@ -199,11 +201,12 @@ int RunLocalCluster(const RunConfig& config, const LocalClusterOptions& options,
         WriteFileAtomic((run_dir / "restarts.json").string(), restarts.Json() + "\n");
         children[i] = spawn(role, /*restart=*/true);
       } else {
-        RLF_LOG(Error) << role.name() << " died (" << status->ToString() << ") "
-                       << config.cluster.max_restarts + 1 << " times within "
-                       << config.cluster.restart_window_seconds
-                       << " s (cluster.max_restarts, cluster.restart_window_seconds); stopping the "
-                       << "run. Last lines of " << log << ":\n"
+        RLF_LOG(Error) << role.name() << " died (" << status->ToString() << ") " << max_restarts + 1
+                       << " times within " << config.cluster.restart_window_seconds << " s ("
+                       << (config.learner.deterministic
+                               ? "learner.deterministic restarts nothing"
+                               : "cluster.max_restarts, cluster.restart_window_seconds")
+                       << "); stopping the run. Last lines of " << log << ":\n"
                        << TailOfFile(log, 15);
         exit_code = 1;
         break;

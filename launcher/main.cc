@@ -177,7 +177,8 @@ int RunSupervised(const std::string& role, int32_t index, const std::string& run
   options.role_name = RoleName(role, index);
   options.run_dir = run_dir;
   options.learner = role == "learner";
-  options.max_restarts = config.cluster.max_restarts;
+  // learner.deterministic: a restarted process would break the rounds' sequence; no restarts.
+  options.max_restarts = config.learner.deterministic ? 0 : config.cluster.max_restarts;
   options.restart_window_seconds = config.cluster.restart_window_seconds;
   options.shutdown_grace_seconds = config.cluster.shutdown_grace_seconds;
   return SuperviseRole(options, g_stop);

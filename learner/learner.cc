@@ -1,5 +1,6 @@
 #include "learner/learner.h"
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <torch/nn/module.h>
 
@@ -26,6 +27,8 @@
 #include "learner/item_check.h"
 #include "learner/learner_channels.h"
 #include "learner/run_files.h"
+#include "replay/rate_limiter.h"
+#include "replay/run_tables.h"
 #include "replay/sample_client.h"
 #include "transport/codec.h"
 
@@ -119,7 +122,7 @@ struct Learner::Impl {
         algorithm(a.make_learner(c, s, ResolveDevice(c.learner.device).str())),
         weights(algorithm->published_module(), c.cluster.weights_endpoint),
         stats(c.cluster.stats_endpoint, c.cluster.num_actors,
-              (fs::path(dir) / "episodes.csv").string()),
+              (fs::path(dir) / "episodes.csv").string(), c.learner.deterministic),
         ready(static_cast<size_t>(c.learner.prefetch)),
         priority_updates(static_cast<size_t>(c.learner.prefetch) + 2),
         spent(static_cast<size_t>(c.learner.prefetch) + 2),
@@ -198,6 +201,44 @@ struct Learner::Impl {
     return std::nullopt;
   }
 
+  // Checks and prepares a sampled batch; bad items of a replay memory get priority 0 (never
+  // drawn again). False when nothing usable is left.
+  bool BuildBatch(const SampledBatch& sampled, SampleClient& client, ReadyBatch* out) {
+    SampledItems items;
+    ReadyBatch& next = *out;
+    PriorityUpdate rejected;
+    double version_sum = 0.0;
+    for (size_t i = 0; i < sampled.size(); ++i) {
+      const auto info = TakeItem(sampled, i, &items);
+      if (!info) {
+        rejected.keys.push_back(sampled.key(i));
+        rejected.priorities.push_back(0.0);
+        continue;
+      }
+      next.frames += info->first;
+      version_sum += static_cast<double>(info->second);
+      if (replay_memory()) {
+        next.keys.push_back(sampled.key(i));
+        items.importance_weights.push_back(sampled.importance_weight(i));
+      }
+    }
+    if (sends_priorities() && !rejected.keys.empty()) {
+      unknown_keys +=
+          client.UpdatePriorities(rejected.keys, rejected.priorities, kPriorityTimeoutMs);
+    }
+    const size_t count = items.unrolls.size() + items.transitions.size();
+    if (count == 0) return false;
+    next.mean_policy_version = version_sum / static_cast<double>(count);
+    try {
+      next.batch = algorithm->Prepare(std::move(items));
+    } catch (const std::invalid_argument& e) {
+      malformed_items += static_cast<int64_t>(count);
+      RLF_LOG(Warning) << "dropping a batch of items that do not fit together: " << e.what();
+      return false;
+    }
+    return true;
+  }
+
   // The prefetch thread: alternately sends the priorities of trained batches and samples,
   // checks and prepares the next batch, so that the train thread never waits on the network.
   void PrefetchLoop() {
@@ -211,38 +252,8 @@ struct Learner::Impl {
                 ? client.SamplePrioritized(config.learner.batch_size, kPollSlice.count(), &sampled)
                 : client.Sample(config.learner.batch_size, kPollSlice.count(), &sampled);
         if (!got) continue;
-        SampledItems items;
         ReadyBatch next;
-        PriorityUpdate rejected;  // bad items of a replay memory: never drawn again
-        double version_sum = 0.0;
-        for (size_t i = 0; i < sampled.size(); ++i) {
-          const auto info = TakeItem(sampled, i, &items);
-          if (!info) {
-            rejected.keys.push_back(sampled.key(i));
-            rejected.priorities.push_back(0.0);
-            continue;
-          }
-          next.frames += info->first;
-          version_sum += static_cast<double>(info->second);
-          if (replay_memory()) {
-            next.keys.push_back(sampled.key(i));
-            items.importance_weights.push_back(sampled.importance_weight(i));
-          }
-        }
-        if (sends_priorities() && !rejected.keys.empty()) {
-          unknown_keys +=
-              client.UpdatePriorities(rejected.keys, rejected.priorities, kPriorityTimeoutMs);
-        }
-        const size_t count = items.unrolls.size() + items.transitions.size();
-        if (count == 0) continue;
-        next.mean_policy_version = version_sum / static_cast<double>(count);
-        try {
-          next.batch = algorithm->Prepare(std::move(items));
-        } catch (const std::invalid_argument& e) {
-          malformed_items += static_cast<int64_t>(count);
-          RLF_LOG(Warning) << "dropping a batch of items that do not fit together: " << e.what();
-          continue;
-        }
+        if (!BuildBatch(sampled, client, &next)) continue;
         // While `ready` is full the learner is training: keep its priorities flowing.
         while (!prefetch_stop.load() && !ready.Push(std::move(next), kHandOffSlice)) {
           SendPriorityUpdates(client);
@@ -265,7 +276,93 @@ struct Learner::Impl {
     if (!error.empty()) throw std::runtime_error("learner prefetch failed: " + error);
   }
 
-  void Publish() { weights.Publish(algorithm->published_module(), updates()); }
+  void Publish(int64_t round = -1, int32_t turn = -1) {
+    weights.Publish(algorithm->published_module(), updates(), round, turn);
+  }
+
+  // learner.deterministic (the rounds of RunConfig::learner.deterministic): no prefetch
+  // thread. Round r: the weights of round r go out with turn 0; actor j inserts its round's
+  // items only on its turn and reports when they are acked, which gives the turn to actor
+  // j + 1, so items enter the table in actor order. After the last report the train thread
+  // applies the round's stats in actor order, samples and
+  // updates while a rate limiter with the shard's options and its current counts allows a
+  // batch (so no request is ever held back by the shard), sending priorities synchronously, and
+  // publishes the weights of round r + 1. Between rounds nothing else reaches the shard, so what
+  // is sampled depends on the seed alone. Returns whether the budget was reached.
+  bool RunRounds(const std::atomic<bool>& stop) {
+    at::set_num_threads(1);
+    at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/true);
+    SampleClientOptions options = ClientOptions();
+    options.prefetch = 1;  // one request per call: none is sent ahead of its round
+    SampleClient client(options, &stop);
+    const TableOptions table = RunTables(config, replay_memory()).at(0);
+    const int32_t batch = config.learner.batch_size;
+    const int32_t actors = config.cluster.num_actors;
+    int64_t round = 0;
+    int32_t turn = 0;
+    bool completed = BudgetReached();
+    Publish(round, turn);
+    Stopwatch waiting;
+    while (!stop.load() && !completed) {
+      // 1. Each actor's items of this round, in turn, acked by the shard.
+      const double now = wall_seconds_before + wall.Seconds();
+      if (turn < actors) {
+        if (stats.HasRoundReport(round, static_cast<uint32_t>(turn), now)) {
+          ++turn;
+          if (turn < actors) Publish(round, turn);
+          waiting.Reset();
+          continue;
+        }
+        if (weights.SecondsSincePublish() > 0.5) Publish(round, turn);  // late subscribers
+        if (waiting.Seconds() > 10.0) {
+          RLF_LOG(Info) << "round " << round << ": waiting for actor " << turn << "'s report";
+          waiting.Reset();
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        continue;
+      }
+      if (!stats.ApplyRound(round, now)) throw std::logic_error("a round without its reports");
+      completed = BudgetReached();
+      // 2. Updates while the rate limiter lets a whole batch through.
+      const ShardStats info = client.Info(0, kPriorityTimeoutMs);
+      const TableStats* counts = nullptr;
+      for (const TableStats& t : info.tables) {
+        if (t.name == table.name) counts = &t;
+      }
+      if (counts == nullptr) throw std::runtime_error("the shard has no table " + table.name);
+      RateLimiter limiter(table.rate_limiter);
+      limiter.OnInsert(counts->rate_limiter.inserts);
+      limiter.OnSample(counts->rate_limiter.samples);
+      limiter.OnDelete(counts->rate_limiter.deletes);
+      while (!stop.load() && !completed && limiter.CanSample(batch)) {
+        SampledBatch sampled;
+        const bool got = replay_memory()
+                             ? client.SamplePrioritized(batch, kPriorityTimeoutMs, &sampled)
+                             : client.Sample(batch, kPriorityTimeoutMs, &sampled);
+        if (!got) {
+          throw std::runtime_error("round " + std::to_string(round) +
+                                   ": the shard did not answer a sample its rate limiter allows");
+        }
+        limiter.OnSample(static_cast<int64_t>(sampled.size()));
+        if (!replay_memory()) limiter.OnDelete(static_cast<int64_t>(sampled.size()));
+        ReadyBatch next;
+        if (!BuildBatch(sampled, client, &next)) continue;
+        Train(next, stop, &client);
+        if (config.learner.eval_interval_updates > 0 &&
+            updates() % config.learner.eval_interval_updates == 0) {
+          Evaluate();
+        }
+        completed = BudgetReached();
+      }
+      // 3. The weights of the next round; one metrics row per round.
+      ++round;
+      turn = 0;
+      Publish(round, turn);
+      WriteMetrics();
+      if (since_checkpoint.Seconds() >= config.learner.checkpoint_interval_seconds) Checkpoint();
+    }
+    return completed;
+  }
   void DrainStats() { stats.Drain(wall_seconds_before + wall.Seconds()); }
 
   // Counts an update whose loss or gradients were not finite (its optimizer steps were skipped,
@@ -288,8 +385,9 @@ struct Learner::Impl {
     }
   }
 
-  // One update on a ready batch; its priorities go to the prefetch thread.
-  void Train(ReadyBatch& next, const std::atomic<bool>& stop) {
+  // One update on a ready batch; its priorities go to the prefetch thread, or with `sync_client`
+  // (learner.deterministic) straight to the shard, acked before the next sample.
+  void Train(ReadyBatch& next, const std::atomic<bool>& stop, SampleClient* sync_client = nullptr) {
     lag_sum += static_cast<double>(updates()) - next.mean_policy_version;
     lag_count += 1;
     algorithm->SetProgress(std::min(1.0, static_cast<double>(budget_steps()) /
@@ -300,7 +398,10 @@ struct Learner::Impl {
     spent.Push(std::move(next.batch), std::chrono::milliseconds(0));
     last_metrics = std::move(result.metrics);
     consumed_frames += next.frames;
-    if (sends_priorities() && result.priorities.size() == next.keys.size()) {
+    if (sends_priorities() && result.priorities.size() == next.keys.size() && sync_client) {
+      unknown_keys +=
+          sync_client->UpdatePriorities(next.keys, result.priorities, kPriorityTimeoutMs);
+    } else if (sends_priorities() && result.priorities.size() == next.keys.size()) {
       PriorityUpdate update{std::move(next.keys), std::move(result.priorities)};
       // The prefetch thread takes one update per batch it samples, so this waits only while
       // that thread is itself waiting on a shard.
@@ -560,6 +661,13 @@ std::string Learner::stats_endpoint() const { return impl_->stats.endpoint(); }
 LearnerSummary Learner::Run(const std::atomic<bool>& stop) {
   Impl& s = *impl_;
   const RunConfig& c = s.config;
+  if (c.learner.deterministic) {
+    const bool completed = s.RunRounds(stop);
+    if (c.learner.eval_interval_updates > 0 && s.eval_updates != s.updates()) s.Evaluate();
+    s.WriteMetrics();
+    s.Checkpoint();
+    return s.WriteSummary(completed);
+  }
   s.prefetch_thread = std::thread([&s] { s.PrefetchLoop(); });
   s.Publish();
   bool completed = s.BudgetReached();

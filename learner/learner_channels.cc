@@ -2,6 +2,7 @@
 
 #include <torch/nn/module.h>
 
+#include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <random>
@@ -28,13 +29,16 @@ WeightsPublisher::WeightsPublisher(torch::nn::Module& module, const std::string&
   Bind(socket_, endpoint);
 }
 
-void WeightsPublisher::Publish(torch::nn::Module& module, int64_t version) {
+void WeightsPublisher::Publish(torch::nn::Module& module, int64_t version, int64_t round,
+                               int32_t turn) {
   since_publish_.Reset();
   FlattenParameters(module, &flat_);
   WeightsMessage message;
   message.version = version;
   message.learner_step = version;
   message.incarnation = incarnation_;
+  message.round = round;
+  message.turn = turn;
   message.names = names_;
   message.shapes = shapes_;
   message.flat = flat_;
@@ -64,9 +68,10 @@ std::string CheckActorStats(const ActorStatsMessage& stats, int32_t num_actors) 
 }
 
 ActorStatsReceiver::ActorStatsReceiver(const std::string& endpoint, int32_t num_actors,
-                                       std::string episodes_csv)
+                                       std::string episodes_csv, bool rounds)
     : socket_(SharedContext(), zmq::socket_type::pull),
       num_actors_(num_actors),
+      rounds_enabled_(rounds),
       episodes_csv_(std::move(episodes_csv)) {
   socket_.set(zmq::sockopt::linger, 0);
   socket_.set(zmq::sockopt::maxmsgsize, kMaxMessageBytes);
@@ -92,17 +97,64 @@ void ActorStatsReceiver::Drain(double now_seconds) {
       }
       continue;
     }
-    actor_env_steps += stats.env_steps;
-    rejected_weights += stats.rejected_weights;
-    for (size_t i = 0; i < stats.episode_returns.size(); ++i) {
-      const double episode_return = stats.episode_returns[i];
-      recent_returns.Add(episode_return);
-      recent_return_values.push_back(episode_return);
-      ++episodes;
-      rows << std::fixed << std::setprecision(3) << now_seconds << ',' << stats.actor_index << ','
-           << std::setprecision(6) << episode_return << ',' << stats.episode_lengths[i] << '\n';
+    if (problem.empty() && (stats.round >= 0) != rounds_enabled_) {
+      problem = rounds_enabled_
+                    ? "no round (learner.deterministic needs one)"
+                    : "round " + std::to_string(stats.round) + " outside learner.deterministic";
     }
+    if (problem.empty() && stats.round >= 0 && stats.round < applied_rounds_) {
+      problem = "round " + std::to_string(stats.round) + " was applied already";
+    }
+    if (!problem.empty()) {
+      if (rejected_messages++ % 100 == 0) {
+        RLF_LOG(Warning) << "dropping a stats message (" << rejected_messages
+                         << " so far): " << problem;
+      }
+      continue;
+    }
+    if (stats.round >= 0) {
+      // learner.deterministic: kept until ApplyRound takes the whole round in actor order.
+      rounds_[stats.round][stats.actor_index] = std::move(stats);
+      continue;
+    }
+    Apply(stats, now_seconds, &rows);
   }
+  Finish(rows);
+}
+
+bool ActorStatsReceiver::HasRoundReport(int64_t round, uint32_t actor, double now_seconds) {
+  Drain(now_seconds);
+  const auto it = rounds_.find(round);
+  return it != rounds_.end() && it->second.count(actor) > 0;
+}
+
+bool ActorStatsReceiver::ApplyRound(int64_t round, double now_seconds) {
+  Drain(now_seconds);
+  const auto it = rounds_.find(round);
+  if (it == rounds_.end() || it->second.size() < static_cast<size_t>(num_actors_)) return false;
+  std::ostringstream rows;
+  for (const auto& [actor, stats] : it->second) Apply(stats, now_seconds, &rows);
+  rounds_.erase(it);
+  applied_rounds_ = std::max(applied_rounds_, round + 1);
+  Finish(rows);
+  return true;
+}
+
+void ActorStatsReceiver::Apply(const ActorStatsMessage& stats, double now_seconds,
+                               std::ostringstream* rows) {
+  actor_env_steps += stats.env_steps;
+  rejected_weights += stats.rejected_weights;
+  for (size_t i = 0; i < stats.episode_returns.size(); ++i) {
+    const double episode_return = stats.episode_returns[i];
+    recent_returns.Add(episode_return);
+    recent_return_values.push_back(episode_return);
+    ++episodes;
+    *rows << std::fixed << std::setprecision(3) << now_seconds << ',' << stats.actor_index << ','
+          << std::setprecision(6) << episode_return << ',' << stats.episode_lengths[i] << '\n';
+  }
+}
+
+void ActorStatsReceiver::Finish(const std::ostringstream& rows) {
   if (recent_return_values.size() > kReturnWindow) {
     recent_return_values.erase(recent_return_values.begin(),
                                recent_return_values.end() - kReturnWindow);

@@ -2,6 +2,8 @@
 #define RLFLEET_LEARNER_LEARNER_CHANNELS_H_
 
 #include <cstdint>
+#include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 #include <zmq.hpp>
@@ -28,7 +30,9 @@ class WeightsPublisher {
   WeightsPublisher(torch::nn::Module& module, const std::string& endpoint);
   // Every message carries incarnation(), drawn at random here: subscribers take the versions of
   // a new publisher (e.g. a learner restarted from an older checkpoint) even when lower.
-  void Publish(torch::nn::Module& module, int64_t version);
+  // `round`, `turn`: learner.deterministic's round the actors act with these weights and the
+  // actor whose turn it is to insert that round's items (-1 otherwise).
+  void Publish(torch::nn::Module& module, int64_t version, int64_t round = -1, int32_t turn = -1);
   uint64_t incarnation() const { return incarnation_; }
   double SecondsSincePublish() const { return since_publish_.Seconds(); }
   std::string endpoint() const { return BoundEndpoint(socket_); }  // "tcp://h:*" resolved
@@ -57,10 +61,20 @@ class ActorStatsReceiver {
 
   // `num_actors`: actor indices must be below it. Throws std::runtime_error naming the
   // endpoint when it cannot bind.
-  ActorStatsReceiver(const std::string& endpoint, int32_t num_actors, std::string episodes_csv);
+  // `rounds`: learner.deterministic, where every message carries a round (and none may
+  // otherwise); a message of a round already applied is dropped too.
+  ActorStatsReceiver(const std::string& endpoint, int32_t num_actors, std::string episodes_csv,
+                     bool rounds = false);
   // Never blocks. `now_seconds` stamps the rows. Throws std::runtime_error when the CSV
   // cannot be written (e.g. a full disk).
   void Drain(double now_seconds);
+  // learner.deterministic: messages tagged with a round (ActorStatsMessage::round >= 0) are
+  // kept by Drain; this drains, and when every actor's message of `round` is there applies them
+  // in actor order (so that episodes enter the window in the same order in every run) and
+  // returns true; else returns false and changes nothing. Never blocks.
+  bool ApplyRound(int64_t round, double now_seconds);
+  // Whether actor `actor`'s report of `round` is in (drains first). Never blocks.
+  bool HasRoundReport(int64_t round, uint32_t actor, double now_seconds);
   // Sets the counters from a checkpoint.
   void Restore(int64_t env_steps, int64_t episode_count, const std::vector<double>& returns);
   std::string endpoint() const { return BoundEndpoint(socket_); }  // "tcp://h:*" resolved
@@ -73,9 +87,15 @@ class ActorStatsReceiver {
   int64_t rejected_weights = 0;              // weights messages the actors reported refusing
 
  private:
+  void Apply(const ActorStatsMessage& stats, double now_seconds, std::ostringstream* rows);
+  void Finish(const std::ostringstream& rows);
+
   zmq::socket_t socket_;
   int32_t num_actors_;
   std::string episodes_csv_;
+  bool rounds_enabled_;
+  int64_t applied_rounds_ = 0;  // rounds below this were applied
+  std::map<int64_t, std::map<uint32_t, ActorStatsMessage>> rounds_;  // round → actor → stats
 };
 
 }  // namespace rlfleet

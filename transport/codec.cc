@@ -190,6 +190,8 @@ std::string EncodeWeights(const WeightsMessage& w) {
   m.setVersion(w.version);
   m.setLearnerStep(w.learner_step);
   m.setIncarnation(w.incarnation);
+  m.setRound(w.round);
+  m.setTurn(w.turn);
   auto names = m.initNames(static_cast<unsigned int>(w.names.size()));
   for (size_t i = 0; i < w.names.size(); ++i) names.set(i, w.names[i]);
   auto shapes = m.initShapes(static_cast<unsigned int>(w.shapes.size()));
@@ -210,6 +212,8 @@ WeightsMessage DecodeWeights(const void* data, size_t size) {
     w.version = m.getVersion();
     w.learner_step = m.getLearnerStep();
     w.incarnation = m.getIncarnation();
+    w.round = m.getRound();
+    w.turn = m.getTurn();
     auto names = m.getNames();
     auto shapes = m.getShapes();
     if (names.size() != shapes.size()) {
@@ -270,6 +274,7 @@ std::string EncodeActorStats(const ActorStatsMessage& s) {
   m.setEnvSteps(s.env_steps);
   m.setPolicyVersion(s.policy_version);
   m.setRejectedWeights(s.rejected_weights);
+  m.setRound(s.round);
   auto returns = m.initEpisodeReturns(static_cast<unsigned int>(s.episode_returns.size()));
   for (size_t i = 0; i < s.episode_returns.size(); ++i) returns.set(i, s.episode_returns[i]);
   auto lengths = m.initEpisodeLengths(static_cast<unsigned int>(s.episode_lengths.size()));
@@ -287,6 +292,7 @@ ActorStatsMessage DecodeActorStats(const void* data, size_t size) {
     s.env_steps = m.getEnvSteps();
     s.policy_version = m.getPolicyVersion();
     s.rejected_weights = m.getRejectedWeights();
+    s.round = m.getRound();
     auto returns = m.getEpisodeReturns();
     auto lengths = m.getEpisodeLengths();
     if (returns.size() != lengths.size()) {

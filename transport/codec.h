@@ -54,6 +54,9 @@ struct WeightsMessage {
   // Identifies the learner process that published (random, fixed for its life): a restarted
   // learner publishes versions from its checkpoint, lower than what the actors hold.
   uint64_t incarnation = 0;
+  // learner.deterministic: the round actors act with these weights (-1 otherwise).
+  int64_t round = -1;
+  int32_t turn = -1;  // learner.deterministic: the actor whose turn it is to insert its round
   std::vector<std::string> names;
   std::vector<std::vector<int64_t>> shapes;
   std::vector<float> flat;
@@ -77,6 +80,8 @@ struct ActorStatsMessage {
   std::vector<int64_t> episode_lengths;  // same order and count as episode_returns
   int64_t policy_version = 0;
   int64_t rejected_weights = 0;  // weights messages refused since the previous message
+  // learner.deterministic: this actor's items of this round are all in the replay (-1 otherwise).
+  int64_t round = -1;
 };
 
 // Throws std::invalid_argument when the two episode lists differ in length.

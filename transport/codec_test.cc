@@ -164,6 +164,8 @@ TEST(CodecTest, WeightsRoundTrip) {
   w.version = 12;
   w.learner_step = 3400;
   w.incarnation = 0x8000000000000001ULL;
+  w.round = 77;
+  w.turn = 3;
   w.names = {"torso.0.weight", "torso.0.bias", "scalar"};
   w.shapes = {{2, 3}, {3}, {}};
   w.flat = {1, 2, 3, 4, 5, 6, -1, -2, -3, 42};
@@ -174,6 +176,8 @@ TEST(CodecTest, WeightsRoundTrip) {
     EXPECT_EQ(d.version, 12);
     EXPECT_EQ(d.learner_step, 3400);
     EXPECT_EQ(d.incarnation, w.incarnation);
+    EXPECT_EQ(d.round, 77);
+    EXPECT_EQ(d.turn, 3);
     EXPECT_EQ(d.names, w.names);
     EXPECT_EQ(d.shapes, w.shapes);
     EXPECT_EQ(d.flat, w.flat);
@@ -228,6 +232,9 @@ TEST(CodecTest, ActorStatsRoundTrip) {
   EXPECT_EQ(d.episode_returns, s.episode_returns);
   EXPECT_EQ(d.episode_lengths, s.episode_lengths);
   EXPECT_EQ(d.policy_version, 8);
+  EXPECT_EQ(d.round, -1);  // not in deterministic mode
+  s.round = 5;
+  EXPECT_EQ(DecodeActorStats(EncodeActorStats(s).data(), EncodeActorStats(s).size()).round, 5);
 
   s.episode_lengths.pop_back();
   EXPECT_THROW(EncodeActorStats(s), std::invalid_argument);

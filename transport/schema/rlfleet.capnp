@@ -242,6 +242,8 @@ struct Weights {
   data @5 :Data;
   incarnation @6 :UInt64;            # drawn at random by each learner process: versions count
                                      # from a restarted learner's checkpoint, not upwards
+  round @7 :Int64 = -1;              # learner.deterministic: actors act round `round` with these
+  turn @8 :Int32 = -1;               # learner.deterministic: the actor whose turn it is to insert
 }
 
 # ---- Actors -> learner, PUSH/PULL. ----
@@ -254,4 +256,5 @@ struct ActorStats {
   episodeLengths @4 :List(Int64);    # same order and count as episodeReturns
   policyVersion @5 :Int64;
   rejectedWeights @6 :Int64;         # weights messages refused since the previous message
+  round @7 :Int64 = -1;              # learner.deterministic: the round whose items are all acked
 }
