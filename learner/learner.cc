@@ -363,6 +363,7 @@ struct Learner::Impl {
     }
     return completed;
   }
+
   void DrainStats() { stats.Drain(wall_seconds_before + wall.Seconds()); }
 
   // Counts an update whose loss or gradients were not finite (its optimizer steps were skipped,
