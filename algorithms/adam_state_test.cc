@@ -25,6 +25,13 @@ struct Trained {
   }
 };
 
+void CopyParameters(const Trained& from, Trained* to) {
+  torch::NoGradGuard no_grad;
+  const auto source = from.model->parameters();
+  const auto target = to->model->parameters();
+  for (size_t i = 0; i < source.size(); ++i) target[i].copy_(source[i]);
+}
+
 std::string Bytes(torch::serialize::OutputArchive& archive) {
   std::ostringstream out;
   archive.save_to(out);
@@ -75,12 +82,7 @@ TEST(AdamStateTest, LoadedStateContinuesExactlyAndTheOldLayoutLoads) {
 
     torch::manual_seed(9);
     Trained restored;
-    {
-      torch::NoGradGuard no_grad;
-      const auto from = original.model->parameters();
-      const auto to = restored.model->parameters();
-      for (size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
-    }
+    CopyParameters(original, &restored);
     torch::serialize::InputArchive loaded;
     loaded.load_from(stream);
     LoadOptimizerState(restored.adam, loaded);
@@ -102,12 +104,7 @@ TEST(AdamStateTest, TheStateMatters) {
   original.Train(4);
   torch::manual_seed(9);
   Trained stateless;
-  {
-    torch::NoGradGuard no_grad;
-    const auto from = original.model->parameters();
-    const auto to = stateless.model->parameters();
-    for (size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
-  }
+  CopyParameters(original, &stateless);
   original.Train(3);
   stateless.Train(3);
   EXPECT_FALSE(torch::equal(original.model->parameters()[0], stateless.model->parameters()[0]));
