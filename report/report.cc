@@ -173,12 +173,24 @@ std::string WriteReport(const std::vector<ReportRun>& runs, const ReportOptions&
   const Aggregate final_agg = Aggregated(finals, options);
   std::optional<Aggregate> eval_agg;
   if (all_eval) eval_agg = Aggregated(evals, options);
-  auto row = [&](const std::string& label, auto cell) {
+  // The median row also gives the median time to the threshold over the seeds that reached it.
+  std::vector<double> reached_steps, reached_seconds;
+  for (const SeedResult& r : results) {
+    if (!r.reached) continue;
+    reached_steps.push_back(r.reached_env_steps);
+    reached_seconds.push_back(r.reached_wall_seconds);
+  }
+  const std::string median_times = reached_steps.empty()
+                                       ? " | "
+                                       : " " + Format("%.0f", Median(reached_steps)) + " | " +
+                                             Format("%.1f", Median(reached_seconds)) + " ";
+  auto row = [&](const std::string& label, auto cell, const std::string& times = " | ") {
     md << "| " << label << " | " << cell(final_agg) << " |"
-       << (eval_agg ? " " + cell(*eval_agg) + " |" : "") << " | | | | |\n";
+       << (eval_agg ? " " + cell(*eval_agg) + " |" : "") << " | |" << times << "| |\n";
   };
   row("mean", [](const Aggregate& a) { return Format("%.1f", a.mean); });
-  row("median", [](const Aggregate& a) { return Format("%.1f", a.median); });
+  row(
+      "median", [](const Aggregate& a) { return Format("%.1f", a.median); }, median_times);
   row("**IQM** [" + Format("%.0f", options.confidence * 100) + "% CI]", [](const Aggregate& a) {
     return "**" + Format("%.1f", a.iqm) + "** [" + Format("%.1f", a.interval.low) + ", " +
            Format("%.1f", a.interval.high) + "]";
@@ -186,8 +198,9 @@ std::string WriteReport(const std::vector<ReportRun>& runs, const ReportOptions&
   md << "\n"
      << results.size() << " seeds; " << reached << " of them reached " << metric_name << " ≥ "
      << FormatValue(options.threshold)
-     << ". IQM: the interquartile mean over seeds; CI: percentile bootstrap over seeds, "
-     << options.resamples << " resamples (rliable's recipe).\n";
+     << " (the median row's times: over those seeds). IQM: the interquartile mean over seeds; "
+     << "CI: percentile bootstrap over seeds, " << options.resamples
+     << " resamples (rliable's recipe).\n";
 
   bool plotted = false;
   for (const bool wall : {false, true}) {
