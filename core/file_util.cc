@@ -84,18 +84,6 @@ std::string TailOfFile(const std::string& path, size_t max_lines) {
   return text;
 }
 
-std::string ShellQuote(const std::string& text) {
-  std::string quoted = "'";
-  for (char c : text) {
-    if (c == '\'') {
-      quoted += "'\\''";
-    } else {
-      quoted += c;
-    }
-  }
-  return quoted + "'";
-}
-
 TempDir::TempDir(const std::string& prefix) {
   std::string pattern = "/tmp/" + prefix + "-XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr) ThrowErrno("cannot create", pattern, errno);

@@ -23,9 +23,6 @@ void AppendToFile(const std::string& path, const std::string& text);
 // newline ("" when the file cannot be read): a log's tail for an error message.
 std::string TailOfFile(const std::string& path, size_t max_lines);
 
-// `text` single-quoted for a POSIX shell (it's → 'it'\''s'), for command lines.
-std::string ShellQuote(const std::string& text);
-
 // A fresh directory /tmp/<prefix>-XXXXXX (mkdtemp), removed with everything in it when the
 // object is destroyed. Throws std::runtime_error when it cannot be created.
 class TempDir {

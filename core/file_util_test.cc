@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 
 namespace rlfleet {
@@ -74,16 +73,6 @@ TEST(FileUtilTest, TempDirIsRemovedWithItsContents) {
   }
   EXPECT_FALSE(std::filesystem::exists(path));
   EXPECT_THROW(TempDir("no/such/dir"), std::runtime_error);
-}
-
-TEST(FileUtilTest, ShellQuoteSurvivesTheShell) {
-  EXPECT_EQ(ShellQuote("it's"), "'it'\\''s'");
-  // What sh makes of the quoted text is the text itself.
-  TempDir dir("rlfleet-file-util-test");
-  const std::string text = "a b'c\"$HOME`x`\\";
-  const std::string path = dir.path() + "/out";
-  ASSERT_EQ(std::system(("printf %s " + ShellQuote(text) + " > " + path).c_str()), 0);
-  EXPECT_EQ(ReadFile(path), text);
 }
 
 TEST(FileUtilTest, TailOfFileKeepsTheLastLinesIndented) {

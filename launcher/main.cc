@@ -24,6 +24,7 @@
 #include "core/file_util.h"
 #include "core/logging.h"
 #include "core/random.h"
+#include "core/shell.h"
 #include "envs/registry.h"
 #include "envs/rollout.h"
 #include "launcher/endpoints.h"
@@ -198,13 +199,7 @@ struct SlurmCommand {
 // Runs `sbatch --parsable SCRIPT` and returns the job id; throws with sbatch's output when it
 // fails.
 int64_t Sbatch(const fs::path& script) {
-  const std::string command = "sbatch --parsable " + ShellQuote(script.string()) + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) throw std::runtime_error("cannot run sbatch");
-  std::string output;
-  char buffer[512];
-  while (std::fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
-  const int status = ::pclose(pipe);
+  const auto [status, output] = RunShell("sbatch --parsable " + ShellQuote(script.string()));
   if (status != 0) {
     throw std::runtime_error("sbatch " + script.string() + " failed (status " +
                              std::to_string(status) + "): " + output);

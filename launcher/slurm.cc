@@ -1,6 +1,6 @@
 #include "launcher/slurm.h"
 
-#include "core/file_util.h"
+#include "core/shell.h"
 
 #include <cctype>
 #include <sstream>

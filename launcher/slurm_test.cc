@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "core/file_util.h"
-#include "launcher/shell_testing.h"
+#include "core/shell.h"
 
 namespace rlfleet {
 namespace {
@@ -22,8 +22,6 @@ SlurmJobOptions Options(const std::string& run_dir) {
   options.actors_per_node = 2;
   return options;
 }
-
-using testing::RunShell;
 
 size_t Count(const std::string& text, const std::string& what) {
   size_t n = 0;

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -14,6 +13,7 @@
 
 #include "core/file_util.h"
 #include "core/logging.h"
+#include "core/shell.h"
 #include "report/run_curve.h"
 #include "report/statistics.h"
 
@@ -214,9 +214,11 @@ std::string WriteReport(const std::vector<ReportRun>& runs, const ReportOptions&
     const std::string command = ShellQuote(options.plot_script) + " " +
                                 ShellQuote(csv_path.string()) + " " + ShellQuote(png.string()) +
                                 " " + ShellQuote(wall ? "wall time (s)" : "env steps") + " " +
-                                ShellQuote(metric_name) + " " + ShellQuote(options.title) + " 2>&1";
-    if (std::system(command.c_str()) != 0) {
-      RLF_LOG(Warning) << "plotting failed (" << command << "); the CSV is in " << csv_path;
+                                ShellQuote(metric_name) + " " + ShellQuote(options.title);
+    const auto [status, output] = RunShell(command);
+    if (status != 0) {
+      RLF_LOG(Warning) << "plotting failed (" << command << "): " << output << "the CSV is in "
+                       << csv_path;
       continue;
     }
     if (!plotted) md << "\n";

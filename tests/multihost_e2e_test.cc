@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "core/file_util.h"
+#include "core/shell.h"
 #include "launcher/process.h"
-#include "launcher/shell_testing.h"
 #include "tests/e2e_testing.h"
 #include "transport/curve.h"
 
@@ -33,7 +33,6 @@ using testing::Mean;
 const std::string& kBinary = testing::kRlfleetBinary;
 const std::string kNetns = std::string(RLFLEET_SOURCE_DIR) + "/scripts/netns.sh";
 
-using testing::RunShell;
 // iproute2's `ip` (ChildProcess runs a path, not a name to look up).
 std::string IpCommand() {
   for (const char* path : {"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"}) {

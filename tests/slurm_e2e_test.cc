@@ -15,14 +15,13 @@
 #include <vector>
 
 #include "core/file_util.h"
-#include "launcher/shell_testing.h"
+#include "core/shell.h"
 #include "tests/e2e_testing.h"
 
 namespace rlfleet {
 namespace {
 namespace fs = std::filesystem;
 
-using testing::RunShell;
 const std::string kSlurmLocal = std::string(RLFLEET_SOURCE_DIR) + "/scripts/slurm_local.sh";
 
 // A Slurm cluster of three logical nodes for this test, on ports of its own, in a short
