@@ -348,10 +348,7 @@ struct Learner::Impl {
         ReadyBatch next;
         if (!BuildBatch(sampled, client, &next)) continue;
         Train(next, stop, &client);
-        if (config.learner.eval_interval_updates > 0 &&
-            updates() % config.learner.eval_interval_updates == 0) {
-          Evaluate();
-        }
+        EvaluateIfDue();
         completed = BudgetReached();
       }
       // 3. The weights of the next round; one metrics row per round.
@@ -364,7 +361,50 @@ struct Learner::Impl {
     return completed;
   }
 
+  // The train loop with the prefetch thread; returns whether the budget was reached.
+  bool RunPrefetched(const std::atomic<bool>& stop) {
+    prefetch_thread = std::thread([this] { PrefetchLoop(); });
+    Publish();
+    bool completed = BudgetReached();
+    Stopwatch waiting;
+    while (!stop.load() && !completed) {
+      DrainStats();
+      completed = BudgetReached();
+      if (completed) break;
+      std::optional<ReadyBatch> next = ready.Pop(kPollSlice);
+      if (!next) {
+        ThrowIfPrefetchFailed();
+        if (weights.SecondsSincePublish() > 1.0) Publish();
+        if (waiting.Seconds() > 10.0) {
+          RLF_LOG(Info) << "waiting for data from the replay shards";
+          waiting.Reset();
+        }
+      } else {
+        waiting.Reset();
+        Train(*next, stop);
+        if (updates() % config.learner.publish_interval == 0) Publish();
+        EvaluateIfDue();
+        completed = BudgetReached();
+      }
+      if (since_metrics.Seconds() >= config.learner.metrics_interval_seconds) WriteMetrics();
+      if (since_checkpoint.Seconds() >= config.learner.checkpoint_interval_seconds) Checkpoint();
+    }
+    prefetch_stop = true;
+    ready.Close();
+    prefetch_thread.join();
+    DrainStats();
+    return completed;
+  }
+
   void DrainStats() { stats.Drain(wall_seconds_before + wall.Seconds()); }
+
+  // A greedy evaluation every learner.eval_interval_updates updates.
+  void EvaluateIfDue() {
+    if (config.learner.eval_interval_updates > 0 &&
+        updates() % config.learner.eval_interval_updates == 0) {
+      Evaluate();
+    }
+  }
 
   // Counts an update whose loss or gradients were not finite (its optimizer steps were skipped,
   // so no parameter changed for them); throws when learner.max_nonfinite_updates come in a row.
@@ -399,10 +439,11 @@ struct Learner::Impl {
     spent.Push(std::move(next.batch), std::chrono::milliseconds(0));
     last_metrics = std::move(result.metrics);
     consumed_frames += next.frames;
-    if (sends_priorities() && result.priorities.size() == next.keys.size() && sync_client) {
+    if (!sends_priorities() || result.priorities.size() != next.keys.size()) return;
+    if (sync_client != nullptr) {
       unknown_keys +=
           sync_client->UpdatePriorities(next.keys, result.priorities, kPriorityTimeoutMs);
-    } else if (sends_priorities() && result.priorities.size() == next.keys.size()) {
+    } else {
       PriorityUpdate update{std::move(next.keys), std::move(result.priorities)};
       // The prefetch thread takes one update per batch it samples, so this waits only while
       // that thread is itself waiting on a shard.
@@ -661,48 +702,8 @@ std::string Learner::stats_endpoint() const { return impl_->stats.endpoint(); }
 
 LearnerSummary Learner::Run(const std::atomic<bool>& stop) {
   Impl& s = *impl_;
-  const RunConfig& c = s.config;
-  if (c.learner.deterministic) {
-    const bool completed = s.RunRounds(stop);
-    if (c.learner.eval_interval_updates > 0 && s.eval_updates != s.updates()) s.Evaluate();
-    s.WriteMetrics();
-    s.Checkpoint();
-    return s.WriteSummary(completed);
-  }
-  s.prefetch_thread = std::thread([&s] { s.PrefetchLoop(); });
-  s.Publish();
-  bool completed = s.BudgetReached();
-  Stopwatch waiting;
-  while (!stop.load() && !completed) {
-    s.DrainStats();
-    completed = s.BudgetReached();
-    if (completed) break;
-    std::optional<ReadyBatch> next = s.ready.Pop(kPollSlice);
-    if (!next) {
-      s.ThrowIfPrefetchFailed();
-      if (s.weights.SecondsSincePublish() > 1.0) s.Publish();
-      if (waiting.Seconds() > 10.0) {
-        RLF_LOG(Info) << "waiting for data from the replay shards";
-        waiting.Reset();
-      }
-    } else {
-      waiting.Reset();
-      s.Train(*next, stop);
-      if (s.updates() % c.learner.publish_interval == 0) s.Publish();
-      if (c.learner.eval_interval_updates > 0 &&
-          s.updates() % c.learner.eval_interval_updates == 0) {
-        s.Evaluate();
-      }
-      completed = s.BudgetReached();
-    }
-    if (s.since_metrics.Seconds() >= c.learner.metrics_interval_seconds) s.WriteMetrics();
-    if (s.since_checkpoint.Seconds() >= c.learner.checkpoint_interval_seconds) s.Checkpoint();
-  }
-  s.prefetch_stop = true;
-  s.ready.Close();
-  s.prefetch_thread.join();
-  s.DrainStats();
-  if (c.learner.eval_interval_updates > 0 && s.eval_updates != s.updates()) s.Evaluate();
+  const bool completed = s.config.learner.deterministic ? s.RunRounds(stop) : s.RunPrefetched(stop);
+  if (s.config.learner.eval_interval_updates > 0 && s.eval_updates != s.updates()) s.Evaluate();
   s.WriteMetrics();
   s.Checkpoint();
   return s.WriteSummary(completed);
