@@ -90,24 +90,16 @@ void ActorStatsReceiver::Drain(double now_seconds) {
     } catch (const DecodeError& e) {
       problem = e.what();
     }
-    if (!problem.empty()) {
-      if (rejected_messages++ % 100 == 0) {
-        RLF_LOG(Warning) << "dropping a malformed stats message (" << rejected_messages
-                         << " so far): " << problem;
-      }
-      continue;
-    }
     if (problem.empty() && (stats.round >= 0) != rounds_enabled_) {
       problem = rounds_enabled_
                     ? "no round (learner.deterministic needs one)"
                     : "round " + std::to_string(stats.round) + " outside learner.deterministic";
-    }
-    if (problem.empty() && stats.round >= 0 && stats.round < applied_rounds_) {
+    } else if (problem.empty() && stats.round >= 0 && stats.round < applied_rounds_) {
       problem = "round " + std::to_string(stats.round) + " was applied already";
     }
     if (!problem.empty()) {
       if (rejected_messages++ % 100 == 0) {
-        RLF_LOG(Warning) << "dropping a stats message (" << rejected_messages
+        RLF_LOG(Warning) << "dropping a malformed stats message (" << rejected_messages
                          << " so far): " << problem;
       }
       continue;
