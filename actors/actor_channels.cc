@@ -99,38 +99,37 @@ StatsReporter::StatsReporter(const std::string& endpoint, uint32_t actor_index,
 void StatsReporter::MaybeSend(int64_t policy_version, int64_t rejected_weights, bool force) {
   if (!force && since_send_.Seconds() < interval_seconds_) return;
   since_send_.Reset();
-  pending_.rejected_weights = rejected_weights - rejected_weights_sent_;
   if (pending_.env_steps == 0 && pending_.episode_returns.empty() &&
-      pending_.rejected_weights == 0) {
+      rejected_weights == rejected_weights_sent_) {
     return;
   }
-  rejected_weights_sent_ = rejected_weights;
-  pending_.policy_version = policy_version;
-  const std::string bytes = EncodeActorStats(pending_);
   // PUSH blocks only when the learner is gone and the queue is full: drop stats then.
-  socket_.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
-  pending_.env_steps = 0;
-  pending_.episode_returns.clear();
-  pending_.episode_lengths.clear();
+  socket_.send(zmq::buffer(TakePending(policy_version, rejected_weights, -1)),
+               zmq::send_flags::dontwait);
 }
 
 bool StatsReporter::SendRound(int64_t round, int64_t policy_version, int64_t rejected_weights,
                               const std::atomic<bool>& stop) {
-  pending_.rejected_weights = rejected_weights - rejected_weights_sent_;
-  rejected_weights_sent_ = rejected_weights;
-  pending_.policy_version = policy_version;
-  pending_.round = round;
-  const std::string bytes = EncodeActorStats(pending_);
+  const std::string bytes = TakePending(policy_version, rejected_weights, round);
   while (!socket_.send(zmq::buffer(bytes), zmq::send_flags::dontwait)) {
     if (stop.load()) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   since_send_.Reset();
-  pending_.round = -1;
+  return true;
+}
+
+std::string StatsReporter::TakePending(int64_t policy_version, int64_t rejected_weights,
+                                       int64_t round) {
+  pending_.rejected_weights = rejected_weights - rejected_weights_sent_;
+  rejected_weights_sent_ = rejected_weights;
+  pending_.policy_version = policy_version;
+  pending_.round = round;
+  std::string bytes = EncodeActorStats(pending_);
   pending_.env_steps = 0;
   pending_.episode_returns.clear();
   pending_.episode_lengths.clear();
-  return true;
+  return bytes;
 }
 
 }  // namespace rlfleet

@@ -82,6 +82,9 @@ class StatsReporter {
                  const std::atomic<bool>& stop);
 
  private:
+  // The pending message with these fields, encoded; the pending counts start again from zero.
+  std::string TakePending(int64_t policy_version, int64_t rejected_weights, int64_t round);
+
   zmq::socket_t socket_;
   double interval_seconds_;
   ActorStatsMessage pending_;
