@@ -27,6 +27,12 @@ Heartbeat::Heartbeat(const std::string& run_dir, const std::string& role, int32_
       fields_(std::move(fields)) {
   char name[256] = {};
   host_ = ::gethostname(name, sizeof(name) - 1) == 0 ? name : "unknown";
+  // Under Slurm: the job and the step this role runs in (inherited from srun).
+  for (const auto& [key, variable] :
+       {std::pair<const char*, const char*>{"slurm_job_id", "SLURM_JOB_ID"},
+        {"slurm_step_id", "SLURM_STEP_ID"}}) {
+    if (const char* value = std::getenv(variable)) slurm_.emplace_back(key, value);
+  }
   std::error_code error;
   std::filesystem::create_directories(run_dir + "/roles", error);
   thread_ = std::thread([this] {
@@ -56,12 +62,7 @@ void Heartbeat::Write(bool stopped) {
                            {"host", host_},       {"pid", static_cast<int64_t>(::getpid())},
                            {"started", started_}, {"time", UnixSeconds()},
                            {"stopped", stopped}};
-  // Under Slurm: the job and the step this role runs in (inherited from srun).
-  for (const auto& [key, variable] :
-       {std::pair<const char*, const char*>{"slurm_job_id", "SLURM_JOB_ID"},
-        {"slurm_step_id", "SLURM_STEP_ID"}}) {
-    if (const char* value = std::getenv(variable)) record[key] = value;
-  }
+  for (const auto& [key, value] : slurm_) record[key] = value;
   try {
     if (fields_) {
       for (const auto& [key, value] : fields_()) record[key] = value;

@@ -41,6 +41,7 @@ class Heartbeat {
   std::string role_;
   int32_t index_;
   std::string host_;
+  std::vector<std::pair<std::string, std::string>> slurm_;  // ("slurm_job_id", "4711"), ...
   double started_;
   double interval_seconds_;
   Fields fields_;
