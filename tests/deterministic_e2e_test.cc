@@ -3,6 +3,7 @@
 // checkpoints and the same metrics, episodes and counters (all but the wall-clock columns); two
 // runs with 1 actor instead of 2 leave another checkpoint, the same in both.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -145,6 +146,29 @@ TEST_P(DeterministicE2eTest, SameSeedSameBytesAndOneActorDiffersRepeatably) {
   EXPECT_TRUE(bytes_one == ReadFile((NewestCheckpoint(one_again) / c.checkpoint_file).string()))
       << "the 1-actor checkpoints differ";
   EXPECT_FALSE(bytes_a == bytes_one) << "1 and 2 actors gave the same checkpoint";
+}
+
+// No process is restarted in this mode (a restart would break the rounds' sequence): an actor
+// killed mid-run ends the run with exit status 1, and nothing is left behind.
+class DeterministicDeathE2eTest : public testing::E2eFixture {
+ protected:
+  DeterministicDeathE2eTest() : E2eFixture("cartpole_impala.yaml") {}
+};
+
+TEST_F(DeterministicDeathE2eTest, AKilledActorEndsTheRun) {
+  ChildProcess launcher(TrainArgs({"learner.deterministic=true", "replay.max_size=32",
+                                   "learner.total_env_steps=50000000"}),
+                        log_);
+  ASSERT_TRUE(WaitForEnvSteps(launcher, 20000)) << Log();
+  const pid_t actor = testing::ChildWithRole(launcher.pid(), "actor");
+  ASSERT_GT(actor, 0) << Log();
+  const std::vector<pid_t> children = testing::ChildrenOf(launcher.pid());
+  ::kill(actor, SIGKILL);
+  const auto status = launcher.Wait(120);
+  ASSERT_TRUE(status.has_value()) << "the run went on\n" << Log();
+  EXPECT_EQ(status->ToString(), "exit 1") << Log();
+  EXPECT_NE(Log().find("learner.deterministic restarts nothing"), std::string::npos) << Log();
+  for (pid_t child : children) EXPECT_FALSE(testing::ProcessAlive(child)) << child;
 }
 
 INSTANTIATE_TEST_SUITE_P(
