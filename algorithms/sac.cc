@@ -198,8 +198,7 @@ SacStats Sac::Update(const TransitionBatch& batch, std::vector<float>* new_prior
     }
   };
   // Critic step first; the actor's loss is then built on the updated critics, as in the
-  // reference implementations (the critic gradients it leaves are discarded: the critic
-  // optimizer zeroes them before its next step).
+  // reference implementations.
   Stopwatch clock;
   auto lap = [&](int phase) {
     phase_[phase] += clock.Seconds();
@@ -211,12 +210,16 @@ SacStats Sac::Update(const TransitionBatch& batch, std::vector<float>* new_prior
   lap(0);
   step(*critic_optimizer_, losses.critic, critic_parameters_);
   lap(1);
-  ActorTerms(batch, torch::randn({b, a}, options), &losses);
-  stats.actor_loss = losses.actor.item<double>();
-  stats.entropy = -losses.log_prob.mean().item<double>();
-  lap(2);
-  step(*actor_optimizer_, losses.actor, actor_->parameters());
-  lap(3);
+  {
+    // The actor's loss goes through both critics; their weights are constants in it.
+    FrozenParameters frozen(critic_parameters_);
+    ActorTerms(batch, torch::randn({b, a}, options), &losses);
+    stats.actor_loss = losses.actor.item<double>();
+    stats.entropy = -losses.log_prob.mean().item<double>();
+    lap(2);
+    step(*actor_optimizer_, losses.actor, actor_->parameters());
+    lap(3);
+  }
   if (options_.autotune_alpha) {
     stats.alpha_loss = losses.alpha.item<double>();
     step(*alpha_optimizer_, losses.alpha, {log_alpha_});

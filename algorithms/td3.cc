@@ -176,12 +176,14 @@ Td3Stats Td3::Update(const TransitionBatch& batch, std::vector<float>* new_prior
   step(*critic_optimizer_, losses.critic, critic_parameters_);
   ++num_updates_;
   // Delayed policy updates: the actor and all targets move on every policy_delay-th update,
-  // the actor on the critics just updated (its gradients into the critics are discarded: the
-  // critic optimizer zeroes them before its next step).
+  // the actor on the critics just updated (whose weights are constants in its loss).
   if (num_updates_ % options_.policy_delay == 0) {
-    const torch::Tensor actor_loss = ActorLoss(batch);
-    last_actor_loss_ = actor_loss.item<double>();
-    step(*actor_optimizer_, actor_loss, actor_->parameters());
+    {
+      FrozenParameters frozen(critic_parameters_);
+      const torch::Tensor actor_loss = ActorLoss(batch);
+      last_actor_loss_ = actor_loss.item<double>();
+      step(*actor_optimizer_, actor_loss, actor_->parameters());
+    }
     PolyakUpdate(*actor_, *target_actor_, options_.tau);
     PolyakUpdate(*q1_, *target_q1_, options_.tau);
     PolyakUpdate(*q2_, *target_q2_, options_.tau);

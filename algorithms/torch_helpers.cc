@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 namespace rlfleet {
 
@@ -101,6 +102,20 @@ double GuardedStep(torch::optim::Optimizer& optimizer, const torch::Tensor& loss
   }
   optimizer.step();
   return norm;
+}
+
+FrozenParameters::FrozenParameters(std::vector<torch::Tensor> parameters)
+    : parameters_(std::move(parameters)) {
+  for (const auto& p : parameters_) {
+    if (!p.requires_grad()) {
+      throw std::invalid_argument("FrozenParameters: a parameter does not require gradients");
+    }
+  }
+  for (auto& p : parameters_) p.set_requires_grad(false);
+}
+
+FrozenParameters::~FrozenParameters() {
+  for (auto& p : parameters_) p.set_requires_grad(true);
 }
 
 torch::Device DeviceOf(torch::nn::Module& module) { return module.parameters().front().device(); }

@@ -61,6 +61,23 @@ void PolyakUpdate(torch::nn::Module& online, torch::nn::Module& target, double t
 double GuardedStep(torch::optim::Optimizer& optimizer, const torch::Tensor& loss,
                    const std::vector<torch::Tensor>& parameters, double max_norm);
 
+// Turns off requires_grad on `parameters` for its lifetime and turns it back on at the end, so
+// that a graph built meanwhile treats them as constants: a backward pass through a network
+// used as a fixed function (the critics in an actor's loss) then computes the gradients with
+// respect to its inputs but not the ones for its weights (which an optimizer of the other
+// network would only throw away). Every parameter must require gradients when it is built.
+// Not thread-safe: no other thread may build graphs on these parameters meanwhile.
+class FrozenParameters {
+ public:
+  explicit FrozenParameters(std::vector<torch::Tensor> parameters);
+  ~FrozenParameters();
+  FrozenParameters(const FrozenParameters&) = delete;
+  FrozenParameters& operator=(const FrozenParameters&) = delete;
+
+ private:
+  std::vector<torch::Tensor> parameters_;
+};
+
 // The device of the module's first parameter.
 torch::Device DeviceOf(torch::nn::Module& module);
 

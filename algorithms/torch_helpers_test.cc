@@ -1,5 +1,6 @@
 // GuardedStep against Adam's first step worked out by hand: with m̂ = g and v̂ = g², the step
-// is lr · g / (|g| + ε) ≈ lr · sign(g) per value, whatever the clipping.
+// is lr · g / (|g| + ε) ≈ lr · sign(g) per value, whatever the clipping. FrozenParameters
+// against the derivative of a product worked out by hand.
 #include "algorithms/torch_helpers.h"
 
 #include <gtest/gtest.h>
@@ -7,6 +8,7 @@
 
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 #include <vector>
 
 namespace rlfleet {
@@ -50,6 +52,36 @@ TEST(GuardedStepTest, NonFiniteLossOrGradientsChangeNeitherParametersNorOptimize
   const std::vector<float> w = Values(s.w);
   EXPECT_NEAR(w[0], 1.0 - kLr, 1e-6);
   EXPECT_NEAR(w[1], -2.0 - kLr, 1e-6);
+}
+
+// y = (a · w) · c with a the "actor's" output and w, c the "critic's" weights:
+// ∂y/∂a = w c, ∂y/∂w = a c, ∂y/∂c = a w.
+TEST(FrozenParametersTest, ABackwardPassMeanwhileLeavesTheFrozenWeightsWithoutGradients) {
+  const torch::Tensor a = torch::tensor({2.0f}).requires_grad_(true);
+  torch::Tensor w = torch::tensor({3.0f}).requires_grad_(true);
+  torch::Tensor c = torch::tensor({5.0f}).requires_grad_(true);
+  {
+    FrozenParameters frozen({w, c});
+    EXPECT_FALSE(w.requires_grad());
+    EXPECT_FALSE(c.requires_grad());
+    ((a * w) * c).sum().backward();
+  }
+  EXPECT_EQ(Values(a.grad()), (std::vector<float>{15.0f}));
+  EXPECT_FALSE(w.grad().defined());
+  EXPECT_FALSE(c.grad().defined());
+  // Afterwards they take part again.
+  EXPECT_TRUE(w.requires_grad());
+  EXPECT_TRUE(c.requires_grad());
+  ((a * w) * c).sum().backward();
+  EXPECT_EQ(Values(w.grad()), (std::vector<float>{10.0f}));
+  EXPECT_EQ(Values(c.grad()), (std::vector<float>{6.0f}));
+}
+
+TEST(FrozenParametersTest, RefusesATensorThatDoesNotRequireGradientsAndChangesNothing) {
+  torch::Tensor w = torch::tensor({3.0f}).requires_grad_(true);
+  const torch::Tensor constant = torch::tensor({1.0f});
+  EXPECT_THROW(FrozenParameters({w, constant}), std::invalid_argument);
+  EXPECT_TRUE(w.requires_grad());
 }
 
 }  // namespace
