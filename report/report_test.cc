@@ -134,16 +134,24 @@ TEST_F(ReportTest, AMissingOrBrokenRunIsNamed) {
 }
 
 // scripts/update_baselines_doc.py puts each report.md between its markers, image links made
-// relative to the document, and leaves the rest alone.
+// relative to the document, makes the summary table, and leaves the rest alone.
 TEST_F(ReportTest, TheBaselinesDocumentIsRegeneratedFromReports) {
-  if (std::system("/usr/bin/python3 --version > /dev/null 2>&1") != 0) {
-    GTEST_SKIP() << "no /usr/bin/python3; this test was skipped";
+  if (std::system("/usr/bin/python3 -c 'import yaml' > /dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "no /usr/bin/python3 with python3-yaml (scripts/setup.sh installs it); "
+                 << "this test was skipped";
   }
   options_.out_dir = dir_.path() + "/docs/baselines/fake";
+  // The budget on the command line wins over the config's.
+  options_.command =
+      "rlfleet report configs/fake.yaml --set learner.total_env_steps=1500000 --seeds 1-4";
   const std::string md = WriteReport(runs_, options_);
+  fs::create_directories(dir_.path() + "/configs");
+  WriteFileAtomic(dir_.path() + "/configs/fake.yaml",
+                  "env: {id: Pendulum-v1}\nlearner: {algo: sac, total_env_steps: 30000}\n");
   const std::string doc = dir_.path() + "/docs/baselines.md";
   WriteFileAtomic(doc,
-                  "# Baselines\nhand-written\n<!-- report docs/baselines/fake/report.md -->\n"
+                  "# Baselines\n<!-- summary -->\nan old summary\n<!-- end summary -->\n"
+                  "hand-written\n<!-- report docs/baselines/fake/report.md -->\n"
                   "an old table\n<!-- end report -->\nmore text\n");
   // The report as it would have images.
   WriteFileAtomic(options_.out_dir + "/report.md", md + "![curve](curves_env_steps.png)\n");
@@ -151,10 +159,25 @@ TEST_F(ReportTest, TheBaselinesDocumentIsRegeneratedFromReports) {
   ASSERT_EQ(std::system(
                 ("cd " + dir_.path() + " && " + script + " docs/baselines.md > /dev/null").c_str()),
             0);
-  EXPECT_EQ(ReadFile(doc),
-            "# Baselines\nhand-written\n<!-- report docs/baselines/fake/report.md -->\n" + md +
-                "![curve](baselines/fake/curves_env_steps.png)\n" +
-                "<!-- end report -->\nmore text\n");
+  // The summary row: 3 of the 4 seeds reach 150 and the IQM of {100, 200, 300, 1000} is 250
+  // (TableHasEachSeedAndTheAggregatesComputedByHand); the interval as the report gives it.
+  const size_t iqm_at = md.find("| **IQM** [95% CI] | ");
+  ASSERT_NE(iqm_at, std::string::npos) << md;
+  const size_t cell_at = iqm_at + std::string("| **IQM** [95% CI] | ").size();
+  const std::string iqm_cell = md.substr(cell_at, md.find(" |", cell_at) - cell_at);
+  EXPECT_EQ(iqm_cell.rfind("**250.0** [", 0), 0u) << iqm_cell;
+  const std::string summary =
+      "| config | algorithm | env | env steps | target | seeds that reached it | "
+      "IQM of the final mean return (last 100 episodes) [95% CI] | "
+      "IQM of the greedy evaluation [95% CI] |\n|---|---|---|---|---|---|---|---|\n"
+      "| `configs/fake.yaml` | sac | Pendulum-v1 | 1.5M | mean return (last 100 episodes) ≥ 150 | "
+      "3 of 4 | " +
+      iqm_cell + " |  |\n";
+  EXPECT_EQ(ReadFile(doc), "# Baselines\n<!-- summary -->\n" + summary +
+                               "<!-- end summary -->\nhand-written\n"
+                               "<!-- report docs/baselines/fake/report.md -->\n" +
+                               md + "![curve](baselines/fake/curves_env_steps.png)\n" +
+                               "<!-- end report -->\nmore text\n");
 }
 
 TEST(ParseSeedsTest, RangesAndLists) {

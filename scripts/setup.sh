@@ -21,8 +21,9 @@ packages=(
   iproute2
   # The Slurm test runs a Slurm cluster on this machine (scripts/slurm_local.sh).
   slurmctld slurmd slurm-client munge
-  # rlfleet report's learning curves (scripts/plot_curves.py).
-  python3-matplotlib
+  # rlfleet report's learning curves (scripts/plot_curves.py) and the summary table of
+  # docs/baselines.md (scripts/update_baselines_doc.py reads the configs).
+  python3-matplotlib python3-yaml
 )
 
 missing=()

@@ -9,13 +9,76 @@ and the next
     <!-- end report -->
 (PATH relative to the repository root). It is replaced by that report.md with its image links
 made relative to DOC's directory (a report that does not exist yet leaves its section as it is).
+A summary section, everything between
+    <!-- summary -->
+and the next
+    <!-- end summary -->
+becomes one table row per report section of DOC, in the order of the sections: the config,
+its algorithm and env and its env-step budget (from the config file, with Debian's python3-yaml;
+a `--set learner.total_env_steps=N` in the report's command wins), the report's target, how many seeds reached it, and the interquartile means
+with their intervals, as the reports give them.
 Everything outside the markers is left as it is.
 """
 import os
 import re
 import sys
 
+import yaml
+
 MARKER = re.compile(r"<!-- report (\S+) -->\n.*?<!-- end report -->", re.S)
+SUMMARY = re.compile(r"<!-- summary -->\n.*?<!-- end summary -->", re.S)
+
+
+def cells(line):
+    """The cells of a markdown table row, stripped."""
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def steps_text(steps):
+    """300000 -> 300k, 10000000 -> 10M, 1500000 -> 1.5M; anything but a number as it is."""
+    try:
+        steps = float(steps)
+    except ValueError:
+        return str(steps)
+    if steps >= 1e6:
+        return "%sM" % ("%.3g" % (steps / 1e6))
+    return "%sk" % ("%.3g" % (steps / 1e3))
+
+
+def summary_row(root, report):
+    """One summary row of a report.md made by `rlfleet report`, or None when it does not exist."""
+    path = os.path.join(root, report)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        lines = f.read().split("\n")
+    command = next((l for l in lines if l.startswith("Command: `")), "")
+    words = command[len("Command: `"):].rstrip("`").split()
+    config = words[2] if len(words) > 2 and words[:2] == ["rlfleet", "report"] else ""
+    algo = env = budget = "?"
+    if config and os.path.exists(os.path.join(root, config)):
+        with open(os.path.join(root, config)) as f:
+            parsed = yaml.safe_load(f) or {}
+        learner = parsed.get("learner") or {}
+        algo = str(learner.get("algo", "?"))
+        if learner.get("loss") not in (None, "vtrace"):
+            algo += " (%s loss)" % learner["loss"]
+        env = str((parsed.get("env") or {}).get("id", "?"))
+        budget = learner.get("total_env_steps", "?")
+    # A budget set on the command line wins over the config's.
+    for i, word in enumerate(words[:-1]):
+        if word == "--set" and words[i + 1].startswith("learner.total_env_steps="):
+            budget = words[i + 1].split("=", 1)[1]
+    header = next(cells(l) for l in lines if l.startswith("| seed |"))
+    target_column = next(i for i, c in enumerate(header) if " ≥ " in c)
+    target = header[target_column].replace(" first at (env steps)", "")
+    seed_rows = [cells(l) for l in lines if re.match(r"\| \d+ \|", l)]
+    reached = sum(1 for r in seed_rows if r[target_column] != "not reached")
+    iqm = cells(next(l for l in lines if l.startswith("| **IQM**")))
+    has_eval = "greedy evaluation at the end" in header
+    return "| `%s` | %s | %s | %s | %s | %d of %d | %s | %s |" % (
+        config or report, algo, env, steps_text(budget), target, reached, len(seed_rows), iqm[1],
+        iqm[2] if has_eval else "")
 
 
 def main():
@@ -40,6 +103,14 @@ def main():
         return "<!-- report %s -->\n%s<!-- end report -->" % (report, body)
 
     updated = MARKER.sub(replace, text)
+    rows = [summary_row(root, r) for r in MARKER.findall(updated)]
+    table = "\n".join(
+        ["| config | algorithm | env | env steps | target | seeds that reached it | "
+         "IQM of the final mean return (last 100 episodes) [95% CI] | "
+         "IQM of the greedy evaluation [95% CI] |",
+         "|---|---|---|---|---|---|---|---|"] + [r for r in rows if r])
+    updated = SUMMARY.sub(lambda m: "<!-- summary -->\n%s\n<!-- end summary -->" % table,
+                          updated)
     with open(doc, "w") as f:
         f.write(updated)
     print("%s: %d report section(s) regenerated" % (doc, len(regenerated)))
