@@ -14,9 +14,10 @@ A summary section, everything between
 and the next
     <!-- end summary -->
 becomes one table row per report section of DOC, in the order of the sections: the config,
-its algorithm and env and its env-step budget (from the config file, with Debian's python3-yaml;
-a `--set learner.total_env_steps=N` in the report's command wins), the report's target, how many seeds reached it, and the interquartile means
-with their intervals, as the reports give them.
+its algorithm, env and env-step budget (from the config file, with Debian's python3-yaml; a
+`--set learner.total_env_steps=N` in the report's command wins), the report's target, how many
+seeds reached it, and the interquartile means with their intervals, as the reports give them.
+A report.md that is not in `rlfleet report`'s format is an error naming it.
 Everything outside the markers is left as it is.
 """
 import os
@@ -69,12 +70,16 @@ def summary_row(root, report):
     for i, word in enumerate(words[:-1]):
         if word == "--set" and words[i + 1].startswith("learner.total_env_steps="):
             budget = words[i + 1].split("=", 1)[1]
-    header = next(cells(l) for l in lines if l.startswith("| seed |"))
-    target_column = next(i for i, c in enumerate(header) if " ≥ " in c)
+    try:
+        header = next(cells(l) for l in lines if l.startswith("| seed |"))
+        target_column = next(i for i, c in enumerate(header) if " ≥ " in c)
+        seed_rows = [cells(l) for l in lines if re.match(r"\| \d+ \|", l)]
+        reached = sum(1 for r in seed_rows if r[target_column] != "not reached")
+        iqm = cells(next(l for l in lines if l.startswith("| **IQM**")))
+    except (StopIteration, IndexError):
+        sys.exit("%s: not a report of `rlfleet report` (no seed table with a target column, "
+                 "seed rows and an IQM row)" % report)
     target = header[target_column].replace(" first at (env steps)", "")
-    seed_rows = [cells(l) for l in lines if re.match(r"\| \d+ \|", l)]
-    reached = sum(1 for r in seed_rows if r[target_column] != "not reached")
-    iqm = cells(next(l for l in lines if l.startswith("| **IQM**")))
     has_eval = "greedy evaluation at the end" in header
     return "| `%s` | %s | %s | %s | %s | %d of %d | %s | %s |" % (
         config or report, algo, env, steps_text(budget), target, reached, len(seed_rows), iqm[1],
