@@ -46,13 +46,9 @@ def steps_text(steps):
     return "%sk" % ("%.3g" % (steps / 1e3))
 
 
-def summary_row(root, report):
-    """One summary row of a report.md made by `rlfleet report`, or None when it does not exist."""
-    path = os.path.join(root, report)
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        lines = f.read().split("\n")
+def summary_row(root, report, body):
+    """The summary row of `report`, a report.md made by `rlfleet report` whose text is body."""
+    lines = body.split("\n")
     command = next((l for l in lines if l.startswith("Command: `")), "")
     words = command[len("Command: `"):].rstrip("`").split()
     config = words[2] if len(words) > 2 and words[:2] == ["rlfleet", "report"] else ""
@@ -93,7 +89,7 @@ def main():
     with open(doc) as f:
         text = f.read()
 
-    regenerated = []
+    regenerated = []  # (report path, its report.md text), in the order of the sections
 
     def replace(match):
         report = match.group(1)
@@ -104,16 +100,16 @@ def main():
             body = f.read()
         images = os.path.relpath(os.path.dirname(os.path.join(root, report)), doc_dir)
         body = re.sub(r"\]\(([^)/]+\.png)\)", lambda m: "](%s/%s)" % (images, m.group(1)), body)
-        regenerated.append(report)
+        regenerated.append((report, body))
         return "<!-- report %s -->\n%s<!-- end report -->" % (report, body)
 
     updated = MARKER.sub(replace, text)
-    rows = [summary_row(root, r) for r in MARKER.findall(updated)]
+    rows = [summary_row(root, report, body) for report, body in regenerated]
     table = "\n".join(
         ["| config | algorithm | env | env steps | target | seeds that reached it | "
          "IQM of the final mean return (last 100 episodes) [95% CI] | "
          "IQM of the greedy evaluation [95% CI] |",
-         "|---|---|---|---|---|---|---|---|"] + [r for r in rows if r])
+         "|---|---|---|---|---|---|---|---|"] + rows)
     updated = SUMMARY.sub(lambda m: "<!-- summary -->\n%s\n<!-- end summary -->" % table,
                           updated)
     with open(doc, "w") as f:
