@@ -1,5 +1,5 @@
-#include "algorithms/adam_state.h"
 #include "algorithms/dqn.h"
+#include "algorithms/adam_state.h"
 
 #include <torch/torch.h>
 
@@ -15,6 +15,7 @@
 
 #include "algorithms/model_factory.h"
 #include "algorithms/torch_helpers.h"
+#include "algorithms/transition_learner.h"
 #include "algorithms/transition_policy.h"
 #include "core/epsilon_ladder.h"
 #include "core/nstep.h"
@@ -294,36 +295,23 @@ class ApexPolicy : public TransitionPolicy {
   std::vector<double> epsilons_;
 };
 
-class ApexLearner : public LearnerAlgorithm {
+class ApexLearner : public TransitionLearner {
  public:
   ApexLearner(const RunConfig& config, const EnvSpec& spec, const std::string& device)
-      : device_(device),
+      : TransitionLearner(device, "dqn.pt"),
         learning_rate_(config.learner.learning_rate),
         anneal_(config.learner.anneal_learning_rate),
         epsilon_eval_(0.01) {
     QNetwork online = MakeQNetwork(config.model, config.apex.dueling, SpacesOf(spec), config.seed);
     QNetwork target = MakeQNetwork(config.model, config.apex.dueling, SpacesOf(spec), config.seed);
-    online->to(device_);
-    target->to(device_);
+    online->to(this->device());
+    target->to(this->device());
     dqn_ = std::make_unique<Dqn>(online, target, DqnOptionsFromConfig(config));
-  }
-
-  std::unique_ptr<PreparedBatch> Prepare(SampledItems items) const override {
-    return PrepareTransitions(items, device_);
   }
 
   void SetProgress(double fraction) override {
     // Linear decay to 0 over the actors' env-step budget (the run's own clock).
     if (anneal_) dqn_->SetLearningRate(learning_rate_ * std::max(0.0, 1.0 - fraction));
-  }
-
-  UpdateResult Update(PreparedBatch& batch) override {
-    const DqnStats s = dqn_->Update(static_cast<PreparedTransitions&>(batch).batch, &td_);
-    UpdateResult result;
-    result.metrics = {s.loss, s.mean_q, s.mean_abs_td, s.grad_norm, s.learning_rate};
-    result.priorities = ReachablePriorities(td_);
-    result.skipped_steps = s.skipped_steps;
-    return result;
   }
 
   int64_t num_updates() const override { return dqn_->num_updates(); }
@@ -333,30 +321,32 @@ class ApexLearner : public LearnerAlgorithm {
     return names;
   }
   torch::nn::Module& published_module() override { return *dqn_->online(); }
-  void SaveCheckpoint(const std::string& dir) const override {
-    dqn_->SaveCheckpoint(dir + "/dqn.pt");
-  }
-  void LoadCheckpoint(const std::string& dir) override { dqn_->LoadCheckpoint(dir + "/dqn.pt"); }
 
   void EvalActions(const float* observations, int32_t count, bool greedy, Rng& rng,
                    float* actions) override {
     torch::InferenceMode guard;
     QNetwork online = dqn_->online();
     const torch::Tensor q = online->forward(
-        torch::from_blob(const_cast<float*>(observations),
-                         {count, online->options().observation_size}, torch::kFloat32)
-            .to(device_));
+        ObservationsOnDevice(observations, count, online->options().observation_size));
     const std::vector<double> epsilons(static_cast<size_t>(count), greedy ? 0.0 : epsilon_eval_);
     EpsilonGreedyActions(q, epsilons.data(), rng, actions);
   }
 
  private:
-  torch::Device device_;
+  UpdateResult Train(const TransitionBatch& batch, std::vector<float>* td) override {
+    const DqnStats s = dqn_->Update(batch, td);
+    UpdateResult result;
+    result.metrics = {s.loss, s.mean_q, s.mean_abs_td, s.grad_norm, s.learning_rate};
+    result.skipped_steps = s.skipped_steps;
+    return result;
+  }
+  void SaveState(const std::string& path) const override { dqn_->SaveCheckpoint(path); }
+  void LoadState(const std::string& path) override { dqn_->LoadCheckpoint(path); }
+
   double learning_rate_;
   bool anneal_;
   double epsilon_eval_;
   std::unique_ptr<Dqn> dqn_;
-  std::vector<float> td_;
 };
 
 }  // namespace

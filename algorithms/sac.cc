@@ -13,6 +13,7 @@
 #include "algorithms/model_factory.h"
 #include "algorithms/torch_helpers.h"
 #include "algorithms/transition_batch.h"
+#include "algorithms/transition_learner.h"
 #include "algorithms/transition_policy.h"
 #include "core/clock.h"
 #include "core/nstep.h"
@@ -334,31 +335,16 @@ class SacPolicy : public TransitionPolicy {
   SquashedGaussianActor actor_{nullptr};
 };
 
-class SacLearner : public LearnerAlgorithm {
+class SacLearner : public TransitionLearner {
  public:
   SacLearner(const RunConfig& config, const EnvSpec& spec, const std::string& device)
-      : device_(device), sac_(MakeSac(config, spec, device_)) {
+      : TransitionLearner(device, "sac.pt"), sac_(MakeSac(config, spec, this->device())) {
     if (config.model.normalize_observations) {
-      observation_.emplace(spec.observation_size,
-                           std::vector<ObservationNormalizer>{sac_->actor()->normalizer()});
+      NormalizeObservations(spec.observation_size, {sac_->actor()->normalizer()});
     }
   }
 
-  std::unique_ptr<PreparedBatch> Prepare(SampledItems items) const override {
-    return PrepareTransitions(items, device_, observation_.has_value());
-  }
   void SetProgress(double) override {}
-  UpdateResult Update(PreparedBatch& batch) override {
-    auto& prepared = static_cast<PreparedTransitions&>(batch);
-    if (observation_) observation_->Update(*prepared.observation_moments);
-    const SacStats s = sac_->Update(prepared.batch, &td_);
-    UpdateResult result;
-    result.metrics = {s.critic_loss, s.actor_loss, s.alpha_loss, s.alpha,
-                      s.entropy,     s.mean_q,     s.mean_abs_td};
-    result.priorities = ReachablePriorities(td_);
-    result.skipped_steps = s.skipped_steps;
-    return result;
-  }
   int64_t num_updates() const override { return sac_->num_updates(); }
   const std::vector<std::string>& metric_names() const override {
     static const std::vector<std::string> names = {
@@ -369,24 +355,16 @@ class SacLearner : public LearnerAlgorithm {
   std::vector<std::pair<std::string, double>> UpdatePhaseSeconds() const override {
     return sac_->phase_seconds();
   }
-  void SaveCheckpoint(const std::string& dir) const override {
-    SaveCheckpointWithStatistics(observation_, dir, [&] { sac_->SaveCheckpoint(dir + "/sac.pt"); });
-  }
-  void LoadCheckpoint(const std::string& dir) override {
-    LoadCheckpointWithStatistics(&observation_, dir,
-                                 [&] { sac_->LoadCheckpoint(dir + "/sac.pt"); });
-  }
   void EvalActions(const float* observations, int32_t count, bool greedy, Rng& rng,
                    float* actions) override {
     const int64_t d = sac_->actor()->observation_size(), a = sac_->actor()->action_size();
-    const torch::Tensor x =
-        torch::from_blob(const_cast<float*>(observations), {count, d}, torch::kFloat32).to(device_);
+    const torch::Tensor x = ObservationsOnDevice(observations, count, d);
     torch::Tensor noise;
     if (!greedy) {
       noise = torch::empty({count, a});
       float* n = noise.data_ptr<float>();
       for (int64_t i = 0; i < count * a; ++i) n[i] = static_cast<float>(rng.Normal());
-      noise = noise.to(device_);
+      noise = noise.to(device());
     }
     const torch::Tensor act =
         sac_->Act(x, greedy ? nullptr : &noise).to(torch::kCPU, torch::kFloat).contiguous();
@@ -394,10 +372,18 @@ class SacLearner : public LearnerAlgorithm {
   }
 
  private:
-  torch::Device device_;
+  UpdateResult Train(const TransitionBatch& batch, std::vector<float>* td) override {
+    const SacStats s = sac_->Update(batch, td);
+    UpdateResult result;
+    result.metrics = {s.critic_loss, s.actor_loss, s.alpha_loss, s.alpha,
+                      s.entropy,     s.mean_q,     s.mean_abs_td};
+    result.skipped_steps = s.skipped_steps;
+    return result;
+  }
+  void SaveState(const std::string& path) const override { sac_->SaveCheckpoint(path); }
+  void LoadState(const std::string& path) override { sac_->LoadCheckpoint(path); }
+
   std::unique_ptr<Sac> sac_;
-  std::optional<LearnerObservationStatistics> observation_;  // with model.normalize_observations
-  std::vector<float> td_;
 };
 
 }  // namespace

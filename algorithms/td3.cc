@@ -11,6 +11,7 @@
 
 #include "algorithms/model_factory.h"
 #include "algorithms/torch_helpers.h"
+#include "algorithms/transition_learner.h"
 #include "algorithms/transition_policy.h"
 #include "core/epsilon_ladder.h"
 
@@ -305,10 +306,10 @@ class Td3Policy : public TransitionPolicy {
   std::vector<double> sigmas_;
 };
 
-class Td3Learner : public LearnerAlgorithm {
+class Td3Learner : public TransitionLearner {
  public:
   Td3Learner(const RunConfig& config, const EnvSpec& spec, const std::string& device)
-      : device_(device),
+      : TransitionLearner(device, "td3.pt"),
         eval_sigma_(config.td3.exploration_noise_high),
         low_(spec.action_low),
         high_(spec.action_high) {
@@ -317,31 +318,17 @@ class Td3Learner : public LearnerAlgorithm {
     DeterministicActor actor = MakeActor(config, spec);
     QFunction q1(spec.observation_size, spec.action_size, config.model.hidden_sizes);
     QFunction q2(spec.observation_size, spec.action_size, config.model.hidden_sizes);
-    actor->to(device_);
-    q1->to(device_);
-    q2->to(device_);
+    actor->to(this->device());
+    q1->to(this->device());
+    q2->to(this->device());
     td3_ = std::make_unique<Td3>(actor, q1, q2, Td3OptionsFromConfig(config));
     if (config.model.normalize_observations) {
-      observation_.emplace(spec.observation_size,
-                           std::vector<ObservationNormalizer>{td3_->actor()->normalizer(),
-                                                              td3_->target_actor()->normalizer()});
+      NormalizeObservations(spec.observation_size,
+                            {td3_->actor()->normalizer(), td3_->target_actor()->normalizer()});
     }
   }
 
-  std::unique_ptr<PreparedBatch> Prepare(SampledItems items) const override {
-    return PrepareTransitions(items, device_, observation_.has_value());
-  }
   void SetProgress(double) override {}
-  UpdateResult Update(PreparedBatch& batch) override {
-    auto& prepared = static_cast<PreparedTransitions&>(batch);
-    if (observation_) observation_->Update(*prepared.observation_moments);
-    const Td3Stats s = td3_->Update(prepared.batch, &td_);
-    UpdateResult result;
-    result.metrics = {s.critic_loss, s.actor_loss, s.mean_q, s.mean_abs_td};
-    result.priorities = ReachablePriorities(td_);
-    result.skipped_steps = s.skipped_steps;
-    return result;
-  }
   int64_t num_updates() const override { return td3_->num_updates(); }
   const std::vector<std::string>& metric_names() const override {
     static const std::vector<std::string> names = {"critic_loss", "actor_loss", "mean_q",
@@ -349,19 +336,12 @@ class Td3Learner : public LearnerAlgorithm {
     return names;
   }
   torch::nn::Module& published_module() override { return *td3_->actor(); }
-  void SaveCheckpoint(const std::string& dir) const override {
-    SaveCheckpointWithStatistics(observation_, dir, [&] { td3_->SaveCheckpoint(dir + "/td3.pt"); });
-  }
-  void LoadCheckpoint(const std::string& dir) override {
-    LoadCheckpointWithStatistics(&observation_, dir,
-                                 [&] { td3_->LoadCheckpoint(dir + "/td3.pt"); });
-  }
   void EvalActions(const float* observations, int32_t count, bool greedy, Rng& rng,
                    float* actions) override {
     const int64_t d = td3_->actor()->observation_size(), a = td3_->actor()->action_size();
-    const torch::Tensor x =
-        torch::from_blob(const_cast<float*>(observations), {count, d}, torch::kFloat32).to(device_);
-    const torch::Tensor mu = td3_->Act(x).to(torch::kCPU, torch::kFloat).contiguous();
+    const torch::Tensor mu = td3_->Act(ObservationsOnDevice(observations, count, d))
+                                 .to(torch::kCPU, torch::kFloat)
+                                 .contiguous();
     const float* m = mu.data_ptr<float>();
     for (int64_t i = 0; i < count * a; ++i) {
       actions[i] =
@@ -370,12 +350,19 @@ class Td3Learner : public LearnerAlgorithm {
   }
 
  private:
-  torch::Device device_;
+  UpdateResult Train(const TransitionBatch& batch, std::vector<float>* td) override {
+    const Td3Stats s = td3_->Update(batch, td);
+    UpdateResult result;
+    result.metrics = {s.critic_loss, s.actor_loss, s.mean_q, s.mean_abs_td};
+    result.skipped_steps = s.skipped_steps;
+    return result;
+  }
+  void SaveState(const std::string& path) const override { td3_->SaveCheckpoint(path); }
+  void LoadState(const std::string& path) override { td3_->LoadCheckpoint(path); }
+
   double eval_sigma_;
   std::vector<float> low_, high_;  // the env's action bounds
   std::unique_ptr<Td3> td3_;
-  std::optional<LearnerObservationStatistics> observation_;  // with model.normalize_observations
-  std::vector<float> td_;
 };
 
 }  // namespace
