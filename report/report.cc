@@ -196,8 +196,8 @@ std::string WriteReport(const std::vector<ReportRun>& runs, const ReportOptions&
            Format("%.1f", a.interval.high) + "]";
   });
   md << "\n"
-     << results.size() << " seeds; " << reached << " of them reached " << metric_name << " ≥ "
-     << FormatValue(options.threshold)
+     << results.size() << (results.size() == 1 ? " seed; " : " seeds; ") << reached
+     << " of them reached " << metric_name << " ≥ " << FormatValue(options.threshold)
      << " (the median row's times: over those seeds). IQM: the interquartile mean over seeds; "
      << "CI: percentile bootstrap over seeds, " << options.resamples
      << " resamples (rliable's recipe).\n";

@@ -88,6 +88,13 @@ TEST_F(ReportTest, TableHasEachSeedAndTheAggregatesComputedByHand) {
   EXPECT_EQ(md.find("greedy evaluation at the end"), std::string::npos) << md;  // no evaluations
 }
 
+TEST_F(ReportTest, OneSeedIsItsOwnAggregateAndIsCountedInTheSingular) {
+  const std::string md = WriteReport({runs_[2]}, options_);
+  EXPECT_NE(md.find("| **IQM** [95% CI] | **300.0** [300.0, 300.0]"), std::string::npos) << md;
+  EXPECT_NE(md.find("\n1 seed; 1 of them reached"), std::string::npos) << md;
+  EXPECT_EQ(md.find("1 seeds"), std::string::npos) << md;
+}
+
 TEST_F(ReportTest, CurvesAreTheIqmOverSeedsUpToTheShortestRun) {
   WriteReport(runs_, options_);
   const std::vector<std::string> rows = Lines(ReadFile(options_.out_dir + "/curves_env_steps.csv"));
