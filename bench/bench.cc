@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -54,6 +55,23 @@ RunConfig BenchConfig(const BenchOptions& options, const std::string& ipc_dir) {
   config.cluster.stats_endpoint = "ipc://" + ipc_dir + "/stats";
   return config;
 }
+
+// A thread that, on destruction (also while an exception unwinds), sets `stop` and joins.
+class StoppingThread {
+ public:
+  StoppingThread(std::atomic<bool>* stop, std::function<void()> body)
+      : stop_(stop), thread_(std::move(body)) {}
+  StoppingThread(const StoppingThread&) = delete;
+  StoppingThread& operator=(const StoppingThread&) = delete;
+  ~StoppingThread() {
+    *stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool>* stop_;
+  std::thread thread_;
+};
 
 // A shard server with the run's tables (RunTables) on its own thread, stopped and joined on
 // destruction.
@@ -109,12 +127,15 @@ int BenchActor(const BenchOptions& options) {
   TempDir dir("rlfleet-bench");
   RunConfig config = BenchConfig(options, dir.path());
   config.actor.wait_for_weights_seconds = 0;  // no learner publishes here
+  // No learner samples here either: a samples-per-insert limit would block the actor as soon as
+  // the table holds replay.min_size_to_sample items.
+  config.replay.samples_per_insert = 0;
 
   // The real actor, inserting into a real shard over ipc; a learner stand-in drains it.
   ShardThread shard(config);
   std::atomic<bool> stop{false};
   const bool replay_memory = FindAlgorithm(config.learner.algo).replay == ReplayKind::kReplayMemory;
-  std::thread drainer([&] {
+  StoppingThread drainer(&stop, [&] {
     if (replay_memory) return;  // a replay memory evicts by itself
     SampleClientOptions sample_options;
     sample_options.endpoints = config.cluster.shard_endpoints;
@@ -147,8 +168,6 @@ int BenchActor(const BenchOptions& options) {
   }
   const double bare_fps = bare_frames / bare_seconds;
   const double actor_fps = actor_frames / actor_seconds;
-  stop = true;
-  drainer.join();
 
   nlohmann::json result;
   result["bench"] = "actor";
@@ -233,6 +252,7 @@ int BenchLearner(const BenchOptions& options) {
   config.replay.samples_per_insert = 0;
   if (replay_memory) config.replay.min_size_to_sample = config.learner.batch_size;
   config.learner.eval_interval_updates = 0;
+  config.report.metric = "mean_return";  // a config may report evaluations, which are off here
   config.learner.checkpoint_interval_seconds = 1e9;
   config.learner.total_env_steps = std::numeric_limits<int64_t>::max() / 2;
   at::set_num_threads(config.learner.intra_op_threads);
