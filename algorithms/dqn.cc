@@ -273,8 +273,8 @@ class ApexPolicy : public TransitionPolicy {
  protected:
   void PolicyActions(const float* observations, float* actions) override {
     torch::InferenceMode guard;
-    const torch::Tensor q = model_->forward(torch::from_blob(
-        const_cast<float*>(observations), {num_envs(), spec().observation_size}, torch::kFloat32));
+    const torch::Tensor q =
+        model_->forward(RowsView(observations, num_envs(), spec().observation_size));
     EpsilonGreedyActions(q, epsilons_.data(), rng(), actions);
   }
 

@@ -1,5 +1,5 @@
-#include "algorithms/adam_state.h"
 #include "algorithms/impala.h"
+#include "algorithms/adam_state.h"
 
 #include <torch/torch.h>
 
@@ -393,9 +393,8 @@ class ImpalaPolicy : public ActorPolicy {
     if (step_ == 0) StartUnrolls();
     {
       torch::InferenceMode guard;
-      // from_blob does not copy: the forward pass reads the actor's buffer.
-      const PolicyOutput out = model_->forward(
-          torch::from_blob(const_cast<float*>(observations), {num_envs_, d}, torch::kFloat32));
+      // The forward pass reads the actor's buffer in place.
+      const PolicyOutput out = model_->forward(RowsView(observations, num_envs_, d));
       SampleActions(out, rng_, actions, log_probs_.data());
     }
     for (int32_t e = 0; e < num_envs_; ++e) {
@@ -553,9 +552,7 @@ class ImpalaLearner : public LearnerAlgorithm {
     torch::InferenceMode guard;
     model_->eval();
     const PolicyOutput out = model_->forward(
-        torch::from_blob(const_cast<float*>(observations),
-                         {count, model_->options().observation_size}, torch::kFloat32)
-            .to(device_));
+        RowsView(observations, count, model_->options().observation_size).to(device_));
     model_->train();
     if (greedy) {
       GreedyActions(out, actions);

@@ -318,8 +318,8 @@ class SacPolicy : public TransitionPolicy {
   void PolicyActions(const float* observations, float* actions) override {
     const int32_t a = spec().action_size;
     torch::InferenceMode guard;
-    const auto [mean, log_std] = actor_->forward(torch::from_blob(
-        const_cast<float*>(observations), {num_envs(), spec().observation_size}, torch::kFloat32));
+    const auto [mean, log_std] =
+        actor_->forward(RowsView(observations, num_envs(), spec().observation_size));
     const float* m = mean.data_ptr<float>();
     const float* s = log_std.data_ptr<float>();
     for (int32_t i = 0; i < num_envs() * a; ++i) {

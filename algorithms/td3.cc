@@ -290,8 +290,8 @@ class Td3Policy : public TransitionPolicy {
   void PolicyActions(const float* observations, float* actions) override {
     const int32_t a = spec().action_size;
     torch::InferenceMode guard;
-    const torch::Tensor mu = actor_->forward(torch::from_blob(
-        const_cast<float*>(observations), {num_envs(), spec().observation_size}, torch::kFloat32));
+    const torch::Tensor mu =
+        actor_->forward(RowsView(observations, num_envs(), spec().observation_size));
     const float* m = mu.data_ptr<float>();
     for (int32_t e = 0; e < num_envs(); ++e) {
       for (int32_t j = 0; j < a; ++j) {

@@ -55,6 +55,10 @@ void CopyArchiveParameters(torch::nn::Module& module, const NamedTensors& loaded
   for (const auto& item : loaded) own[item.first].copy_(item.second);
 }
 
+torch::Tensor RowsView(const float* data, int64_t rows, int64_t cols) {
+  return torch::from_blob(const_cast<float*>(data), {rows, cols}, torch::kFloat32);
+}
+
 void CheckObservationBatch(const torch::Tensor& observations, int64_t observation_size,
                            const char* network) {
   if (observations.dim() == 2 && observations.size(1) == observation_size) return;

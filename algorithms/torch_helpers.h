@@ -35,6 +35,11 @@ using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 void CheckArchiveShapes(torch::nn::Module& module, const NamedTensors& loaded, const char* what);
 void CopyArchiveParameters(torch::nn::Module& module, const NamedTensors& loaded);
 
+// A [rows, cols] float32 CPU tensor over `data`, without copying: `data` must hold rows × cols
+// values and outlive the tensor's use, and nothing may write through the tensor (the networks
+// only read their input). For batches that the actor's or the learner's buffers already hold.
+torch::Tensor RowsView(const float* data, int64_t rows, int64_t cols);
+
 // Throws std::invalid_argument "<network> expects observations [N, D], got [..]" unless
 // `observations` is a 2-D batch of `observation_size` columns.
 void CheckObservationBatch(const torch::Tensor& observations, int64_t observation_size,

@@ -1,6 +1,6 @@
-// GuardedStep against Adam's first step worked out by hand: with m̂ = g and v̂ = g², the step
-// is lr · g / (|g| + ε) ≈ lr · sign(g) per value, whatever the clipping. FrozenParameters
-// against the derivative of a product worked out by hand.
+// RowsView against the buffer it views. GuardedStep against Adam's first step worked out by hand:
+// with m̂ = g and v̂ = g², the step is lr · g / (|g| + ε) ≈ lr · sign(g) per value, whatever the
+// clipping. FrozenParameters against the derivative of a product worked out by hand.
 #include "algorithms/torch_helpers.h"
 
 #include <gtest/gtest.h>
@@ -26,6 +26,20 @@ struct OneWeight {
 std::vector<float> Values(const torch::Tensor& t) {
   const torch::Tensor c = t.detach().contiguous();
   return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+// The view reads the buffer in place, row-major: element (r, c) is data[r · cols + c], and a
+// later change to the buffer shows through it.
+TEST(RowsViewTest, IsARowMajorViewOfTheBufferWithoutACopy) {
+  std::vector<float> data = {1, 2, 3, 4, 5, 6};
+  const torch::Tensor view = RowsView(data.data(), 2, 3);
+  ASSERT_EQ(view.sizes(), (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(view.scalar_type(), torch::kFloat32);
+  EXPECT_EQ(view.data_ptr<float>(), data.data());
+  EXPECT_FLOAT_EQ(view[1][0].item<float>(), 4.0f);
+  EXPECT_FLOAT_EQ(view[0][2].item<float>(), 3.0f);
+  data[5] = -7.0f;
+  EXPECT_FLOAT_EQ(view[1][2].item<float>(), -7.0f);
 }
 
 TEST(GuardedStepTest, StepsOnFiniteLossesAndReturnsTheNormBeforeClipping) {

@@ -4,6 +4,8 @@
 
 #include <utility>
 
+#include "algorithms/torch_helpers.h"
+
 namespace rlfleet {
 
 TransitionLearner::TransitionLearner(const std::string& device, std::string checkpoint_file)
@@ -37,8 +39,7 @@ void TransitionLearner::LoadCheckpoint(const std::string& dir) {
 
 torch::Tensor TransitionLearner::ObservationsOnDevice(const float* observations, int32_t count,
                                                       int64_t size) const {
-  return torch::from_blob(const_cast<float*>(observations), {count, size}, torch::kFloat32)
-      .to(device_);
+  return RowsView(observations, count, size).to(device_);
 }
 
 }  // namespace rlfleet
