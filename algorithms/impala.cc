@@ -1,5 +1,4 @@
 #include "algorithms/impala.h"
-#include "algorithms/adam_state.h"
 
 #include <torch/torch.h>
 
@@ -15,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "algorithms/adam_state.h"
 #include "algorithms/device.h"
 #include "algorithms/model_factory.h"
 #include "algorithms/observation_normalizer.h"
