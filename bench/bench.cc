@@ -6,11 +6,11 @@
 #include <unistd.h>
 #include <atomic>
 #include <cstdio>
-#include <exception>
 #include <filesystem>
 #include <functional>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -282,7 +282,7 @@ int BenchLearner(const BenchOptions& options) {
   insert_options.endpoint = config.cluster.shard_endpoints[0];
   insert_options.table = config.replay.table;
   insert_options.max_inflight = 4;
-  std::thread inserter;
+  std::optional<StoppingThread> inserter;
   if (replay_memory) {
     // Fill the table: max_size items cycling through a pool of 4096 distinct ones.
     InsertClient client(insert_options, &stop);
@@ -301,7 +301,7 @@ int BenchLearner(const BenchOptions& options) {
     }
     client.Flush();
   } else {
-    inserter = std::thread([&] {
+    inserter.emplace(&stop, [&] {
       const std::vector<std::string> items =
           Encode(SyntheticItems(config, algo, spec, config.learner.batch_size, 5));
       InsertClient client(insert_options, &stop);
@@ -318,55 +318,38 @@ int BenchLearner(const BenchOptions& options) {
   auto run_learner = [&](double seconds) {
     std::atomic<bool> learner_stop{false};
     std::atomic<bool> done{false};
-    std::thread timer([&] {
+    StoppingThread timer(&done, [&] {
       Stopwatch clock;
       while (!done.load() && clock.Seconds() < seconds) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
       }
       learner_stop = true;
     });
-    std::pair<int64_t, double> result{0, 0.0};
-    try {
-      Learner learner(config, (fs::path(dir.path()) / ("run" + std::to_string(round++))).string(),
-                      false);
-      Stopwatch clock;
-      const LearnerSummary summary = learner.Run(learner_stop);
-      result.first = summary.updates;
-      result.second = clock.Seconds();
-      // The items are made to fit the env: a dropped one means the comparison is not fair.
-      if (summary.malformed_items > 0) {
-        throw std::runtime_error("bench learner: the learner dropped " +
-                                 std::to_string(summary.malformed_items) +
-                                 " synthetic items (logged above)");
-      }
-    } catch (...) {
-      done = true;
-      timer.join();
-      throw;
+    Learner learner(config, (fs::path(dir.path()) / ("run" + std::to_string(round++))).string(),
+                    false);
+    Stopwatch clock;
+    const LearnerSummary summary = learner.Run(learner_stop);
+    const double run_seconds = clock.Seconds();
+    // The items are made to fit the env: a dropped one means the comparison is not fair.
+    if (summary.malformed_items > 0) {
+      throw std::runtime_error("bench learner: the learner dropped " +
+                               std::to_string(summary.malformed_items) +
+                               " synthetic items (logged above)");
     }
-    done = true;
-    timer.join();
-    return result;
+    return std::pair<int64_t, double>{summary.updates, run_seconds};
   };
 
   // Alternate the two in rounds so that both see the same drift in machine load.
   constexpr int kRounds = 3;
   int64_t learner_updates = 0;
   double learner_seconds = 0.0;
-  std::exception_ptr failure;
-  try {
-    for (int r = 0; r < kRounds; ++r) {
-      const auto [updates, seconds] = run_learner(options.seconds / kRounds);
-      learner_updates += updates;
-      learner_seconds += seconds;
-      measure_bare(options.seconds / kRounds);
-    }
-  } catch (...) {
-    failure = std::current_exception();
+  for (int r = 0; r < kRounds; ++r) {
+    const auto [updates, seconds] = run_learner(options.seconds / kRounds);
+    learner_updates += updates;
+    learner_seconds += seconds;
+    measure_bare(options.seconds / kRounds);
   }
-  stop = true;
-  if (inserter.joinable()) inserter.join();
-  if (failure) std::rethrow_exception(failure);
+  inserter.reset();  // stops and joins it
   const double bare_ups = static_cast<double>(bare_updates) / bare_seconds;
   const double learner_ups = static_cast<double>(learner_updates) / learner_seconds;
 

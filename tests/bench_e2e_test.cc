@@ -3,6 +3,7 @@
 // the config (one shard, one actor), so every config a user trains must also bench.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <sstream>
@@ -21,8 +22,16 @@ struct Case {
   const char* what;  // actor | learner
 };
 
-// How ctest names each case.
-void PrintTo(const Case& c, std::ostream* os) { *os << c.what << "_" << c.config; }
+// "<what>_<config>" with every character other than a letter or digit replaced by '_': the test's
+// name and what ctest prints for its parameter.
+std::string CaseName(const Case& c) {
+  std::string name = std::string(c.what) + "_" + c.config;
+  for (char& ch : name) {
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  }
+  return name;
+}
+void PrintTo(const Case& c, std::ostream* os) { *os << CaseName(c); }
 
 class BenchE2eTest : public testing::E2eFixture, public ::testing::WithParamInterface<Case> {
  protected:
@@ -71,13 +80,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"cartpole_apex_dqn.yaml", "learner"},
                       Case{"pendulum_sac.yaml", "learner"}, Case{"hopper_td3.yaml", "learner"},
                       Case{"hopper_td3.yaml", "actor"}, Case{"cartpole_apex_dqn.yaml", "actor"}),
-    [](const ::testing::TestParamInfo<Case>& info) {
-      std::string name = std::string(info.param.what) + "_" + info.param.config;
-      for (char& c : name) {
-        if (!isalnum(static_cast<unsigned char>(c))) c = '_';
-      }
-      return name;
-    });
+    [](const ::testing::TestParamInfo<Case>& info) { return CaseName(info.param); });
 
 }  // namespace
 }  // namespace rlfleet
