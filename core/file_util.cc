@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <filesystem>
@@ -85,7 +86,15 @@ std::string TailOfFile(const std::string& path, size_t max_lines) {
 }
 
 TempDir::TempDir(const std::string& prefix) {
-  std::string pattern = "/tmp/" + prefix + "-XXXXXX";
+  // Room for an ipc socket name of ~30 bytes in a sockaddr_un (108 bytes with the NUL).
+  constexpr size_t kMaxDirLength = 70;
+  std::string base = "/tmp";
+  if (const char* tmp = std::getenv("TMPDIR"); tmp != nullptr && tmp[0] != '\0') {
+    std::string t = tmp;
+    while (t.size() > 1 && t.back() == '/') t.pop_back();
+    if (t.size() + prefix.size() + 8 <= kMaxDirLength) base = t;
+  }
+  std::string pattern = base + "/" + prefix + "-XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr) ThrowErrno("cannot create", pattern, errno);
   path_ = pattern;
 }

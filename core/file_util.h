@@ -23,8 +23,10 @@ void AppendToFile(const std::string& path, const std::string& text);
 // newline ("" when the file cannot be read): a log's tail for an error message.
 std::string TailOfFile(const std::string& path, size_t max_lines);
 
-// A fresh directory /tmp/<prefix>-XXXXXX (mkdtemp), removed with everything in it when the
-// object is destroyed. Throws std::runtime_error when it cannot be created.
+// A fresh private directory <tmp>/<prefix>-XXXXXX (mkdtemp, mode 0700), removed with everything
+// in it when the object is destroyed; <tmp> is $TMPDIR, or /tmp when it is unset or so long that
+// ipc socket paths in the directory would not fit in a sockaddr_un. Throws std::runtime_error
+// when it cannot be created.
 class TempDir {
  public:
   explicit TempDir(const std::string& prefix = "rlfleet");

@@ -1,9 +1,11 @@
 #include "core/file_util.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 namespace rlfleet {
@@ -57,6 +59,31 @@ TEST(FileUtilTest, AppendAddsRows) {
   AppendToFile(path, "b\n");
   EXPECT_EQ(ReadFile(path), "a\nb\n");
   std::filesystem::remove_all(dir);
+}
+
+// A TempDir is private and goes under $TMPDIR, unless that is too long for ipc socket paths.
+TEST(FileUtilTest, TempDirIsPrivateAndFollowsTmpdir) {
+  TempDir outer("rlfleet-tmpdir");
+  const char* saved = std::getenv("TMPDIR");
+  const std::string before = saved == nullptr ? "" : saved;
+  ::setenv("TMPDIR", outer.path().c_str(), 1);
+  {
+    TempDir inner("x");
+    EXPECT_EQ(inner.path().rfind(outer.path() + "/x-", 0), 0u) << inner.path();
+    struct stat st;
+    ASSERT_EQ(::stat(inner.path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0700u);
+  }
+  ::setenv("TMPDIR", ("/" + std::string(200, 'a')).c_str(), 1);
+  {
+    TempDir fallback("x");
+    EXPECT_EQ(fallback.path().rfind("/tmp/x-", 0), 0u) << fallback.path();
+  }
+  if (saved == nullptr) {
+    ::unsetenv("TMPDIR");
+  } else {
+    ::setenv("TMPDIR", before.c_str(), 1);
+  }
 }
 
 TEST(FileUtilTest, TempDirIsRemovedWithItsContents) {

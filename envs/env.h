@@ -2,6 +2,7 @@
 #define RLFLEET_ENVS_ENV_H_
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,15 @@ struct StepResult {
   double reward = 0.0;
   bool terminated = false;
   bool truncated = false;
+};
+
+// A failure inside an environment that rlfleet did not write (a plugin's error code, a
+// Python env that raised): the episode cannot go on, but the env can be reset. Vector envs
+// catch it, drop the episode, count it and reset the env; any other exception (an invalid
+// action, a bug) still propagates.
+class EnvFault : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 // One environment instance. Not thread-safe: one thread at a time per instance.

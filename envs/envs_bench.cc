@@ -209,7 +209,7 @@ class VectorLoop {
     options.num_envs = num_envs;
     options.seed = 0;
     options.num_threads = num_threads;
-    env_ = std::make_unique<VectorEnv>(options);
+    env_ = std::make_unique<NativeVectorEnv>(options);
     const EnvSpec& spec = env_->spec();
     const size_t n = static_cast<size_t>(num_envs);
     actions_ = RandomActions(spec, kVectorActionBatches * num_envs, /*seed=*/2);
@@ -231,7 +231,7 @@ class VectorLoop {
   }
 
  private:
-  std::unique_ptr<VectorEnv> env_;
+  std::unique_ptr<NativeVectorEnv> env_;
   std::vector<float> actions_;
   size_t batch_size_ = 0;
   size_t batch_ = 0;

@@ -72,7 +72,7 @@ void PrintFloat(std::FILE* out, double value, const char* format) {
 }  // namespace
 
 void RolloutOptions::Validate() const {
-  if (!IsRegisteredEnv(env_id)) MakeEnv(env_id);  // throws the registry's message
+  if (!make_env && !IsRegisteredEnv(env_id)) MakeEnv(env_id);  // throws the registry's message
   if (steps <= 0) {
     throw std::invalid_argument("RolloutOptions.steps must be > 0, got " + std::to_string(steps));
   }
@@ -81,7 +81,7 @@ void RolloutOptions::Validate() const {
 
 void WriteRollout(const RolloutOptions& options) {
   options.Validate();
-  std::unique_ptr<Env> env = MakeEnv(options.env_id);
+  std::unique_ptr<Env> env = options.make_env ? options.make_env() : MakeEnv(options.env_id);
   const EnvSpec& spec = env->spec();
   const int32_t d = spec.observation_size;
   const int32_t a = spec.action_size;

@@ -2,12 +2,18 @@
 #define RLFLEET_ENVS_ROLLOUT_H_
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
+
+#include "envs/env.h"
 
 namespace rlfleet {
 
 struct RolloutOptions {
-  std::string env_id;
+  std::string env_id;  // a built-in, unless make_env is set
+  // Makes the env (a plugin's, a Python one: pyenv/env_factory.h); empty: MakeEnv(env_id).
+  std::function<std::unique_ptr<Env>()> make_env;
   uint64_t seed = 0;
   int64_t steps = 0;         // rows to write, > 0
   std::string actions_path;  // empty: random actions; else one action per line
@@ -16,7 +22,7 @@ struct RolloutOptions {
   void Validate() const;
 };
 
-// Runs MakeEnv(env_id) seeded with `seed` and writes a CSV to out_path:
+// Runs MakeEnv(env_id) (or make_env()) seeded with `seed` and writes a CSV to out_path:
 //   step,obs_0,...,obs_{D-1},action_0,...,action_{A-1},reward,terminated,truncated
 // one row per step: the observation before the action, the action, the reward and the 0/1
 // flags. When an episode ends the env is reset and the rollout goes on. Floats are printed with

@@ -1,6 +1,8 @@
 #include "envs/vector_env.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cmath>
 #include <condition_variable>
 #include <cstring>
 #include <exception>
@@ -14,7 +16,9 @@
 namespace rlfleet {
 
 void VectorEnvOptions::Validate() const {
-  if (env_id.empty()) throw std::invalid_argument("VectorEnvOptions.env_id is empty");
+  if (env_id.empty() && !make_env) {
+    throw std::invalid_argument("VectorEnvOptions.env_id is empty");
+  }
   if (num_envs < 1) {
     throw std::invalid_argument("VectorEnvOptions.num_envs must be >= 1, got " +
                                 std::to_string(num_envs));
@@ -30,8 +34,9 @@ void VectorEnvOptions::Validate() const {
 // `generation`; each worker runs its slice once per generation and decrements `pending`.
 // Slices are disjoint, so workers share no env and no output row. If an env throws (an
 // invalid action), the error reaches the caller after every slice has finished; the envs after
-// it in its slice were not stepped this time.
-struct VectorEnv::Impl {
+// it in its slice were not stepped this time. Faults (EnvFault, non-finite values) are handled
+// per env inside its slice: the env is reset and its row marked dropped.
+struct NativeVectorEnv::Impl {
   enum class Job { kReset, kStep };
 
   std::vector<std::unique_ptr<Env>> envs;
@@ -48,6 +53,10 @@ struct VectorEnv::Impl {
   uint8_t* terminated = nullptr;
   uint8_t* truncated = nullptr;
   float* final_observations = nullptr;
+  uint8_t* dropped = nullptr;
+
+  // Fault counts; written by the slices' threads, read by fault_counters().
+  std::atomic<int64_t> dropped_episodes{0}, env_errors{0}, nonfinite{0};
 
   std::vector<std::thread> workers;
   std::vector<std::exception_ptr> errors;  // one per slice
@@ -62,21 +71,74 @@ struct VectorEnv::Impl {
     return static_cast<int32_t>(static_cast<int64_t>(slice) * envs.size() / num_slices);
   }
 
+  static bool AllFinite(const float* values, int32_t n) {
+    for (int32_t k = 0; k < n; ++k) {
+      if (!std::isfinite(values[k])) return false;
+    }
+    return true;
+  }
+
+  // Resets env i into its observation row, retrying a few times when the reset itself fails
+  // (EnvFault or non-finite values); an env that cannot be reset ends the run.
+  void ResetEnv(int32_t i, float* obs) {
+    constexpr int kAttempts = 3;
+    std::string last_error;
+    for (int attempt = 0; attempt < kAttempts; ++attempt) {
+      try {
+        envs[i]->Reset(obs);
+        if (AllFinite(obs, obs_size)) return;
+        nonfinite.fetch_add(1, std::memory_order_relaxed);
+        last_error = "a non-finite value in its first observation";
+      } catch (const EnvFault& e) {
+        env_errors.fetch_add(1, std::memory_order_relaxed);
+        last_error = e.what();
+      }
+    }
+    throw std::runtime_error("env " + std::to_string(i) + " (" + envs[i]->spec().id +
+                             ") failed to reset " + std::to_string(kAttempts) +
+                             " times in a row: " + last_error);
+  }
+
+  // The episode of env i cannot go on: without a `dropped` buffer that is the caller's error;
+  // with one, the env starts a fresh episode and the row says so.
+  void Drop(int32_t i, float* obs, const std::string& why) {
+    if (dropped == nullptr) throw EnvFault("env " + std::to_string(i) + ": " + why);
+    dropped_episodes.fetch_add(1, std::memory_order_relaxed);
+    rewards[i] = 0.0f;
+    terminated[i] = 0;
+    truncated[i] = 0;
+    dropped[i] = 1;
+    ResetEnv(i, obs);
+  }
+
   void RunEnv(int32_t i) {
     float* obs = observations + static_cast<int64_t>(i) * obs_size;
     if (job == Job::kReset) {
       envs[i]->Seed(seed + static_cast<uint64_t>(i));
-      envs[i]->Reset(obs);
+      ResetEnv(i, obs);
       return;
     }
-    const StepResult r = envs[i]->Step(actions + static_cast<int64_t>(i) * action_size, obs);
+    if (dropped != nullptr) dropped[i] = 0;
+    StepResult r;
+    try {
+      r = envs[i]->Step(actions + static_cast<int64_t>(i) * action_size, obs);
+    } catch (const EnvFault& e) {
+      env_errors.fetch_add(1, std::memory_order_relaxed);
+      Drop(i, obs, e.what());
+      return;
+    }
+    if (!AllFinite(obs, obs_size) || !std::isfinite(r.reward)) {
+      nonfinite.fetch_add(1, std::memory_order_relaxed);
+      Drop(i, obs, "a non-finite value in its observation or reward");
+      return;
+    }
     rewards[i] = static_cast<float>(r.reward);
     terminated[i] = r.terminated ? 1 : 0;
     truncated[i] = r.truncated ? 1 : 0;
     if (r.terminated || r.truncated) {
       std::memcpy(final_observations + static_cast<int64_t>(i) * obs_size, obs,
                   sizeof(float) * obs_size);
-      envs[i]->Reset(obs);
+      ResetEnv(i, obs);
     }
   }
 
@@ -132,10 +194,14 @@ struct VectorEnv::Impl {
   }
 };
 
-VectorEnv::VectorEnv(const VectorEnvOptions& options) : impl_(std::make_unique<Impl>()) {
+NativeVectorEnv::NativeVectorEnv(const VectorEnvOptions& options)
+    : impl_(std::make_unique<Impl>()) {
   options.Validate();
   Impl& m = *impl_;
-  for (int32_t i = 0; i < options.num_envs; ++i) m.envs.push_back(MakeEnv(options.env_id));
+  for (int32_t i = 0; i < options.num_envs; ++i) {
+    m.envs.push_back(options.make_env ? options.make_env() : MakeEnv(options.env_id));
+    if (m.envs.back() == nullptr) throw std::invalid_argument("VectorEnvOptions.make_env: null");
+  }
   m.seed = options.seed;
   m.obs_size = m.envs[0]->spec().observation_size;
   m.action_size = m.envs[0]->spec().action_size;
@@ -151,20 +217,29 @@ VectorEnv::VectorEnv(const VectorEnvOptions& options) : impl_(std::make_unique<I
   }
 }
 
-VectorEnv::~VectorEnv() { impl_->StopWorkers(); }
+NativeVectorEnv::~NativeVectorEnv() { impl_->StopWorkers(); }
 
-const EnvSpec& VectorEnv::spec() const { return impl_->envs[0]->spec(); }
+const EnvSpec& NativeVectorEnv::spec() const { return impl_->envs[0]->spec(); }
 
-int32_t VectorEnv::num_envs() const { return static_cast<int32_t>(impl_->envs.size()); }
+int32_t NativeVectorEnv::num_envs() const { return static_cast<int32_t>(impl_->envs.size()); }
 
-void VectorEnv::Reset(float* observations) {
+EnvFaultCounters NativeVectorEnv::fault_counters() const {
+  EnvFaultCounters c;
+  c.dropped_episodes = impl_->dropped_episodes.load();
+  c.env_errors = impl_->env_errors.load();
+  c.nonfinite_observations = impl_->nonfinite.load();
+  return c;
+}
+
+void NativeVectorEnv::Reset(float* observations) {
   impl_->job = Impl::Job::kReset;
   impl_->observations = observations;
   impl_->Run();
 }
 
-void VectorEnv::Step(const float* actions, float* observations, float* rewards, uint8_t* terminated,
-                     uint8_t* truncated, float* final_observations) {
+void NativeVectorEnv::Step(const float* actions, float* observations, float* rewards,
+                           uint8_t* terminated, uint8_t* truncated, float* final_observations,
+                           uint8_t* dropped) {
   Impl& m = *impl_;
   m.job = Impl::Job::kStep;
   m.actions = actions;
@@ -173,6 +248,7 @@ void VectorEnv::Step(const float* actions, float* observations, float* rewards, 
   m.terminated = terminated;
   m.truncated = truncated;
   m.final_observations = final_observations;
+  m.dropped = dropped;
   m.Run();
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -28,7 +29,7 @@ void RandomActions(const EnvSpec& spec, int n, Rng& rng, std::vector<float>* act
 // Steps a VectorEnv next to num_envs single envs (env i seeded seed + i, reset by hand when an
 // episode ends) and checks every output row; returns the number of episode ends seen.
 int CheckMatchesSingleEnvs(const std::string& id, int n, uint64_t seed, int steps) {
-  VectorEnv vec({id, n, seed, 1});
+  NativeVectorEnv vec({id, n, seed, 1});
   const EnvSpec& spec = vec.spec();
   const int d = spec.observation_size, a = spec.action_size;
   std::vector<std::unique_ptr<Env>> singles;
@@ -81,7 +82,7 @@ TEST(VectorEnvTest, AutoResetMatchesSingleEnvsSeededSeedPlusI) {
 }
 
 TEST(VectorEnvTest, FreshObservationAfterTerminationIsAResetState) {
-  VectorEnv vec({"CartPole-v1", 1, 3, 1});
+  NativeVectorEnv vec({"CartPole-v1", 1, 3, 1});
   std::vector<float> obs(4), finals(4), rewards(1);
   std::vector<uint8_t> terminated(1), truncated(1);
   vec.Reset(obs.data());
@@ -108,7 +109,7 @@ struct Trace {
 };
 
 Trace RunVector(const std::string& id, int n, int threads, int steps) {
-  VectorEnv vec({id, n, 123, threads});
+  NativeVectorEnv vec({id, n, 123, threads});
   const int d = vec.spec().observation_size;
   std::vector<float> obs(n * d), rewards(n), finals(n * d, 0.0f), actions;
   std::vector<uint8_t> terminated(n), truncated(n);
@@ -147,7 +148,7 @@ TEST(VectorEnvTest, ThreadedSteppingIsBitIdenticalToOneThread) {
 }
 
 TEST(VectorEnvTest, WorkerExceptionReachesCallerAndPoolStaysUsable) {
-  VectorEnv vec({"CartPole-v1", 4, 0, 2});  // env 3 is stepped by the worker thread
+  NativeVectorEnv vec({"CartPole-v1", 4, 0, 2});  // env 3 is stepped by the worker thread
   EXPECT_EQ(vec.num_envs(), 4);
   EXPECT_EQ(vec.spec().id, "CartPole-v1");
   std::vector<float> obs(16), finals(16), rewards(4);
@@ -167,10 +168,93 @@ TEST(VectorEnvTest, WorkerExceptionReachesCallerAndPoolStaysUsable) {
   for (float r : rewards) EXPECT_EQ(r, 1.0f);
 }
 
+// An env that fails on schedule: Step throws EnvFault on every `fault_every`-th step and
+// returns a NaN observation on every `nan_every`-th (counted over its whole life); Reset writes
+// {-1, number of resets}.
+class ScheduledFaultEnv : public Env {
+ public:
+  ScheduledFaultEnv(int fault_every, int nan_every)
+      : fault_every_(fault_every), nan_every_(nan_every) {
+    spec_.id = "Faulty-v0";
+    spec_.observation_size = 2;
+    spec_.num_actions = 2;
+  }
+  const EnvSpec& spec() const override { return spec_; }
+  void Seed(uint64_t) override {}
+  void Reset(float* observation) override {
+    observation[0] = -1.0f;
+    observation[1] = static_cast<float>(++resets_);
+  }
+  StepResult Step(const float*, float* observation) override {
+    ++steps_;
+    if (steps_ % fault_every_ == 0) throw EnvFault("scheduled fault");
+    observation[0] = static_cast<float>(steps_);
+    observation[1] = steps_ % nan_every_ == 0 ? std::numeric_limits<float>::quiet_NaN() : 0.0f;
+    StepResult r;
+    r.reward = 1.0;
+    return r;
+  }
+
+ private:
+  EnvSpec spec_;
+  int fault_every_, nan_every_;
+  int steps_ = 0, resets_ = 0;
+};
+
+// Faults drop the episode of that env only: the row is marked, holds the fresh episode's first
+// observation, carries no reward and no episode end, and the counters add up to the schedule.
+TEST(VectorEnvTest, FaultsDropTheEpisodeResetTheEnvAndAreCounted) {
+  for (int threads : {1, 2}) {
+    VectorEnvOptions options;
+    options.num_envs = 3;
+    options.num_threads = threads;
+    options.make_env = [] { return std::make_unique<ScheduledFaultEnv>(5, 7); };
+    NativeVectorEnv vec(options);
+    std::vector<float> obs(6), finals(6, 123.0f), rewards(3), actions(3, 0.0f);
+    std::vector<uint8_t> terminated(3), truncated(3), dropped(3);
+    vec.Reset(obs.data());
+    int faults = 0, nans = 0;
+    for (int step = 1; step <= 35; ++step) {
+      vec.Step(actions.data(), obs.data(), rewards.data(), terminated.data(), truncated.data(),
+               finals.data(), dropped.data());
+      const bool fault = step % 5 == 0, nan = !fault && step % 7 == 0;
+      faults += fault;
+      nans += nan;
+      for (int e = 0; e < 3; ++e) {
+        EXPECT_EQ(dropped[e], fault || nan ? 1 : 0) << "step " << step;
+        EXPECT_EQ(terminated[e] + truncated[e], 0);
+        if (fault || nan) {
+          EXPECT_EQ(rewards[e], 0.0f);
+          EXPECT_EQ(obs[2 * e], -1.0f);  // the reset observation
+          EXPECT_EQ(obs[2 * e + 1], static_cast<float>(2 + faults + nans - 1));
+        } else {
+          EXPECT_EQ(rewards[e], 1.0f);
+          EXPECT_EQ(obs[2 * e], static_cast<float>(step));
+        }
+      }
+    }
+    for (float f : finals) EXPECT_EQ(f, 123.0f);  // no episode ended
+    const EnvFaultCounters c = vec.fault_counters();
+    EXPECT_EQ(c.env_errors, 3 * faults);
+    EXPECT_EQ(c.nonfinite_observations, 3 * nans);
+    EXPECT_EQ(c.dropped_episodes, 3 * (faults + nans));
+    EXPECT_EQ(c.worker_restarts, 0);
+
+    // Without a `dropped` buffer a fault is the caller's: EnvFault (step 40 is the next one).
+    for (int step = 36; step < 40; ++step) {
+      vec.Step(actions.data(), obs.data(), rewards.data(), terminated.data(), truncated.data(),
+               finals.data());
+    }
+    EXPECT_THROW(vec.Step(actions.data(), obs.data(), rewards.data(), terminated.data(),
+                          truncated.data(), finals.data()),
+                 EnvFault);
+  }
+}
+
 TEST(VectorEnvTest, ValidateNamesTheBadField) {
   auto message = [](const VectorEnvOptions& options) -> std::string {
     try {
-      VectorEnv vec(options);
+      NativeVectorEnv vec(options);
     } catch (const std::invalid_argument& e) {
       return e.what();
     }
