@@ -19,7 +19,8 @@ function(rlfleet_test)
 endfunction()
 
 # The layering of docs/architecture.md, checked on every build: LibTorch may only be included
-# in algorithms/, actors/, learner/, launcher/, bench/ and tests/; ZeroMQ never in algorithms/
+# in algorithms/, actors/, learner/, launcher/, bench/ and tests/ (never core/, envs/, pyenv/,
+# replay/, transport/); ZeroMQ never in algorithms/
 # or envs/. A violation fails the build and names the file.
 function(rlfleet_check_layering)
   add_custom_target(check_layering ALL
