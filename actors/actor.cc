@@ -16,6 +16,7 @@
 #include "core/logging.h"
 #include "core/random.h"
 #include "envs/vector_env.h"
+#include "pyenv/env_factory.h"
 #include "replay/insert_client.h"
 #include "transport/codec.h"
 
@@ -24,7 +25,7 @@ namespace rlfleet {
 struct Actor::Impl {
   RunConfig config;
   int32_t index;
-  VectorEnv envs;
+  std::unique_ptr<VectorEnv> envs;
   std::unique_ptr<ActorPolicy> policy;
   int32_t num_envs, obs_size, action_size;
   bool started = false;
@@ -35,7 +36,8 @@ struct Actor::Impl {
   // Step buffers, one row per env. `observations` holds x_t; the step writes x_{t+1} into
   // `next_observations`, and the two swap.
   std::vector<float> observations, next_observations, actions, rewards, final_observations;
-  std::vector<uint8_t> terminated, truncated;
+  std::vector<uint8_t> terminated, truncated, dropped;
+  EnvFaultCounters faults_reported;  // what the stats messages carried so far
   std::vector<double> episode_return;
   std::vector<int64_t> episode_length;
   ActorOutput output;
@@ -47,15 +49,14 @@ struct Actor::Impl {
   Impl(const RunConfig& c, int32_t i, const AlgorithmSpec& algorithm)
       : config(c),
         index(i),
-        envs(VectorEnvOptions{c.env.id, c.env.num_envs, DeriveSeed(c.seed, "actor_envs", i),
-                              c.env.num_threads}),
+        envs(MakeVectorEnv(c.env, DeriveSeed(c.seed, "actor_envs", i))),
         num_envs(c.env.num_envs),
-        obs_size(envs.spec().observation_size),
-        action_size(envs.spec().action_size),
+        obs_size(envs->spec().observation_size),
+        action_size(envs->spec().action_size),
         reporter(c.cluster.stats_endpoint, static_cast<uint32_t>(i),
                  c.actor.stats_interval_seconds) {
-    CheckRunFitsAlgorithm(algorithm, c, envs.spec());
-    policy = algorithm.make_policy(c, envs.spec(), i);
+    CheckRunFitsAlgorithm(algorithm, c, envs->spec());
+    policy = algorithm.make_policy(c, envs->spec(), i);
     weights = std::make_unique<WeightsSubscriber>(c.cluster.weights_endpoint, policy->module());
     const size_t rows = static_cast<size_t>(num_envs) * obs_size;
     observations.assign(rows, 0.0f);
@@ -65,6 +66,7 @@ struct Actor::Impl {
     rewards.assign(num_envs, 0.0f);
     terminated.assign(num_envs, 0);
     truncated.assign(num_envs, 0);
+    dropped.assign(num_envs, 0);
     episode_return.assign(num_envs, 0.0);
     episode_length.assign(num_envs, 0);
   }
@@ -94,8 +96,8 @@ struct Actor::Impl {
       policy->OnWeights(weights->version());
     }
     policy->Act(observations.data(), actions.data());
-    envs.Step(actions.data(), next_observations.data(), rewards.data(), terminated.data(),
-              truncated.data(), final_observations.data());
+    envs->Step(actions.data(), next_observations.data(), rewards.data(), terminated.data(),
+               truncated.data(), final_observations.data(), dropped.data());
     EnvStepView view;
     view.num_envs = num_envs;
     view.observations = observations.data();
@@ -105,8 +107,14 @@ struct Actor::Impl {
     view.truncated = truncated.data();
     view.next_observations = next_observations.data();
     view.final_observations = final_observations.data();
+    view.dropped = dropped.data();
     policy->Record(view, &output);
     for (int32_t e = 0; e < num_envs; ++e) {
+      if (dropped[e]) {  // counted by the env; the episode's return is not reported
+        episode_return[e] = 0.0;
+        episode_length[e] = 0;
+        continue;
+      }
       episode_return[e] += rewards[e];
       episode_length[e] += 1;
       if (terminated[e] || truncated[e]) {
@@ -116,6 +124,20 @@ struct Actor::Impl {
       }
     }
     reporter.AddSteps(num_envs);
+    const EnvFaultCounters faults = envs->fault_counters();
+    if (faults.dropped_episodes != faults_reported.dropped_episodes ||
+        faults.env_errors != faults_reported.env_errors ||
+        faults.nonfinite_observations != faults_reported.nonfinite_observations ||
+        faults.worker_restarts != faults_reported.worker_restarts) {
+      EnvFaultCounters delta = faults;
+      delta.dropped_episodes -= faults_reported.dropped_episodes;
+      delta.env_errors -= faults_reported.env_errors;
+      delta.nonfinite_observations -= faults_reported.nonfinite_observations;
+      delta.worker_restarts -= faults_reported.worker_restarts;
+      delta.worker_timeouts -= faults_reported.worker_timeouts;
+      reporter.AddEnvFaults(delta);
+      faults_reported = faults;
+    }
     observations.swap(next_observations);
   }
 
@@ -136,7 +158,7 @@ struct Actor::Impl {
         }
         if (stop.load()) break;
         if (!started) {
-          envs.Reset(observations.data());
+          envs->Reset(observations.data());
           started = true;
         }
         acting_version.store(weights->version(), std::memory_order_relaxed);
@@ -209,7 +231,7 @@ int64_t Actor::Run(const std::atomic<bool>& stop, int64_t max_env_steps) {
   if (c.learner.deterministic) return s.RunRounds(&inserter, stop, max_env_steps);
   if (!s.started) {
     s.WaitForWeights(stop);
-    s.envs.Reset(s.observations.data());
+    s.envs->Reset(s.observations.data());
     s.started = true;
   }
   int64_t env_steps = 0;

@@ -129,6 +129,11 @@ std::string StatsReporter::TakePending(int64_t policy_version, int64_t rejected_
   pending_.env_steps = 0;
   pending_.episode_returns.clear();
   pending_.episode_lengths.clear();
+  pending_.env_dropped_episodes = 0;
+  pending_.env_errors = 0;
+  pending_.env_nonfinite = 0;
+  pending_.env_worker_restarts = 0;
+  pending_.env_worker_timeouts = 0;
   return bytes;
 }
 

@@ -9,6 +9,7 @@
 
 #include "algorithms/torch_fwd.h"
 #include "core/clock.h"
+#include "envs/vector_env.h"
 #include "transport/codec.h"
 
 namespace rlfleet {
@@ -66,6 +67,14 @@ class StatsReporter {
  public:
   StatsReporter(const std::string& endpoint, uint32_t actor_index, double interval_seconds);
   void AddSteps(int64_t env_steps) { pending_.env_steps += env_steps; }
+  // Env faults since the previous call (a difference of EnvFaultCounters).
+  void AddEnvFaults(const EnvFaultCounters& delta) {
+    pending_.env_dropped_episodes += delta.dropped_episodes;
+    pending_.env_errors += delta.env_errors;
+    pending_.env_nonfinite += delta.nonfinite_observations;
+    pending_.env_worker_restarts += delta.worker_restarts;
+    pending_.env_worker_timeouts += delta.worker_timeouts;
+  }
   void AddEpisode(double episode_return, int64_t length) {
     pending_.episode_returns.push_back(episode_return);
     pending_.episode_lengths.push_back(length);

@@ -61,6 +61,10 @@ struct EnvStepView {
   const float* next_observations = nullptr;
   // [M, D] rows valid where the episode ended: its last observation (for bootstrapping).
   const float* final_observations = nullptr;
+  // [M] or null: 1 where the env's episode was dropped at this step (a fault in an env rlfleet
+  // did not write; VectorEnv): no reward, no episode end, the next_observations row starts a
+  // fresh episode. The policy keeps nothing that spans the fault in an item.
+  const uint8_t* dropped = nullptr;
 };
 
 // Items an actor inserts in one request: of the algorithm's ItemKind, and for a replay memory

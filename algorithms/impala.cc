@@ -380,7 +380,8 @@ class ImpalaPolicy : public ActorPolicy {
         num_envs_(config.env.num_envs),
         unroll_length_(config.actor.unroll_length),
         log_probs_(static_cast<size_t>(config.env.num_envs)),
-        unrolls_(static_cast<size_t>(config.env.num_envs)) {
+        unrolls_(static_cast<size_t>(config.env.num_envs)),
+        discarded_(static_cast<size_t>(config.env.num_envs), 0) {
     model_->eval();
   }
 
@@ -413,6 +414,9 @@ class ImpalaPolicy : public ActorPolicy {
   void Record(const EnvStepView& step, ActorOutput* out) override {
     const int32_t d = spec_.observation_size;
     for (int32_t e = 0; e < num_envs_; ++e) {
+      // A dropped episode leaves this env's unroll without a valid step: the whole unroll is
+      // discarded (the envs stay in step; the next unroll is whole again).
+      if (step.dropped != nullptr && step.dropped[e]) discarded_[e] = 1;
       Unroll& u = unrolls_[e];
       u.rewards[step_] = step.rewards[e];
       u.terminated[step_] = step.terminated[e];
@@ -425,6 +429,10 @@ class ImpalaPolicy : public ActorPolicy {
     if (++step_ < unroll_length_) return;
     // Row T bootstraps the last step: the observation the next unroll starts from.
     for (int32_t e = 0; e < num_envs_; ++e) {
+      if (discarded_[e]) {
+        discarded_[e] = 0;
+        continue;
+      }
       Unroll& u = unrolls_[e];
       std::copy_n(step.next_observations + static_cast<size_t>(e) * d, d,
                   u.observations.begin() + static_cast<size_t>(unroll_length_) * d);
@@ -456,6 +464,7 @@ class ImpalaPolicy : public ActorPolicy {
   int64_t policy_version_ = 0;
   std::vector<float> log_probs_;
   std::vector<Unroll> unrolls_;
+  std::vector<uint8_t> discarded_;  // per env: 1 when its current unroll holds a dropped step
 };
 
 struct ImpalaPrepared : PreparedBatch {

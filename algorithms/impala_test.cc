@@ -661,6 +661,33 @@ TEST_F(ImpalaTest, PolicyCutsUnrollsFromTheStepsItIsGiven) {
   EXPECT_TRUE(out.unrolls[0].truncation_observations.empty());
 }
 
+// An env whose episode was dropped mid-unroll (a fault in an env rlfleet did not write) gives
+// no unroll for that stretch; the other envs' unrolls come out whole, and the next unroll of
+// the faulty env is whole again.
+TEST_F(ImpalaTest, PolicyDiscardsTheUnrollOfAnEnvWithADroppedStep) {
+  RunConfig config;
+  config.env.num_envs = 2;
+  config.actor.unroll_length = 2;
+  const EnvSpec spec = CartPoleSpec();
+  std::unique_ptr<ActorPolicy> policy = ImpalaAlgorithmSpec().make_policy(config, spec, 0);
+  std::vector<float> obs(8, 0.0f), actions(2), rewards(2, 1.0f);
+  std::vector<uint8_t> flags(2, 0), dropped(2, 0);
+  ActorOutput out;
+  for (int t = 0; t < 4; ++t) {
+    policy->Act(obs.data(), actions.data());
+    dropped = {0, static_cast<uint8_t>(t == 0)};  // env 1 fails in its first unroll's first step
+    EnvStepView view{
+        2,          obs.data(), actions.data(), rewards.data(), flags.data(), flags.data(),
+        obs.data(), obs.data(), dropped.data()};
+    policy->Record(view, &out);
+  }
+  ASSERT_EQ(out.unrolls.size(), 3u);
+  EXPECT_EQ(out.unrolls[0].env_index, 0u);  // first unroll: env 0 only
+  EXPECT_EQ(out.unrolls[1].env_index, 0u);  // second: both
+  EXPECT_EQ(out.unrolls[2].env_index, 1u);
+  for (const Unroll& u : out.unrolls) EXPECT_NO_THROW(u.Validate());
+}
+
 // The policy's network and the learner's published one hold the same initial weights under the
 // same names: an actor acts from the first step as the learner would.
 TEST_F(ImpalaTest, PolicyAndLearnerShareInitialWeightsAndParameterNames) {

@@ -41,7 +41,7 @@ void TransitionPolicy::Act(const float* observations, float* actions) {
 
 void TransitionPolicy::Record(const EnvStepView& step, ActorOutput* out) {
   transitions_.Push(step.observations, step.actions, policy_version_, step.rewards, step.terminated,
-                    step.truncated, step.next_observations, step.final_observations);
+                    step.truncated, step.next_observations, step.final_observations, step.dropped);
   frames_ += num_envs_;
   frames_since_weights_ += num_envs_;
   const size_t batch = static_cast<size_t>(config_.actor.insert_batch);

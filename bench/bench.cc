@@ -23,10 +23,12 @@
 #include "core/clock.h"
 #include "core/file_util.h"
 #include "core/random.h"
+#include "core/shell.h"
 #include "envs/envs_bench.h"
 #include "envs/registry.h"
 #include "envs/vector_env.h"
 #include "learner/learner.h"
+#include "pyenv/env_factory.h"
 #include "replay/insert_client.h"
 #include "replay/run_tables.h"
 #include "replay/sample_client.h"
@@ -99,58 +101,83 @@ class ShardThread {
 
 // Frames/s of the bare loop: VectorEnv step + the algorithm's batched acting.
 double BareActorFps(const RunConfig& config, double seconds) {
-  VectorEnv envs(VectorEnvOptions{config.env.id, config.env.num_envs, 1, config.env.num_threads});
-  const EnvSpec& spec = envs.spec();
+  std::unique_ptr<VectorEnv> envs = MakeVectorEnv(config.env, 1);
+  const EnvSpec& spec = envs->spec();
   std::unique_ptr<ActorPolicy> policy =
       FindAlgorithm(config.learner.algo).make_policy(config, spec, 0);
   const int32_t m = config.env.num_envs;
   std::vector<float> obs(static_cast<size_t>(m) * spec.observation_size),
       actions(static_cast<size_t>(m) * spec.action_size), rewards(m),
       final_obs(static_cast<size_t>(m) * spec.observation_size);
-  std::vector<uint8_t> terminated(m), truncated(m);
-  envs.Reset(obs.data());
+  std::vector<uint8_t> terminated(m), truncated(m), dropped(m);
+  envs->Reset(obs.data());
   int64_t frames = 0;
   Stopwatch clock;
   while (clock.Seconds() < seconds) {
     for (int i = 0; i < 100; ++i) {
       policy->Act(obs.data(), actions.data());
-      envs.Step(actions.data(), obs.data(), rewards.data(), terminated.data(), truncated.data(),
-                final_obs.data());
+      envs->Step(actions.data(), obs.data(), rewards.data(), terminated.data(), truncated.data(),
+                 final_obs.data(), dropped.data());
       frames += m;
     }
   }
   return static_cast<double>(frames) / clock.Seconds();
 }
 
-int BenchActor(const BenchOptions& options) {
-  at::set_num_threads(1);
-  TempDir dir("rlfleet-bench");
-  RunConfig config = BenchConfig(options, dir.path());
-  config.actor.wait_for_weights_seconds = 0;  // no learner publishes here
-  // No learner samples here either: a samples-per-insert limit would block the actor as soon as
-  // the table holds replay.min_size_to_sample items.
-  config.replay.samples_per_insert = 0;
+// The real actor of `config`, inserting into a real shard over ipc, a learner stand-in
+// draining it (a replay memory evicts by itself). Construction warms the actor up (4 unrolls of
+// every env); the destructor stops the drainer, then the shard.
+class ActorRig {
+ public:
+  explicit ActorRig(const RunConfig& config)
+      : shard_(config),
+        replay_memory_(FindAlgorithm(config.learner.algo).replay == ReplayKind::kReplayMemory),
+        drainer_(&stop_, [this, config] { Drain(config); }),
+        actor_(config, 0),
+        warmup_steps_(static_cast<int64_t>(config.env.num_envs) * config.actor.unroll_length * 4) {
+    actor_.Run(stop_, warmup_steps_);
+  }
+  int64_t warmup_steps() const { return warmup_steps_; }
+  // Steps the actor at least `env_steps` env steps (all envs together); returns how many.
+  int64_t Run(int64_t env_steps) { return actor_.Run(stop_, env_steps); }
 
-  // The real actor, inserting into a real shard over ipc; a learner stand-in drains it.
-  ShardThread shard(config);
-  std::atomic<bool> stop{false};
-  const bool replay_memory = FindAlgorithm(config.learner.algo).replay == ReplayKind::kReplayMemory;
-  StoppingThread drainer(&stop, [&] {
-    if (replay_memory) return;  // a replay memory evicts by itself
+ private:
+  void Drain(const RunConfig& config) {
+    if (replay_memory_) return;
     SampleClientOptions sample_options;
     sample_options.endpoints = config.cluster.shard_endpoints;
     sample_options.table = config.replay.table;
-    SampleClient client(sample_options, &stop);
+    SampleClient client(sample_options, &stop_);
     SampledBatch batch;
     try {
-      while (!stop.load()) client.Sample(config.env.num_envs, 100, &batch);
+      while (!stop_.load()) client.Sample(config.env.num_envs, 100, &batch);
     } catch (const StoppedError&) {
     }
-  });
-  Actor actor(config, 0);
-  const int64_t warmup_steps =
-      static_cast<int64_t>(config.env.num_envs) * config.actor.unroll_length * 4;
-  actor.Run(stop, warmup_steps);
+  }
+
+  ShardThread shard_;
+  std::atomic<bool> stop_{false};
+  bool replay_memory_;
+  StoppingThread drainer_;
+  Actor actor_;
+  int64_t warmup_steps_;
+};
+
+// The bench's config for a lone actor: no learner publishes or samples here (a samples-per-
+// insert limit would block the actor once the table holds replay.min_size_to_sample items).
+RunConfig ActorBenchConfig(const BenchOptions& options, const std::string& ipc_dir) {
+  RunConfig config = BenchConfig(options, ipc_dir);
+  config.actor.wait_for_weights_seconds = 0;
+  config.replay.samples_per_insert = 0;
+  return config;
+}
+
+int BenchActor(const BenchOptions& options) {
+  at::set_num_threads(1);
+  TempDir dir("rlfleet-bench");
+  const RunConfig config = ActorBenchConfig(options, dir.path());
+  ActorRig rig(config);
+  const int64_t warmup_steps = rig.warmup_steps();
 
   // Alternate the two loops so that both see the same machine noise; compare the totals.
   constexpr int kRounds = 3;
@@ -163,7 +190,7 @@ int BenchActor(const BenchOptions& options) {
     const int64_t target =
         std::max<int64_t>(static_cast<int64_t>(fps * phase_seconds), warmup_steps);
     Stopwatch clock;
-    actor_frames += static_cast<double>(actor.Run(stop, target));
+    actor_frames += static_cast<double>(rig.Run(target));
     actor_seconds += clock.Seconds();
   }
   const double bare_fps = bare_frames / bare_seconds;
@@ -256,7 +283,7 @@ int BenchLearner(const BenchOptions& options) {
   config.learner.checkpoint_interval_seconds = 1e9;
   config.learner.total_env_steps = std::numeric_limits<int64_t>::max() / 2;
   at::set_num_threads(config.learner.intra_op_threads);
-  const EnvSpec spec = MakeEnv(config.env.id)->spec();
+  const EnvSpec spec = CheckEnvSource(config.env);
   CheckRunFitsAlgorithm(algo, config, spec);
   const torch::Device device = ResolveDevice(config.learner.device);
 
@@ -396,6 +423,185 @@ int BenchLearner(const BenchOptions& options) {
   return 0;
 }
 
+// Env steps/s of `env` stepped alone for `seconds` with the random actions `actions` (cycled),
+// reset when an episode ends.
+double SingleEnvStepsPerSecond(Env& env, const std::vector<float>& actions, double seconds) {
+  const EnvSpec& spec = env.spec();
+  std::vector<float> obs(spec.observation_size);
+  env.Reset(obs.data());
+  const size_t a = static_cast<size_t>(spec.action_size);
+  const size_t count = actions.size() / a;
+  int64_t steps = 0;
+  Stopwatch clock;
+  while (clock.Seconds() < seconds) {
+    for (int i = 0; i < 1000; ++i, ++steps) {
+      const StepResult r = env.Step(actions.data() + (steps % count) * a, obs.data());
+      if (r.terminated || r.truncated) env.Reset(obs.data());
+    }
+  }
+  return static_cast<double>(steps) / clock.Seconds();
+}
+
+// 4096 uniformly random actions of `spec`, row-major.
+std::vector<float> RandomActions(const EnvSpec& spec, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<float> actions;
+  for (int i = 0; i < 4096; ++i) {
+    for (int32_t j = 0; j < spec.action_size; ++j) {
+      actions.push_back(spec.discrete_actions ? static_cast<float>(rng.UniformInt(spec.num_actions))
+                                              : static_cast<float>(rng.Uniform(
+                                                    spec.action_low[j], spec.action_high[j])));
+    }
+  }
+  return actions;
+}
+
+// A plugin env against the built-in env of the same id, one env each, in 3 alternating rounds.
+int BenchPluginEnv(const BenchOptions& options, const RunConfig& config) {
+  if (!IsRegisteredEnv(config.env.id)) {
+    throw std::invalid_argument(
+        "bench envsrc: a plugin is compared with the built-in env of its "
+        "env.id, and '" +
+        config.env.id + "' is not one");
+  }
+  std::unique_ptr<Env> plugin = MakeEnv(config.env);
+  std::unique_ptr<Env> builtin = MakeEnv(config.env.id);
+  const std::vector<float> actions = RandomActions(builtin->spec(), 1);
+  constexpr int kRounds = 3;
+  const double phase = options.seconds / kRounds;
+  double plugin_sum = 0, builtin_sum = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    builtin_sum += SingleEnvStepsPerSecond(*builtin, actions, phase);
+    plugin_sum += SingleEnvStepsPerSecond(*plugin, actions, phase);
+  }
+  nlohmann::json result;
+  result["bench"] = "envsrc";
+  result["source"] = "plugin";
+  result["plugin"] = config.env.plugin;
+  result["env_id"] = config.env.id;
+  result["plugin_steps_per_second"] = plugin_sum / kRounds;
+  result["builtin_steps_per_second"] = builtin_sum / kRounds;
+  result["ratio"] = plugin_sum / builtin_sum;
+  result["goal_ratio"] = 0.95;
+  if (!options.json_only) {
+    std::printf("built-in %s: %.0f env steps/s\nplugin %s: %.0f env steps/s\n",
+                config.env.id.c_str(), builtin_sum / kRounds, config.env.plugin.c_str(),
+                plugin_sum / kRounds);
+  }
+  std::printf("%s\n", result.dump().c_str());
+  return 0;
+}
+
+// Env steps/s of the bare Python loop (python/rlfleet_env_bench.py): the config's envs, one
+// process, no rlfleet.
+double BarePythonStepsPerSecond(const EnvConfig& env, double seconds, std::string* python) {
+  std::string command = ShellQuote(env.python_interpreter) + " " +
+                        ShellQuote(PythonModuleDir() + "/rlfleet_env_bench.py") + " --callable " +
+                        ShellQuote(env.python) + " --kwargs " + ShellQuote(env.python_kwargs) +
+                        " --num-envs " + std::to_string(env.num_envs) + " --seconds " +
+                        std::to_string(seconds);
+  for (const std::string& dir : env.python_path) command += " --python-path " + ShellQuote(dir);
+  const auto [status, output] = RunShell(command);
+  const size_t line = output.rfind("{\"env_steps_per_second\"");
+  if (status != 0 || line == std::string::npos) {
+    throw std::runtime_error("bench envsrc: the bare Python loop failed: " + command + "\n" +
+                             output);
+  }
+  const nlohmann::json result = nlohmann::json::parse(output.substr(line));
+  *python = result["python"].get<std::string>();
+  return result["env_steps_per_second"].get<double>();
+}
+
+// Env steps/s of a PythonVectorEnv of the config's envs in `workers` processes, stepped with
+// random actions and nothing else.
+double PythonVectorStepsPerSecond(const EnvConfig& env, int32_t workers, double seconds) {
+  EnvConfig c = env;
+  c.python_workers = workers;
+  std::unique_ptr<VectorEnv> envs = MakeVectorEnv(c, 0);
+  const EnvSpec& spec = envs->spec();
+  const int32_t m = envs->num_envs();
+  const std::vector<float> actions = RandomActions(spec, 2);
+  const size_t batch = static_cast<size_t>(m) * spec.action_size;
+  const size_t batches = actions.size() / batch;
+  std::vector<float> obs(static_cast<size_t>(m) * spec.observation_size), rewards(m),
+      finals(obs.size());
+  std::vector<uint8_t> terminated(m), truncated(m), dropped(m);
+  envs->Reset(obs.data());
+  int64_t steps = 0;
+  Stopwatch clock;
+  for (size_t k = 0; clock.Seconds() < seconds; ++k) {
+    envs->Step(actions.data() + (k % batches) * batch, obs.data(), rewards.data(),
+               terminated.data(), truncated.data(), finals.data(), dropped.data());
+    steps += m;
+  }
+  return static_cast<double>(steps) / clock.Seconds();
+}
+
+// A Python env served to a real actor (its env.python_workers worker processes, the policy,
+// inserts into a shard) against the same envs in a bare Python loop, 3 alternating rounds;
+// then the PythonVectorEnv alone with 1, 2 and 4 workers.
+int BenchPythonEnv(const BenchOptions& options, const RunConfig& config) {
+  at::set_num_threads(1);
+  constexpr int kRounds = 3;
+  const double phase = options.seconds / kRounds;
+  ActorRig rig(config);
+  double bare_sum = 0, actor_frames = 0, actor_seconds = 0;
+  std::string python;
+  for (int round = 0; round < kRounds; ++round) {
+    const double bare = BarePythonStepsPerSecond(config.env, phase, &python);
+    bare_sum += bare;
+    Stopwatch clock;
+    actor_frames += static_cast<double>(
+        rig.Run(std::max<int64_t>(static_cast<int64_t>(bare * phase), rig.warmup_steps())));
+    actor_seconds += clock.Seconds();
+  }
+  const double bare_sps = bare_sum / kRounds;
+  const double actor_sps = actor_frames / actor_seconds;
+  nlohmann::json workers = nlohmann::json::array();
+  for (int32_t w : {1, 2, 4}) {
+    if (w > config.env.num_envs) break;
+    workers.push_back({{"workers", w},
+                       {"env_steps_per_second", PythonVectorStepsPerSecond(config.env, w, phase)}});
+  }
+  nlohmann::json result;
+  result["bench"] = "envsrc";
+  result["source"] = "python";
+  result["callable"] = config.env.python;
+  result["python"] = python;
+  result["algo"] = config.learner.algo;
+  result["num_envs"] = config.env.num_envs;
+  result["python_workers"] = config.env.python_workers;
+  result["bare_python_steps_per_second"] = bare_sps;
+  result["actor_steps_per_second"] = actor_sps;
+  result["ratio"] = actor_sps / bare_sps;
+  result["goal_ratio"] = 0.8;
+  result["vector_env"] = workers;
+  if (!options.json_only) {
+    std::printf("bare Python loop (%d envs, %s): %.0f env steps/s\n", config.env.num_envs,
+                python.c_str(), bare_sps);
+    std::printf("actor (%d worker processes): %.0f env steps/s, ratio %.2f\n",
+                config.env.python_workers, actor_sps, actor_sps / bare_sps);
+    for (const auto& w : workers) {
+      std::printf("PythonVectorEnv alone, %d workers: %.0f env steps/s\n", w["workers"].get<int>(),
+                  w["env_steps_per_second"].get<double>());
+    }
+  }
+  std::printf("%s\n", result.dump().c_str());
+  return 0;
+}
+
+// `rlfleet bench envsrc --config C`: the config's plugin or Python env against its reference.
+int BenchEnvSource(const BenchOptions& options) {
+  if (options.config_path.empty()) {
+    throw std::invalid_argument("bench envsrc needs --config with env.plugin or env.python");
+  }
+  TempDir dir("rlfleet-bench");
+  const RunConfig config = ActorBenchConfig(options, dir.path());
+  if (!config.env.plugin.empty()) return BenchPluginEnv(options, config);
+  if (!config.env.python.empty()) return BenchPythonEnv(options, config);
+  throw std::invalid_argument("bench envsrc: the config sets neither env.plugin nor env.python");
+}
+
 }  // namespace
 
 int RunBench(const BenchOptions& options) {
@@ -408,6 +614,7 @@ int RunBench(const BenchOptions& options) {
     envs_options.json_only = options.json_only;
     return RunEnvsBench(envs_options);
   }
+  if (options.what == "envsrc") return BenchEnvSource(options);
   if (options.what == "replay") {
     ReplayBenchOptions replay_options;
     replay_options.seconds = options.seconds;
@@ -415,7 +622,7 @@ int RunBench(const BenchOptions& options) {
     return RunReplayBench(replay_options);
   }
   throw std::invalid_argument("unknown benchmark '" + options.what +
-                              "' (actor | learner | envs | replay)");
+                              "' (actor | learner | envs | envsrc | replay)");
 }
 
 }  // namespace rlfleet

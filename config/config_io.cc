@@ -1,6 +1,7 @@
 #include "config/config_io.h"
 
 #include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <fstream>
@@ -8,6 +9,7 @@
 #include <map>
 #include <sstream>
 #include <stdexcept>
+#include <type_traits>
 
 namespace rlfleet {
 namespace {
@@ -22,6 +24,15 @@ void VisitFields(Config& c, Visitor&& visit) {
   visit("env.id", c.env.id);
   visit("env.num_envs", c.env.num_envs);
   visit("env.num_threads", c.env.num_threads);
+  visit("env.plugin", c.env.plugin);
+  visit("env.plugin_options", c.env.plugin_options);
+  visit("env.python", c.env.python);
+  visit("env.python_kwargs", c.env.python_kwargs);
+  visit("env.python_path", c.env.python_path);
+  visit("env.python_interpreter", c.env.python_interpreter);
+  visit("env.python_workers", c.env.python_workers);
+  visit("env.python_timeout_seconds", c.env.python_timeout_seconds);
+  visit("env.python_start_timeout_seconds", c.env.python_start_timeout_seconds);
   visit("cluster.num_actors", c.cluster.num_actors);
   visit("cluster.num_shards", c.cluster.num_shards);
   visit("cluster.actors_per_node", c.cluster.actors_per_node);
@@ -112,6 +123,73 @@ void VisitFields(Config& c, Visitor&& visit) {
   visit("report.threshold", c.report.threshold);
 }
 
+// Keys whose value is a map passed on as a JSON object's text (options for an environment
+// rlfleet did not write); the maps are not flattened into keys.
+bool IsJsonObjectKey(const std::string& key) {
+  return key == "env.plugin_options" || key == "env.python_kwargs";
+}
+
+// A YAML value as JSON: maps and sequences recursively; a quoted scalar is a string; a plain
+// one is null, a boolean, an integer or a number when it reads as one, else a string.
+nlohmann::json YamlToJson(const YAML::Node& node) {
+  if (node.IsNull() || !node.IsDefined()) return nullptr;
+  if (node.IsMap()) {
+    nlohmann::json object = nlohmann::json::object();
+    for (const auto& entry : node) object[entry.first.as<std::string>()] = YamlToJson(entry.second);
+    return object;
+  }
+  if (node.IsSequence()) {
+    nlohmann::json array = nlohmann::json::array();
+    for (const auto& item : node) array.push_back(YamlToJson(item));
+    return array;
+  }
+  const std::string text = node.Scalar();
+  if (node.Tag() == "!") return text;  // quoted
+  if (text == "~" || text == "null") return nullptr;
+  if (text == "true" || text == "True") return true;
+  if (text == "false" || text == "False") return false;
+  try {
+    size_t used = 0;
+    const long long integer = std::stoll(text, &used);
+    if (used == text.size()) return integer;
+  } catch (const std::exception&) {
+  }
+  try {
+    size_t used = 0;
+    const double number = std::stod(text, &used);
+    if (used == text.size()) return number;
+  } catch (const std::exception&) {
+  }
+  return text;
+}
+
+// A map (or nothing) as a JSON object's text.
+void AssignJsonObject(const std::string& key, const YAML::Node& node, const std::string& source,
+                      std::string* field) {
+  if (node.IsNull()) {
+    *field = "{}";
+    return;
+  }
+  if (node.IsScalar()) {
+    // A JSON object's text, as the resolved config of a run once held it.
+    try {
+      const nlohmann::json parsed = nlohmann::json::parse(node.Scalar());
+      if (parsed.is_object()) {
+        *field = parsed.dump();
+        return;
+      }
+    } catch (const nlohmann::json::exception&) {
+    }
+  }
+  if (!node.IsMap()) {
+    std::ostringstream text;
+    text << node;
+    throw std::invalid_argument(source + ": key '" + key + "' must be a map (got '" + text.str() +
+                                "')");
+  }
+  *field = YamlToJson(node).dump();
+}
+
 // Levenshtein distance, for "did you mean" hints.
 size_t EditDistance(const std::string& a, const std::string& b) {
   std::vector<size_t> row(b.size() + 1);
@@ -146,7 +224,7 @@ std::string UnknownKeyMessage(const std::string& key, const std::string& source)
 // Flattens nested maps into dotted keys; sequences and scalars are leaves.
 void Flatten(const YAML::Node& node, const std::string& prefix,
              std::map<std::string, YAML::Node>* out) {
-  if (node.IsMap()) {
+  if (node.IsMap() && !IsJsonObjectKey(prefix)) {
     for (const auto& entry : node) {
       const std::string key = entry.first.as<std::string>();
       Flatten(entry.second, prefix.empty() ? key : prefix + "." + key, out);
@@ -226,6 +304,13 @@ RunConfig ParseRunConfig(const std::string& yaml_text, const std::vector<std::st
   VisitFields(config, [&](const char* key, auto& field) {
     auto it = values.find(key);
     if (it == values.end()) return;
+    if constexpr (std::is_same_v<std::decay_t<decltype(field)>, std::string>) {
+      if (IsJsonObjectKey(key)) {
+        AssignJsonObject(key, it->second, source_name, &field);
+        ++matched;
+        return;
+      }
+    }
     Assign(key, it->second, source_name, &field);
     ++matched;
   });
@@ -266,10 +351,13 @@ std::string RunConfigToYaml(const RunConfig& config) {
       if (dot == std::string::npos) break;
       start = dot + 1;
     }
+    // A map-valued key is written as its JSON object's text (a string), which reads back
+    // exactly: YAML would not keep a string such as "42" apart from a number.
+    YAML::Node value(field);
     if (parts.size() == 1) {
-      root[parts[0]] = field;
+      root[parts[0]] = value;
     } else {
-      root[parts[0]][parts[1]] = field;
+      root[parts[0]][parts[1]] = value;
     }
   });
   YAML::Emitter out;

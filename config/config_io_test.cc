@@ -213,6 +213,41 @@ TEST(ConfigIoTest, ApexKeysAreChecked) {
 
 // Every config shipped in configs/ loads with its strict key check and validates, and its name
 // matches its file (runs and baselines are named after it).
+// env.plugin_options and env.python_kwargs are maps handed on as JSON objects: typed scalars,
+// nested maps and lists; they survive the round trip through a run's config.yaml.
+TEST(ConfigIoTest, EnvOptionMapsBecomeJsonObjects) {
+  const RunConfig config = ParseRunConfig(
+      "env:\n"
+      "  id: Catch-v0\n"
+      "  python: gymnasium:make\n"
+      "  python_kwargs: {id: CartPole-v1, max_episode_steps: 200, scale: 0.5, render: false,\n"
+      "                  name: '42', nested: {a: [1, 2]}, nothing: ~}\n"
+      "  python_path: [/a, b]\n"
+      "  python_workers: 2\n"
+      "  num_envs: 4\n",
+      {});
+  EXPECT_EQ(config.env.python_kwargs,
+            R"({"id":"CartPole-v1","max_episode_steps":200,"name":"42","nested":{"a":[1,2]},)"
+            R"("nothing":null,"render":false,"scale":0.5})");
+  EXPECT_EQ(config.env.python_path, (std::vector<std::string>{"/a", "b"}));
+  const RunConfig again = ParseRunConfig(RunConfigToYaml(config), {});
+  EXPECT_EQ(again.env.python_kwargs, config.env.python_kwargs);
+  EXPECT_EQ(again.env.plugin_options, "{}");
+
+  const RunConfig overridden =
+      ParseRunConfig("", {"env.plugin=/x/libcatch.so", "env.plugin_options={rows: 12}"});
+  EXPECT_EQ(overridden.env.plugin_options, R"({"rows":12})");
+
+  EXPECT_NE(ErrorOf("", {"env.python_kwargs=3"}).find("'env.python_kwargs' must be a map"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("", {"env.python=gymnasium"}).find("env.python must be"), std::string::npos);
+  EXPECT_NE(ErrorOf("", {"env.python=m:f", "env.plugin=/x.so"}).find("env.plugin must be empty"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("", {"env.python=m:f", "env.num_envs=2", "env.python_workers=3"})
+                .find("env.python_workers"),
+            std::string::npos);
+}
+
 TEST(ConfigIoTest, ShippedConfigsLoadAndValidate) {
   std::set<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(RLFLEET_CONFIGS_DIR)) {

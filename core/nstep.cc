@@ -102,10 +102,15 @@ VectorNStepBuilder::VectorNStepBuilder(int32_t num_envs, int32_t n, double gamma
 void VectorNStepBuilder::Push(const float* observations, const float* actions,
                               int64_t policy_version, const float* rewards,
                               const uint8_t* terminated, const uint8_t* truncated,
-                              const float* next_observations, const float* final_observations) {
+                              const float* next_observations, const float* final_observations,
+                              const uint8_t* dropped) {
   const size_t d = static_cast<size_t>(observation_size_);
   const size_t a = static_cast<size_t>(action_size_);
   for (int32_t e = 0; e < num_envs_; ++e) {
+    if (dropped != nullptr && dropped[e]) {
+      builders_[e].Clear();
+      continue;
+    }
     const bool ended = terminated[e] || truncated[e];
     const float* next = (ended ? final_observations : next_observations) + e * d;
     builders_[e].Push(observations + e * d, actions + e * a, policy_version, rewards[e],

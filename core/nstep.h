@@ -77,10 +77,13 @@ class VectorNStepBuilder {
   // terminated and truncated [M], next_observations [M, D] (after an auto-reset: the new
   // episode's first observation) and final_observations [M, D] (valid where an episode ended:
   // its last observation, which the transitions bootstrap from). `policy_version`: the weights
-  // that chose the actions.
+  // that chose the actions. `dropped` [M] (may be null): where 1, the env's episode was
+  // abandoned at this step (a fault, VectorEnv): its pending steps are cleared, no transition
+  // comes from them or from this step, and its next step starts a new window.
   void Push(const float* observations, const float* actions, int64_t policy_version,
             const float* rewards, const uint8_t* terminated, const uint8_t* truncated,
-            const float* next_observations, const float* final_observations);
+            const float* next_observations, const float* final_observations,
+            const uint8_t* dropped = nullptr);
 
   // Complete transitions not yet taken.
   size_t ready() const { return ready_.size(); }

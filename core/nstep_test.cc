@@ -271,6 +271,35 @@ TEST(VectorNStepBuilderTest, FeedsOneBuilderPerEnvAndHandsOutOldestFirst) {
   EXPECT_THROW(VectorNStepBuilder(0, 1, 0.5, 1, 1), std::invalid_argument);
 }
 
+// A dropped step (an env fault) clears that env's window: nothing spans it, the other env goes
+// on, and the env's next steps start a new window.
+TEST(VectorNStepBuilderTest, DroppedStepClearsOnlyThatEnvsWindow) {
+  VectorNStepBuilder builder(2, 2, 0.5, 1, 1);
+  const float actions[2] = {0, 1}, rewards[2] = {1, 2}, finals[2] = {0, 0};
+  const uint8_t none[2] = {0, 0}, env1_dropped[2] = {0, 1};
+  const float x0[2] = {0, 10}, x1[2] = {1, 11}, x2[2] = {2, 50}, x3[2] = {3, 51}, x4[2] = {4, 52};
+  builder.Push(x0, actions, 1, rewards, none, none, x1, finals);  // windows [0] and [10]
+  EXPECT_EQ(builder.ready(), 0u);
+  builder.Push(x1, actions, 1, rewards, none, none, x2, finals, env1_dropped);  // env 1 fails
+  // Env 0 completes its 2-step transition from x0; env 1's pending step from 10 is gone.
+  ASSERT_EQ(builder.ready(), 1u);
+  builder.Push(x2, actions, 1, rewards, none, none, x3, finals, none);
+  builder.Push(x3, actions, 1, rewards, none, none, x4, finals, nullptr);
+  std::vector<Transition> out;
+  builder.Take(10, &out);
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[0].observation, std::vector<float>{0});
+  EXPECT_EQ(out[1].observation, std::vector<float>{1});
+  EXPECT_EQ(out[2].observation, std::vector<float>{2});
+  EXPECT_EQ(out[3].observation, std::vector<float>{50});  // env 1's new window, after the fault
+  EXPECT_EQ(out[3].next_observation, std::vector<float>{52});
+  EXPECT_FLOAT_EQ(out[3].reward, 2.0f + 0.5f * 2.0f);
+  for (const Transition& t : out) {
+    EXPECT_NE(t.observation, std::vector<float>{10});
+    EXPECT_NE(t.observation, std::vector<float>{11});
+  }
+}
+
 TEST(TransitionTest, ValidateNamesTheInconsistency) {
   Transition t;
   t.observation = {1, 2};

@@ -39,6 +39,20 @@ void RunConfig::Validate() const {
   Require(env.num_envs > 0, "env.num_envs", "> 0", env.num_envs);
   Require(env.num_threads > 0 && env.num_threads <= env.num_envs, "env.num_threads",
           "in [1, env.num_envs]", env.num_threads);
+  Require(env.plugin.empty() || env.python.empty(), "env.plugin",
+          "empty when env.python is set (one source of environments)", env.plugin);
+  if (!env.python.empty()) {
+    const size_t colon = env.python.find(':');
+    Require(colon != std::string::npos && colon > 0 && colon + 1 < env.python.size(), "env.python",
+            "\"module:callable\"", env.python);
+    Require(env.python_workers > 0 && env.python_workers <= env.num_envs, "env.python_workers",
+            "in [1, env.num_envs]", env.python_workers);
+    Require(!env.python_interpreter.empty(), "env.python_interpreter", "non-empty", "''");
+    Require(env.python_timeout_seconds > 0, "env.python_timeout_seconds", "> 0",
+            env.python_timeout_seconds);
+    Require(env.python_start_timeout_seconds > 0, "env.python_start_timeout_seconds", "> 0",
+            env.python_start_timeout_seconds);
+  }
   Require(cluster.num_actors > 0, "cluster.num_actors", "> 0", cluster.num_actors);
   Require(cluster.num_shards > 0, "cluster.num_shards", "> 0", cluster.num_shards);
   if (learner.deterministic) {

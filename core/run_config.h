@@ -11,10 +11,28 @@ namespace rlfleet {
 // launcher writes it to <run dir>/config.yaml). Plain data; launcher/config_io.h reads and
 // writes it as YAML with strict key checking. Units are in the field names or comments.
 
+// Where environments come from: a built-in (`id` alone), a native plugin (`plugin`) or a
+// Python object with Gymnasium's API (`python`); docs/environments.md.
 struct EnvConfig {
-  std::string id = "CartPole-v1";
-  int32_t num_envs = 16;    // envs per actor process, stepped as one VectorEnv
-  int32_t num_threads = 1;  // VectorEnv worker threads per actor
+  std::string id = "CartPole-v1";  // built-in id; with plugin or python: the name runs report
+  int32_t num_envs = 16;           // envs per actor process, stepped as one VectorEnv
+  int32_t num_threads = 1;         // VectorEnv worker threads per actor (built-ins and plugins)
+  // A shared library implementing include/rlfleet/env_plugin.h; `id` and plugin_options (a
+  // JSON object's text; a map in the YAML file) are passed to its create().
+  std::string plugin;
+  std::string plugin_options = "{}";
+  // "module:callable" returning an object with Gymnasium's API; called with python_kwargs (a
+  // JSON object's text; a map in the YAML file) as keyword arguments, with python_path
+  // prepended to sys.path, in python_workers processes per actor run by python_interpreter.
+  std::string python;
+  std::string python_kwargs = "{}";
+  std::vector<std::string> python_path;
+  std::string python_interpreter = "/usr/bin/python3";
+  int32_t python_workers = 1;
+  // A worker whose step or reset reply takes longer than this is killed and restarted.
+  double python_timeout_seconds = 60.0;
+  // How long a worker may take to start: import, call the callable, report the spaces.
+  double python_start_timeout_seconds = 60.0;
 };
 
 struct ClusterConfig {

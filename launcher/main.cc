@@ -37,6 +37,7 @@
 #include "launcher/supervise.h"
 #include "learner/evaluate.h"
 #include "learner/learner.h"
+#include "pyenv/env_factory.h"
 #include "replay/run_tables.h"
 #include "replay/shard_server.h"
 #include "report/report.h"
@@ -138,6 +139,13 @@ void Publish(const RunConfig& config, const RendezvousOptions& rendezvous, const
   RLF_LOG(Info) << "bound " << bound << "; published " << name << " = " << advertised;
 }
 
+// env.plugin and env.python_path as absolute paths: the run's processes may start elsewhere
+// (another working directory, a Slurm step).
+void ResolveEnvPaths(RunConfig* config) {
+  if (!config->env.plugin.empty()) config->env.plugin = fs::absolute(config->env.plugin).string();
+  for (std::string& dir : config->env.python_path) dir = fs::absolute(dir).string();
+}
+
 // A run directory for roles that another launcher starts (config.yaml, cluster.yaml and, with
 // cluster.curve, the run's keys), as an absolute path.
 fs::path PrepareRunDir(const RunConfig& config, const std::string& command) {
@@ -146,10 +154,12 @@ fs::path PrepareRunDir(const RunConfig& config, const std::string& command) {
                                 ": roles started by another launcher meet over tcp: set "
                                 "cluster.transport=tcp");
   }
-  CheckRunFitsAlgorithm(config, MakeEnv(config.env.id)->spec());
-  const fs::path run_dir = fs::absolute(NewRunDir(config));
+  RunConfig resolved = config;
+  ResolveEnvPaths(&resolved);
+  CheckRunFitsAlgorithm(resolved, CheckEnvSource(resolved.env));
+  const fs::path run_dir = fs::absolute(NewRunDir(resolved));
   if (config.cluster.curve) EnsureRunKeys(run_dir.string());
-  WriteFileAtomic((run_dir / "cluster.yaml").string(), RunConfigToYaml(config));
+  WriteFileAtomic((run_dir / "cluster.yaml").string(), RunConfigToYaml(resolved));
   return run_dir;
 }
 
@@ -506,8 +516,11 @@ int Train(const std::string& config_path, const std::vector<std::string>& overri
     CheckFitsUnlessForced(config, force);
   } else {
     config = LoadRunConfig(config_path, overrides);
-    // Throws naming the known ids for an unknown env, and names what does not fit the algorithm.
-    CheckRunFitsAlgorithm(config, MakeEnv(config.env.id)->spec());
+    ResolveEnvPaths(&config);
+    // Throws naming the known ids for an unknown env, the plugin file or the Python callable
+    // that cannot be loaded, and what does not fit the algorithm, before any process starts.
+    RLF_LOG(Info) << "environment " << config.env.id << ": " << DescribeEnvSource(config.env);
+    CheckRunFitsAlgorithm(config, CheckEnvSource(config.env));
     CheckFitsUnlessForced(config, force);
     run_dir = NewRunDir(config);
   }
@@ -566,8 +579,14 @@ int main(int argc, char** argv) {
   // rollout
   auto* rollout = app.add_subcommand("rollout", "Step one environment and write a CSV");
   RolloutOptions rollout_options;
-  rollout->add_option("env", rollout_options.env_id, "Environment id, e.g. CartPole-v1")
-      ->required();
+  std::string rollout_config;
+  std::vector<std::string> rollout_overrides;
+  rollout->add_option("env", rollout_options.env_id,
+                      "Environment id, e.g. CartPole-v1 (or take the env of --config)");
+  rollout->add_option("--config", rollout_config,
+                      "A run config (or run directory) whose env section to step: a plugin or "
+                      "a Python env");
+  rollout->add_option("--set", rollout_overrides, "key=value overrides of --config");
   rollout->add_option("--seed", rollout_options.seed, "Env seed");
   rollout->add_option("--steps", rollout_options.steps, "Steps to take")->required();
   rollout->add_option("--actions", rollout_options.actions_path,
@@ -577,7 +596,8 @@ int main(int argc, char** argv) {
   // bench
   auto* bench = app.add_subcommand("bench", "Benchmarks; the last line is one JSON object");
   BenchOptions bench_options;
-  bench->add_option("what", bench_options.what, "actor | learner | envs | replay")->required();
+  bench->add_option("what", bench_options.what, "actor | learner | envs | envsrc | replay")
+      ->required();
   bench->add_option("--device", bench_options.device, "learner: cpu | cuda | auto");
   bench->add_option("--algo", bench_options.algo,
                     "learner: an algorithm name, e.g. impala | apex_dqn (default: config's)");
@@ -676,6 +696,17 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*rollout) {
+      if (rollout_config.empty() == rollout_options.env_id.empty()) {
+        throw std::invalid_argument("rollout takes an ENV id or --config (one of them)");
+      }
+      if (!rollout_config.empty()) {
+        const fs::path path = fs::is_directory(rollout_config)
+                                  ? fs::path(rollout_config) / "config.yaml"
+                                  : fs::path(rollout_config);
+        const EnvConfig env = LoadRunConfig(path.string(), rollout_overrides).env;
+        rollout_options.env_id = env.id;
+        rollout_options.make_env = [env] { return MakeEnv(env); };
+      }
       WriteRollout(rollout_options);
       return 0;
     }

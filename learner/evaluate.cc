@@ -7,8 +7,8 @@
 #include "algorithms/registry.h"
 #include "config/config_io.h"
 #include "core/random.h"
-#include "envs/registry.h"
 #include "learner/learner.h"
+#include "pyenv/env_factory.h"
 
 namespace rlfleet {
 
@@ -26,7 +26,7 @@ EvaluateResult EvaluateCheckpoint(const EvaluateOptions& options) {
   if (result.checkpoint.empty()) {
     throw std::runtime_error("no checkpoint in " + (run_dir / "checkpoints").string());
   }
-  std::unique_ptr<Env> env = MakeEnv(config.env.id);
+  std::unique_ptr<Env> env = MakeEnv(config.env);
   const EnvSpec& spec = env->spec();
   // The algorithm's own evaluation policy on the CPU: greedy is the argmax / the mean action,
   // stochastic the algorithm's sampled (or ε = 0.01 greedy) policy.

@@ -22,11 +22,11 @@
 #include "core/file_util.h"
 #include "core/logging.h"
 #include "core/random.h"
-#include "envs/registry.h"
 #include "learner/event_file.h"
 #include "learner/item_check.h"
 #include "learner/learner_channels.h"
 #include "learner/run_files.h"
+#include "pyenv/env_factory.h"
 #include "replay/rate_limiter.h"
 #include "replay/run_tables.h"
 #include "replay/sample_client.h"
@@ -78,6 +78,7 @@ struct Learner::Impl {
   AlgorithmSpec algo;
   EnvSpec spec;
   std::unique_ptr<LearnerAlgorithm> algorithm;
+  std::unique_ptr<Env> eval_env;  // learner.eval_interval_updates: made at the first evaluation
   WeightsPublisher weights;
   ActorStatsReceiver stats;
 
@@ -456,7 +457,9 @@ struct Learner::Impl {
   // learner.eval_episodes episodes on a local env with the greedy policy; env seeds continue
   // from one evaluation to the next.
   void Evaluate() {
-    std::unique_ptr<Env> env = MakeEnv(config.env.id);
+    // One env for every evaluation of this incarnation (a Python env keeps its worker).
+    if (eval_env == nullptr) eval_env = MakeEnv(config.env);
+    Env* env = eval_env.get();
     std::vector<float> observation(spec.observation_size), action(spec.action_size);
     Rng rng(DeriveSeed(config.seed, "eval_actions", static_cast<uint64_t>(evaluations)));
     double sum = 0.0;
@@ -521,7 +524,18 @@ struct Learner::Impl {
     status["nonfinite_updates"] = nonfinite_updates;
     status["rejected_stats"] = stats.rejected_messages;
     status["rejected_weights"] = stats.rejected_weights;
+    AddEnvFaults(&status);
     return status;
+  }
+
+  // The actors' environment faults (envs/vector_env.h), under the names summary.json uses.
+  void AddEnvFaults(nlohmann::json* json) const {
+    const EnvFaultCounters& f = stats.env_faults;
+    (*json)["env_dropped_episodes"] = f.dropped_episodes;
+    (*json)["env_errors"] = f.env_errors;
+    (*json)["env_nonfinite_observations"] = f.nonfinite_observations;
+    (*json)["env_worker_restarts"] = f.worker_restarts;
+    (*json)["env_worker_timeouts"] = f.worker_timeouts;
   }
 
   // The metrics row as TensorBoard scalars at env step budget_steps(), under the names CleanRL
@@ -538,7 +552,9 @@ struct Learner::Impl {
         {"counters/malformed_items", static_cast<double>(malformed_items.load())},
         {"counters/nonfinite_updates", static_cast<double>(nonfinite_updates)},
         {"counters/rejected_stats", static_cast<double>(stats.rejected_messages)},
-        {"counters/rejected_weights", static_cast<double>(stats.rejected_weights)}};
+        {"counters/rejected_weights", static_cast<double>(stats.rejected_weights)},
+        {"counters/env_dropped_episodes", static_cast<double>(stats.env_faults.dropped_episodes)},
+        {"counters/env_worker_restarts", static_cast<double>(stats.env_faults.worker_restarts)}};
     // Replay ratio: frames the learner consumed per env step the actors took.
     if (stats.actor_env_steps > 0) {
       scalars.emplace_back("charts/replay_ratio", static_cast<double>(consumed_frames) /
@@ -662,6 +678,7 @@ struct Learner::Impl {
     json["nonfinite_updates"] = nonfinite_updates;
     json["rejected_stats"] = stats.rejected_messages;
     json["rejected_weights"] = stats.rejected_weights;
+    AddEnvFaults(&json);
     json["completed"] = summary.completed;
     WriteFileAtomic((run_dir / "summary.json").string(), json.dump(2) + "\n");
     return summary;
@@ -674,7 +691,7 @@ Learner::Learner(const RunConfig& config, const std::string& run_dir, bool resum
 Learner::Learner(const RunConfig& config, const std::string& run_dir, bool resume,
                  const AlgorithmSpec& algorithm) {
   config.Validate();
-  const EnvSpec spec = MakeEnv(config.env.id)->spec();
+  const EnvSpec spec = MakeEnv(config.env)->spec();
   CheckRunFitsAlgorithm(algorithm, config, spec);
   fs::create_directories(fs::path(run_dir) / "checkpoints");
   at::set_num_threads(config.learner.intra_op_threads);

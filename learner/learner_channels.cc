@@ -58,6 +58,10 @@ std::string CheckActorStats(const ActorStatsMessage& stats, int32_t num_actors) 
   if (stats.rejected_weights < 0) {
     return "rejected weights " + std::to_string(stats.rejected_weights);
   }
+  if (stats.env_dropped_episodes < 0 || stats.env_errors < 0 || stats.env_nonfinite < 0 ||
+      stats.env_worker_restarts < 0 || stats.env_worker_timeouts < 0) {
+    return "a negative env fault count";
+  }
   for (size_t i = 0; i < stats.episode_returns.size(); ++i) {
     if (!std::isfinite(stats.episode_returns[i])) return "an episode return is not finite";
     if (stats.episode_lengths[i] < 1) {
@@ -136,6 +140,11 @@ void ActorStatsReceiver::Apply(const ActorStatsMessage& stats, double now_second
                                std::ostringstream* rows) {
   actor_env_steps += stats.env_steps;
   rejected_weights += stats.rejected_weights;
+  env_faults.dropped_episodes += stats.env_dropped_episodes;
+  env_faults.env_errors += stats.env_errors;
+  env_faults.nonfinite_observations += stats.env_nonfinite;
+  env_faults.worker_restarts += stats.env_worker_restarts;
+  env_faults.worker_timeouts += stats.env_worker_timeouts;
   for (size_t i = 0; i < stats.episode_returns.size(); ++i) {
     const double episode_return = stats.episode_returns[i];
     recent_returns.Add(episode_return);

@@ -11,6 +11,7 @@
 #include "algorithms/torch_fwd.h"
 #include "core/clock.h"
 #include "core/windowed_mean.h"
+#include "envs/vector_env.h"
 #include "transport/codec.h"
 #include "transport/socket.h"
 
@@ -85,6 +86,9 @@ class ActorStatsReceiver {
   std::vector<double> recent_return_values;  // the same window, for checkpoints
   int64_t rejected_messages = 0;             // stats messages dropped as malformed
   int64_t rejected_weights = 0;              // weights messages the actors reported refusing
+  // Faults of the actors' environments (dropped episodes, restarted workers), summed; not
+  // checkpointed (they count this incarnation of the learner).
+  EnvFaultCounters env_faults;
 
  private:
   void Apply(const ActorStatsMessage& stats, double now_seconds, std::ostringstream* rows);

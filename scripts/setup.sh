@@ -24,6 +24,8 @@ packages=(
   # rlfleet report's learning curves (scripts/plot_curves.py) and the summary table of
   # docs/baselines.md (scripts/update_baselines_doc.py reads the configs).
   python3-matplotlib python3-yaml
+  # Python environments (env.python): the workers' only dependencies (python/rlfleet_env_worker.py).
+  python3-numpy python3-zmq
 )
 
 missing=()

@@ -274,6 +274,11 @@ std::string EncodeActorStats(const ActorStatsMessage& s) {
   m.setEnvSteps(s.env_steps);
   m.setPolicyVersion(s.policy_version);
   m.setRejectedWeights(s.rejected_weights);
+  m.setEnvDroppedEpisodes(s.env_dropped_episodes);
+  m.setEnvErrors(s.env_errors);
+  m.setEnvNonfinite(s.env_nonfinite);
+  m.setEnvWorkerRestarts(s.env_worker_restarts);
+  m.setEnvWorkerTimeouts(s.env_worker_timeouts);
   m.setRound(s.round);
   auto returns = m.initEpisodeReturns(static_cast<unsigned int>(s.episode_returns.size()));
   for (size_t i = 0; i < s.episode_returns.size(); ++i) returns.set(i, s.episode_returns[i]);
@@ -292,6 +297,11 @@ ActorStatsMessage DecodeActorStats(const void* data, size_t size) {
     s.env_steps = m.getEnvSteps();
     s.policy_version = m.getPolicyVersion();
     s.rejected_weights = m.getRejectedWeights();
+    s.env_dropped_episodes = m.getEnvDroppedEpisodes();
+    s.env_errors = m.getEnvErrors();
+    s.env_nonfinite = m.getEnvNonfinite();
+    s.env_worker_restarts = m.getEnvWorkerRestarts();
+    s.env_worker_timeouts = m.getEnvWorkerTimeouts();
     s.round = m.getRound();
     auto returns = m.getEpisodeReturns();
     auto lengths = m.getEpisodeLengths();

@@ -82,6 +82,12 @@ struct ActorStatsMessage {
   int64_t rejected_weights = 0;  // weights messages refused since the previous message
   // learner.deterministic: this actor's items of this round are all in the replay (-1 otherwise).
   int64_t round = -1;
+  // Faults of environments rlfleet did not write (EnvFaultCounters), since the previous message.
+  int64_t env_dropped_episodes = 0;
+  int64_t env_errors = 0;
+  int64_t env_nonfinite = 0;
+  int64_t env_worker_restarts = 0;
+  int64_t env_worker_timeouts = 0;
 };
 
 // Throws std::invalid_argument when the two episode lists differ in length.

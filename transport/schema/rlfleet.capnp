@@ -257,4 +257,10 @@ struct ActorStats {
   policyVersion @5 :Int64;
   rejectedWeights @6 :Int64;         # weights messages refused since the previous message
   round @7 :Int64 = -1;              # learner.deterministic: the round whose items are all acked
+  # Faults of environments rlfleet did not write (envs/vector_env.h), since the previous message.
+  envDroppedEpisodes @8 :Int64;
+  envErrors @9 :Int64;
+  envNonfinite @10 :Int64;
+  envWorkerRestarts @11 :Int64;
+  envWorkerTimeouts @12 :Int64;
 }
