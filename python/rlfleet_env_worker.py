@@ -371,24 +371,33 @@ class Worker:
             action_list = [actions[j].reshape(shape).copy() for j in range(k)]
         obs, final_obs, reward = self.obs, self.final_obs, self.reward
         terminated, truncated, dropped = self.terminated, self.truncated, self.dropped
-        errors = nonfinite = 0
+        slots, d, ndarray = self.slots, self.d, np.ndarray
+        problems = {}
+        # The hot loop: an ndarray observation of the right size is stored with one assignment
+        # (numpy converts it); anything else takes the checked path. Finiteness is checked once
+        # for the whole batch below.
         for j in range(k):
-            problem = None
             try:
-                result = self.slots[j].env.step(action_list[j])
-                if not isinstance(result, tuple) or len(result) != 5:
+                result = slots[j].env.step(action_list[j])
+                if type(result) is not tuple or len(result) != 5:
                     raise TypeError("step must return (observation, reward, terminated, "
                                     "truncated, info), got %s" % type(result).__name__)
+                o = result[0]
+                if type(o) is ndarray and o.size == d:
+                    obs[j] = o if o.ndim == 1 else o.reshape(d)
+                    problem = None
+                else:
+                    problem = self._store_observation(o, obs[j])
                 r = float(result[1])
-                term, trunc = bool(result[2]), bool(result[3])
-                problem = self._store_observation(result[0], obs[j])
                 if problem is None and not -FLOAT32_OVERFLOW < r < FLOAT32_OVERFLOW:
                     problem = "non-finite reward %r" % r
+                term = bool(result[2])
+                trunc = bool(result[3])
                 if problem is None and (term or trunc):
                     final_obs[j] = obs[j]
                     if self.autoreset:
                         try:
-                            problem = self._store_reset(self.slots[j].env.reset(), obs[j])
+                            problem = self._store_reset(slots[j].env.reset(), obs[j])
                         except Exception as error:
                             problem = "the auto-reset raised " + _describe_exception(error)
             except Exception as error:
@@ -399,15 +408,25 @@ class Worker:
                 truncated[j] = trunc
                 dropped[j] = 0
             else:
-                if problem.startswith("non-finite"):
-                    nonfinite += 1
-                else:
-                    errors += 1
-                reward[j] = 0.0
-                terminated[j] = 0
-                truncated[j] = 0
-                dropped[j] = 1
-                self._replace(j, problem)
+                problems[j] = problem
+        # Rows of final_obs not written this step hold earlier, already checked values.
+        if not (np.isfinite(obs).all() and np.isfinite(final_obs).all()):
+            bad = ~(np.isfinite(obs).all(axis=1) & np.isfinite(final_obs).all(axis=1))
+            for j in np.flatnonzero(bad).tolist():
+                if j not in problems:
+                    problems[j] = "non-finite observation"
+            final_obs[bad] = 0.0
+        errors = nonfinite = 0
+        for j, problem in problems.items():
+            if problem.startswith("non-finite"):
+                nonfinite += 1
+            else:
+                errors += 1
+            reward[j] = 0.0
+            terminated[j] = 0
+            truncated[j] = 0
+            dropped[j] = 1
+            self._replace(j, problem)
         if errors or nonfinite:
             header = json.dumps({"ok": True, "errors": errors, "nonfinite": nonfinite}).encode()
         else:
@@ -516,6 +535,8 @@ def main(argv=None, worker_class=Worker):
                         help="exit when this process is no longer the parent")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Values beyond float32 become inf when stored (and are then dropped as non-finite).
+    np.seterr(over="ignore", invalid="ignore")
     parent = args.parent_pid if args.parent_pid is not None else os.getppid()
     if os.getppid() != parent:
         return 0
