@@ -125,17 +125,8 @@ struct Actor::Impl {
     }
     reporter.AddSteps(num_envs);
     const EnvFaultCounters faults = envs->fault_counters();
-    if (faults.dropped_episodes != faults_reported.dropped_episodes ||
-        faults.env_errors != faults_reported.env_errors ||
-        faults.nonfinite_observations != faults_reported.nonfinite_observations ||
-        faults.worker_restarts != faults_reported.worker_restarts) {
-      EnvFaultCounters delta = faults;
-      delta.dropped_episodes -= faults_reported.dropped_episodes;
-      delta.env_errors -= faults_reported.env_errors;
-      delta.nonfinite_observations -= faults_reported.nonfinite_observations;
-      delta.worker_restarts -= faults_reported.worker_restarts;
-      delta.worker_timeouts -= faults_reported.worker_timeouts;
-      reporter.AddEnvFaults(delta);
+    if (faults != faults_reported) {
+      reporter.AddEnvFaults(faults - faults_reported);
       faults_reported = faults;
     }
     observations.swap(next_observations);

@@ -20,14 +20,18 @@ struct EnvFaultCounters {
   int64_t worker_restarts = 0;         // out-of-process workers restarted
   int64_t worker_timeouts = 0;         // of those, workers that stopped answering
 
-  EnvFaultCounters& operator+=(const EnvFaultCounters& o) {
-    dropped_episodes += o.dropped_episodes;
-    env_errors += o.env_errors;
-    nonfinite_observations += o.nonfinite_observations;
-    worker_restarts += o.worker_restarts;
-    worker_timeouts += o.worker_timeouts;
-    return *this;
+  // The counts since `earlier` (what an actor has not reported yet).
+  EnvFaultCounters operator-(const EnvFaultCounters& earlier) const {
+    return {dropped_episodes - earlier.dropped_episodes, env_errors - earlier.env_errors,
+            nonfinite_observations - earlier.nonfinite_observations,
+            worker_restarts - earlier.worker_restarts, worker_timeouts - earlier.worker_timeouts};
   }
+  bool operator==(const EnvFaultCounters& o) const {
+    return dropped_episodes == o.dropped_episodes && env_errors == o.env_errors &&
+           nonfinite_observations == o.nonfinite_observations &&
+           worker_restarts == o.worker_restarts && worker_timeouts == o.worker_timeouts;
+  }
+  bool operator!=(const EnvFaultCounters& o) const { return !(*this == o); }
 };
 
 // num_envs environments stepped together, with auto-reset: when a step ends an episode

@@ -44,6 +44,9 @@ TEST(CheckActorStatsTest, NamesWhatIsWrong) {
   m = Stats(0, 1, 1.0, 1);
   m.rejected_weights = -1;
   EXPECT_EQ(CheckActorStats(m, 2), "rejected weights -1");
+  m = Stats(0, 1, 1.0, 1);
+  m.env_worker_restarts = -1;
+  EXPECT_EQ(CheckActorStats(m, 2), "a negative env fault count");
 }
 
 TEST(ActorStatsReceiverTest, DropsAndCountsBadMessagesWhole) {
@@ -57,6 +60,10 @@ TEST(ActorStatsReceiverTest, DropsAndCountsBadMessagesWhole) {
     push.connect(endpoint);
     ActorStatsMessage with_rejections = Stats(1, 5, -3.0, 5);
     with_rejections.rejected_weights = 2;
+    with_rejections.env_dropped_episodes = 3;
+    with_rejections.env_errors = 2;
+    with_rejections.env_nonfinite = 1;
+    with_rejections.env_worker_restarts = 1;
     ActorStatsMessage with_round = Stats(0, 10, 2.5, 10);
     with_round.round = 4;  // only learner.deterministic sends rounds
     for (const std::string& bytes :
@@ -74,6 +81,11 @@ TEST(ActorStatsReceiverTest, DropsAndCountsBadMessagesWhole) {
     EXPECT_EQ(receiver.episodes, 2);
     EXPECT_EQ(receiver.actor_env_steps, 15);
     EXPECT_EQ(receiver.rejected_weights, 2);
+    EXPECT_EQ(receiver.env_faults.dropped_episodes, 3);
+    EXPECT_EQ(receiver.env_faults.env_errors, 2);
+    EXPECT_EQ(receiver.env_faults.nonfinite_observations, 1);
+    EXPECT_EQ(receiver.env_faults.worker_restarts, 1);
+    EXPECT_EQ(receiver.env_faults.worker_timeouts, 0);
     EXPECT_DOUBLE_EQ(receiver.recent_returns.Mean(), (2.5 - 3.0) / 2);
     EXPECT_EQ(ReadFile((dir / "episodes.csv").string()),
               "1.000,0,2.500000,10\n1.000,1,-3.000000,5\n");

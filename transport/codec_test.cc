@@ -225,6 +225,11 @@ TEST(CodecTest, ActorStatsRoundTrip) {
   s.episode_returns = {1.5, -2.25};
   s.episode_lengths = {200, 17};
   s.policy_version = 8;
+  s.env_dropped_episodes = 5;
+  s.env_errors = 3;
+  s.env_nonfinite = 2;
+  s.env_worker_restarts = 1;
+  s.env_worker_timeouts = 1;
   const std::string bytes = EncodeActorStats(s);
   const ActorStatsMessage d = DecodeActorStats(bytes.data(), bytes.size());
   EXPECT_EQ(d.actor_index, 3u);
@@ -233,6 +238,11 @@ TEST(CodecTest, ActorStatsRoundTrip) {
   EXPECT_EQ(d.episode_lengths, s.episode_lengths);
   EXPECT_EQ(d.policy_version, 8);
   EXPECT_EQ(d.round, -1);  // not in deterministic mode
+  EXPECT_EQ(d.env_dropped_episodes, 5);
+  EXPECT_EQ(d.env_errors, 3);
+  EXPECT_EQ(d.env_nonfinite, 2);
+  EXPECT_EQ(d.env_worker_restarts, 1);
+  EXPECT_EQ(d.env_worker_timeouts, 1);
   s.round = 5;
   EXPECT_EQ(DecodeActorStats(EncodeActorStats(s).data(), EncodeActorStats(s).size()).round, 5);
 
