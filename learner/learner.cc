@@ -455,32 +455,50 @@ struct Learner::Impl {
   }
 
   // learner.eval_episodes episodes on a local env with the greedy policy; env seeds continue
-  // from one evaluation to the next.
+  // from one evaluation to the next. An episode that an env fault ends (an EnvFault, a
+  // non-finite observation or reward: a plugin's or a Python env's) is left out of the mean and
+  // logged; when every episode fails, the previous evaluation stands.
   void Evaluate() {
     // One env for every evaluation of this incarnation (a Python env keeps its worker).
     if (eval_env == nullptr) eval_env = MakeEnv(config.env);
     Env* env = eval_env.get();
     std::vector<float> observation(spec.observation_size), action(spec.action_size);
+    const auto finite = [&observation] {
+      return std::all_of(observation.begin(), observation.end(),
+                         [](float x) { return std::isfinite(x); });
+    };
     Rng rng(DeriveSeed(config.seed, "eval_actions", static_cast<uint64_t>(evaluations)));
     double sum = 0.0;
+    int32_t completed = 0;
     for (int32_t episode = 0; episode < config.learner.eval_episodes; ++episode) {
       env->Seed(DeriveSeed(config.seed, "eval_envs", 0) +
                 static_cast<uint64_t>(evaluations * config.learner.eval_episodes + episode));
-      env->Reset(observation.data());
       double episode_return = 0.0;
-      while (true) {
-        algorithm->EvalActions(observation.data(), 1, /*greedy=*/true, rng, action.data());
-        const StepResult step = env->Step(action.data(), observation.data());
-        episode_return += step.reward;
-        if (step.terminated || step.truncated) break;
+      try {
+        env->Reset(observation.data());
+        if (!finite()) throw EnvFault("a non-finite value in the first observation");
+        while (true) {
+          algorithm->EvalActions(observation.data(), 1, /*greedy=*/true, rng, action.data());
+          const StepResult step = env->Step(action.data(), observation.data());
+          if (!finite() || !std::isfinite(step.reward)) {
+            throw EnvFault("a non-finite value in an observation or reward");
+          }
+          episode_return += step.reward;
+          if (step.terminated || step.truncated) break;
+        }
+      } catch (const EnvFault& e) {
+        RLF_LOG(Warning) << "evaluation episode " << episode << " dropped: " << e.what();
+        continue;
       }
       sum += episode_return;
+      ++completed;
     }
     ++evaluations;
     eval_updates = updates();
-    eval_mean_return = sum / static_cast<double>(config.learner.eval_episodes);
+    if (completed == 0) return;
+    eval_mean_return = sum / static_cast<double>(completed);
     RLF_LOG(Info) << "evaluation at " << updates() << " updates: mean return " << eval_mean_return
-                  << " over " << config.learner.eval_episodes << " episodes";
+                  << " over " << completed << " episodes";
   }
 
   // Process restarts so far: the local launcher's restarts.json ("total") plus what each role's
