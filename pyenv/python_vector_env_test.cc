@@ -45,15 +45,23 @@ PythonEnvOptions Options(const std::string& callable, int32_t num_envs = 1, int3
   return o;
 }
 
-// Processes (zombies included) whose parent is this process.
+// Processes (zombies included) whose parent is this process. Other processes on the machine
+// come and go while /proc is read: one that is gone before its stat file is read is skipped
+// (libstdc++ throws when that read fails).
 std::vector<pid_t> Children() {
   std::vector<pid_t> children;
   const pid_t self = getpid();
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
     const std::string name = entry.path().filename();
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(entry.path() / "stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string stat;
+    try {
+      std::ifstream in(entry.path() / "stat");
+      stat.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    } catch (const std::exception&) {
+      continue;
+    }
     const size_t close = stat.rfind(')');
     if (close == std::string::npos) continue;
     std::istringstream rest(stat.substr(close + 1));
@@ -639,8 +647,13 @@ TEST(PythonEnvWorkerTest, WorkerExitsWhenItsParentDies) {
   std::ifstream(pid_file) >> worker;
   ASSERT_GT(worker, 0);
   auto running = [worker] {
-    std::ifstream in("/proc/" + std::to_string(worker) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string stat;
+    try {  // the read fails (and libstdc++ throws) when the worker ends after the open
+      std::ifstream in("/proc/" + std::to_string(worker) + "/stat");
+      stat.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    } catch (const std::exception&) {
+      return false;
+    }
     const size_t close = stat.rfind(')');
     return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
   };

@@ -44,18 +44,26 @@ inline std::vector<pid_t> ChildrenOf(pid_t pid) {
   return children;
 }
 
+// The text of /proc/<pid>/<name>, "" when the process is gone (libstdc++ throws when the read
+// itself fails because the process ended after the open).
+inline std::string ProcFile(pid_t pid, const char* name) {
+  try {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/" + name);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
 inline bool ProcessAlive(pid_t pid) {
   // A zombie still answers kill(0); look at its state instead.
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  if (!in) return false;
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string text = ProcFile(pid, "stat");
   const size_t close = text.rfind(')');
   return close != std::string::npos && close + 2 < text.size() && text[close + 2] != 'Z';
 }
 
 inline std::string Cmdline(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text = ProcFile(pid, "cmdline");
   for (char& c : text) {
     if (c == '\0') c = ' ';
   }
