@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "core/uniform_actions.h"
+
 namespace rlfleet {
 
 TransitionPolicy::TransitionPolicy(const RunConfig& config, const EnvSpec& spec,
@@ -26,17 +28,7 @@ void TransitionPolicy::Act(const float* observations, float* actions) {
     PolicyActions(observations, actions);
     return;
   }
-  const int32_t a = spec_.action_size;
-  for (int32_t e = 0; e < num_envs_; ++e) {
-    if (spec_.discrete_actions) {
-      actions[e] = static_cast<float>(rng_.UniformInt(static_cast<uint64_t>(spec_.num_actions)));
-      continue;
-    }
-    for (int32_t j = 0; j < a; ++j) {
-      actions[e * a + j] =
-          static_cast<float>(rng_.Uniform(spec_.action_low[j], spec_.action_high[j]));
-    }
-  }
+  UniformActions(spec_, num_envs_, rng_, actions);
 }
 
 void TransitionPolicy::Record(const EnvStepView& step, ActorOutput* out) {

@@ -24,6 +24,7 @@
 #include "core/file_util.h"
 #include "core/random.h"
 #include "core/shell.h"
+#include "core/uniform_actions.h"
 #include "envs/envs_bench.h"
 #include "envs/registry.h"
 #include "envs/vector_env.h"
@@ -444,15 +445,10 @@ double SingleEnvStepsPerSecond(Env& env, const std::vector<float>& actions, doub
 
 // 4096 uniformly random actions of `spec`, row-major.
 std::vector<float> RandomActions(const EnvSpec& spec, uint64_t seed) {
+  constexpr int64_t kCount = 4096;
   Rng rng(seed);
-  std::vector<float> actions;
-  for (int i = 0; i < 4096; ++i) {
-    for (int32_t j = 0; j < spec.action_size; ++j) {
-      actions.push_back(spec.discrete_actions ? static_cast<float>(rng.UniformInt(spec.num_actions))
-                                              : static_cast<float>(rng.Uniform(
-                                                    spec.action_low[j], spec.action_high[j])));
-    }
-  }
+  std::vector<float> actions(static_cast<size_t>(kCount) * spec.action_size);
+  UniformActions(spec, kCount, rng, actions.data());
   return actions;
 }
 

@@ -1,5 +1,6 @@
 #include "envs/rollout.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "core/random.h"
+#include "core/uniform_actions.h"
 #include "envs/registry.h"
 
 namespace rlfleet {
@@ -108,14 +110,10 @@ void WriteRollout(const RolloutOptions& options) {
   env->Seed(options.seed);
   env->Reset(obs.data());
   for (int64_t t = 0; t < steps; ++t) {
-    for (int32_t j = 0; j < a; ++j) {
-      if (!replay.empty()) {
-        action[j] = replay[t * a + j];
-      } else if (spec.discrete_actions) {
-        action[j] = static_cast<float>(rng.UniformInt(spec.num_actions));
-      } else {
-        action[j] = static_cast<float>(rng.Uniform(spec.action_low[j], spec.action_high[j]));
-      }
+    if (replay.empty()) {
+      UniformActions(spec, 1, rng, action.data());
+    } else {
+      std::copy_n(replay.begin() + t * a, a, action.begin());
     }
     const StepResult r = env->Step(action.data(), next_obs.data());
     std::fprintf(out.get(), "%lld", static_cast<long long>(t));

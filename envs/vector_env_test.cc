@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/random.h"
+#include "core/uniform_actions.h"
 #include "envs/registry.h"
 
 namespace rlfleet {
@@ -18,12 +19,7 @@ namespace {
 // Random valid actions for all envs of one step.
 void RandomActions(const EnvSpec& spec, int n, Rng& rng, std::vector<float>* actions) {
   actions->resize(static_cast<size_t>(n) * spec.action_size);
-  for (size_t k = 0; k < actions->size(); ++k) {
-    const size_t j = k % spec.action_size;
-    (*actions)[k] = spec.discrete_actions
-                        ? static_cast<float>(rng.UniformInt(spec.num_actions))
-                        : static_cast<float>(rng.Uniform(spec.action_low[j], spec.action_high[j]));
-  }
+  UniformActions(spec, n, rng, actions->data());
 }
 
 // Steps a VectorEnv next to num_envs single envs (env i seeded seed + i, reset by hand when an

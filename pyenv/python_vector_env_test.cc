@@ -20,6 +20,7 @@
 
 #include "core/file_util.h"
 #include "core/random.h"
+#include "core/uniform_actions.h"
 #include "envs/registry.h"
 #include "pyenv/child_process.h"
 
@@ -101,12 +102,7 @@ void ExpectContains(const std::string& text, const std::string& part) {
 
 void RandomActions(const EnvSpec& spec, int n, Rng& rng, std::vector<float>* actions) {
   actions->resize(static_cast<size_t>(n) * spec.action_size);
-  for (size_t k = 0; k < actions->size(); ++k) {
-    const size_t j = k % spec.action_size;
-    (*actions)[k] = spec.discrete_actions
-                        ? static_cast<float>(rng.UniformInt(spec.num_actions))
-                        : static_cast<float>(rng.Uniform(spec.action_low[j], spec.action_high[j]));
-  }
+  UniformActions(spec, n, rng, actions->data());
 }
 
 // Steps a PythonVectorEnv next to n built-in single envs (env i seeded seed + i, reset by hand
