@@ -171,7 +171,7 @@ void AssignJsonObject(const std::string& key, const YAML::Node& node, const std:
     return;
   }
   if (node.IsScalar()) {
-    // A JSON object's text, as the resolved config of a run once held it.
+    // A JSON object's text, as a run's config.yaml holds it (RunConfigToYaml).
     try {
       const nlohmann::json parsed = nlohmann::json::parse(node.Scalar());
       if (parsed.is_object()) {
@@ -351,13 +351,12 @@ std::string RunConfigToYaml(const RunConfig& config) {
       if (dot == std::string::npos) break;
       start = dot + 1;
     }
-    // A map-valued key is written as its JSON object's text (a string), which reads back
-    // exactly: YAML would not keep a string such as "42" apart from a number.
-    YAML::Node value(field);
+    // A map-valued key (IsJsonObjectKey) is written as its JSON object's text, a string, which
+    // reads back exactly: YAML would not keep a string such as "42" apart from a number.
     if (parts.size() == 1) {
-      root[parts[0]] = value;
+      root[parts[0]] = field;
     } else {
-      root[parts[0]][parts[1]] = value;
+      root[parts[0]][parts[1]] = field;
     }
   });
   YAML::Emitter out;
