@@ -104,6 +104,7 @@ void VisitFields(Config& c, Visitor&& visit) {
   visit("learner.metrics_interval_seconds", c.learner.metrics_interval_seconds);
   visit("learner.eval_interval_updates", c.learner.eval_interval_updates);
   visit("learner.eval_episodes", c.learner.eval_episodes);
+  visit("learner.stop_eval_return", c.learner.stop_eval_return);
   visit("apex.epsilon_base", c.apex.epsilon_base);
   visit("apex.epsilon_alpha", c.apex.epsilon_alpha);
   visit("apex.target_update_period", c.apex.target_update_period);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <limits>
 #include <set>
 #include <string>
 #include <vector>
@@ -159,7 +160,12 @@ TEST(ConfigIoTest, ReadsApexKeys) {
   EXPECT_FALSE(config.apex.dueling);
   EXPECT_EQ(config.learner.eval_interval_updates, 1000);
   EXPECT_EQ(config.learner.eval_episodes, 3);
-  // Every key survives a YAML round trip.
+  EXPECT_EQ(config.learner.stop_eval_return, -std::numeric_limits<double>::infinity());
+  // Every key survives a YAML round trip (the default stop_eval_return, -.inf, and a number).
+  const RunConfig stopping =
+      ParseRunConfig(RunConfigToYaml(config), {"learner.stop_eval_return=-150.5"});
+  EXPECT_DOUBLE_EQ(stopping.learner.stop_eval_return, -150.5);
+  EXPECT_DOUBLE_EQ(ParseRunConfig(RunConfigToYaml(stopping), {}).learner.stop_eval_return, -150.5);
   EXPECT_EQ(RunConfigToYaml(ParseRunConfig(RunConfigToYaml(config), {})), RunConfigToYaml(config));
 }
 
@@ -207,6 +213,13 @@ TEST(ConfigIoTest, ApexKeysAreChecked) {
   EXPECT_NE(with("learner.eval_interval_updates=-1").find("learner.eval_interval_updates"),
             std::string::npos);
   EXPECT_NE(with("learner.eval_episodes=0").find("learner.eval_episodes"), std::string::npos);
+  EXPECT_NE(with("learner.stop_eval_return=-200").find("learner.eval_interval_updates > 0"),
+            std::string::npos);
+  EXPECT_NE(with("learner.stop_eval_return=.nan").find("learner.stop_eval_return"),
+            std::string::npos);
+  EXPECT_NE(with("learner.stop_eval_return=.inf").find("learner.stop_eval_return"),
+            std::string::npos);
+  EXPECT_EQ(with("learner.stop_eval_return=-.inf"), "");
   EXPECT_NE(with("actor.n_stp=3").find("did you mean 'actor.n_step'"), std::string::npos);
   EXPECT_NE(with("apex.n_step=3").find("apex.n_step"), std::string::npos);
 }

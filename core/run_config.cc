@@ -200,6 +200,13 @@ void RunConfig::Validate() const {
   Require(learner.eval_interval_updates >= 0, "learner.eval_interval_updates", ">= 0",
           learner.eval_interval_updates);
   Require(learner.eval_episodes > 0, "learner.eval_episodes", "> 0", learner.eval_episodes);
+  Require(!std::isnan(learner.stop_eval_return), "learner.stop_eval_return",
+          "a number (-.inf: never)", learner.stop_eval_return);
+  Require(!std::isfinite(learner.stop_eval_return) || learner.eval_interval_updates > 0,
+          "learner.stop_eval_return", "-.inf unless learner.eval_interval_updates > 0",
+          learner.stop_eval_return);
+  Require(learner.stop_eval_return != std::numeric_limits<double>::infinity(),
+          "learner.stop_eval_return", "a finite number or -.inf", learner.stop_eval_return);
   Require(learner.metrics_interval_seconds > 0, "learner.metrics_interval_seconds", "> 0",
           learner.metrics_interval_seconds);
 }

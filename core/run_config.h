@@ -2,6 +2,7 @@
 #define RLFLEET_CORE_RUN_CONFIG_H_
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -160,6 +161,10 @@ struct LearnerConfig {
   // Greedy evaluation on a local env every this many updates (and once at the end); 0: never.
   int64_t eval_interval_updates = 0;
   int32_t eval_episodes = 5;  // episodes per evaluation
+  // The run ends, completed, at the first greedy evaluation whose mean return is >= this (a
+  // target, as RLlib's stop criteria and SB3's StopTrainingOnRewardThreshold); -.inf: never.
+  // A finite value needs eval_interval_updates > 0.
+  double stop_eval_return = -std::numeric_limits<double>::infinity();
 };
 
 // Ape-X DQN (learner.algo apex_dqn; Horgan et al. 2018). The learner also uses

@@ -102,7 +102,8 @@ struct Learner::Impl {
   double wall_seconds_before = 0.0;  // from earlier segments of a resumed run
   int64_t evaluations = 0;
   double eval_mean_return = std::numeric_limits<double>::quiet_NaN();
-  int64_t eval_updates = -1;  // update count of the latest evaluation
+  int64_t eval_updates = -1;         // update count of the latest evaluation
+  bool reached_stop_return = false;  // this incarnation's evaluation reached stop_eval_return
 
   // Rates since the last metrics row.
   Stopwatch wall;
@@ -140,6 +141,10 @@ struct Learner::Impl {
     return algo.budget == StepBudget::kConsumedFrames ? consumed_frames : stats.actor_env_steps;
   }
   bool BudgetReached() const { return budget_steps() >= config.learner.total_env_steps; }
+
+  // The run's end on its own terms: the env-step budget, or an evaluation that reached
+  // learner.stop_eval_return.
+  bool Done() const { return BudgetReached() || reached_stop_return; }
 
   SampleClientOptions ClientOptions() const {
     SampleClientOptions options;
@@ -301,7 +306,7 @@ struct Learner::Impl {
     const int32_t actors = config.cluster.num_actors;
     int64_t round = 0;
     int32_t turn = 0;
-    bool completed = BudgetReached();
+    bool completed = Done();
     Publish(round, turn);
     Stopwatch waiting;
     while (!stop.load() && !completed) {
@@ -323,7 +328,7 @@ struct Learner::Impl {
         continue;
       }
       if (!stats.ApplyRound(round, now)) throw std::logic_error("a round without its reports");
-      completed = BudgetReached();
+      completed = Done();
       // 2. Updates while the rate limiter lets a whole batch through.
       const ShardStats info = client.Info(0, kPriorityTimeoutMs);
       const TableStats* counts = nullptr;
@@ -350,7 +355,7 @@ struct Learner::Impl {
         if (!BuildBatch(sampled, client, &next)) continue;
         Train(next, stop, &client);
         EvaluateIfDue();
-        completed = BudgetReached();
+        completed = Done();
       }
       // 3. The weights of the next round; one metrics row per round.
       ++round;
@@ -366,11 +371,11 @@ struct Learner::Impl {
   bool RunPrefetched(const std::atomic<bool>& stop) {
     prefetch_thread = std::thread([this] { PrefetchLoop(); });
     Publish();
-    bool completed = BudgetReached();
+    bool completed = Done();
     Stopwatch waiting;
     while (!stop.load() && !completed) {
       DrainStats();
-      completed = BudgetReached();
+      completed = Done();
       if (completed) break;
       std::optional<ReadyBatch> next = ready.Pop(kPollSlice);
       if (!next) {
@@ -385,7 +390,7 @@ struct Learner::Impl {
         Train(*next, stop);
         if (updates() % config.learner.publish_interval == 0) Publish();
         EvaluateIfDue();
-        completed = BudgetReached();
+        completed = Done();
       }
       if (since_metrics.Seconds() >= config.learner.metrics_interval_seconds) WriteMetrics();
       if (since_checkpoint.Seconds() >= config.learner.checkpoint_interval_seconds) Checkpoint();
@@ -499,6 +504,12 @@ struct Learner::Impl {
     eval_mean_return = sum / static_cast<double>(completed);
     RLF_LOG(Info) << "evaluation at " << updates() << " updates: mean return " << eval_mean_return
                   << " over " << completed << " episodes";
+    if (eval_mean_return >= config.learner.stop_eval_return && !reached_stop_return) {
+      reached_stop_return = true;
+      RLF_LOG(Info) << "the evaluation reached learner.stop_eval_return "
+                    << config.learner.stop_eval_return << " at " << budget_steps()
+                    << " env steps: the run ends";
+    }
   }
 
   // Process restarts so far: the local launcher's restarts.json ("total") plus what each role's
@@ -698,6 +709,7 @@ struct Learner::Impl {
     json["rejected_weights"] = stats.rejected_weights;
     AddEnvFaults(&json);
     json["completed"] = summary.completed;
+    json["reached_stop_eval_return"] = reached_stop_return;
     WriteFileAtomic((run_dir / "summary.json").string(), json.dump(2) + "\n");
     return summary;
   }

@@ -21,7 +21,7 @@ struct LearnerSummary {
   double wall_seconds = 0.0;       // learner time, summed over resumed segments
   double final_mean_return = 0.0;  // mean over the last 100 episodes (NaN if none)
   int64_t malformed_items = 0;     // sampled items dropped (undecodable or not fitting the env)
-  bool completed = false;          // reached learner.total_env_steps (false: stopped early)
+  bool completed = false;  // reached learner.total_env_steps or stop_eval_return (false: stopped)
 };
 
 // The learner process's work, for every algorithm (a LearnerAlgorithm does the maths).

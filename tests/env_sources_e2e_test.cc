@@ -146,17 +146,23 @@ class PythonPendulumE2eTest : public testing::E2eFixture {
 };
 
 // A pure-Python Pendulum through env.python: SAC's greedy evaluation reaches >= -200 within
-// 30k env steps (here 15k, with the 64-64 networks of continuous_e2e_test; at 10k one run
-// ended at -204).
+// 30k env steps (the 64-64 networks of continuous_e2e_test; an evaluation of 10 episodes every
+// 1000 updates, and the run stops at the first that reaches -200). A single evaluation at a
+// fixed 15k steps scored -455 in one run of several: asynchronous runs differ, and a policy
+// that does not yet swing up from every start loses a few hundred on those episodes.
 TEST_F(PythonPendulumE2eTest, PythonPendulumLearnsWithSac) {
-  const fs::path run = TrainToCompletion(
-      Concat({"name=python-pendulum", "learner.total_env_steps=15000",
-              "model.hidden_sizes=[64, 64]", "learner.eval_interval_updates=1000000"},
-             PythonEnvSets("pendulum:make", "{}")),
-      400);
+  const fs::path run =
+      TrainToCompletion(Concat({"name=python-pendulum", "learner.total_env_steps=30000",
+                                "model.hidden_sizes=[64, 64]", "learner.eval_interval_updates=1000",
+                                "learner.eval_episodes=10", "learner.stop_eval_return=-200"},
+                               PythonEnvSets("pendulum:make", "{}")),
+                        500);
   ASSERT_FALSE(run.empty());
   const nlohmann::json summary = Summary(run);
   EXPECT_TRUE(summary["completed"].get<bool>());
+  EXPECT_TRUE(summary["reached_stop_eval_return"].get<bool>()) << summary.dump();
+  // The budget is checked after each update; actors report their steps a few at a time.
+  EXPECT_LE(summary["env_steps"].get<int64_t>(), 30000 + 500) << summary.dump();
   ASSERT_TRUE(summary["final_eval_mean_return"].is_number()) << summary.dump();
   EXPECT_GE(summary["final_eval_mean_return"].get<double>(), -200.0) << summary.dump();
 }
