@@ -38,6 +38,7 @@ struct Actor::Impl {
   std::vector<float> observations, next_observations, actions, rewards, final_observations;
   std::vector<uint8_t> terminated, truncated, dropped;
   EnvFaultCounters faults_reported;  // what the stats messages carried so far
+  int64_t insert_retries_reported = 0, insert_failures_reported = 0;  // the same
   std::vector<double> episode_return;
   std::vector<int64_t> episode_length;
   ActorOutput output;
@@ -167,6 +168,7 @@ struct Actor::Impl {
         if (stop.load()) break;
         Send(inserter);
         inserter->Flush();
+        ReportInsertCounts(*inserter);
         if (!reporter.SendRound(round, weights->version(), weights->rejected(), stop)) break;
         ++round;
       }
@@ -182,12 +184,22 @@ struct Actor::Impl {
     encoded.clear();
     for (const Unroll& u : output.unrolls) encoded.push_back(EncodeUnroll(u));
     for (const Transition& t : output.transitions) encoded.push_back(EncodeTransition(t));
-    if (output.priorities.empty()) {
-      inserter->Insert(encoded);
-    } else {
-      inserter->Insert(encoded, output.priorities);
-    }
+    // The client keeps the items until the shard has taken them (it may send them again).
+    inserter->Insert(std::move(encoded), std::move(output.priorities));
+    encoded.clear();
     output.clear();
+    ReportInsertCounts(*inserter);
+  }
+
+  // What the insert client retried or dropped since the last report goes to the learner.
+  void ReportInsertCounts(const InsertClient& inserter) {
+    const int64_t retries = inserter.retried_requests();
+    const int64_t failures = inserter.failed_requests();
+    if (retries == insert_retries_reported && failures == insert_failures_reported) return;
+    reporter.AddInsertCounts(retries - insert_retries_reported,
+                             failures - insert_failures_reported);
+    insert_retries_reported = retries;
+    insert_failures_reported = failures;
   }
 };
 
@@ -217,6 +229,7 @@ int64_t Actor::Run(const std::atomic<bool>& stop, int64_t max_env_steps) {
   insert_options.max_inflight = c.actor.max_inflight_inserts;
   insert_options.timeout_ms = c.actor.insert_timeout_ms;
   insert_options.max_message_bytes = c.replay.max_message_bytes;
+  insert_options.seed = DeriveSeed(c.seed, "insert_retries", static_cast<uint64_t>(s.index));
   InsertClient inserter(insert_options, &stop);
 
   if (c.learner.deterministic) return s.RunRounds(&inserter, stop, max_env_steps);
@@ -239,6 +252,7 @@ int64_t Actor::Run(const std::atomic<bool>& stop, int64_t max_env_steps) {
       s.policy->Flush(&s.output);
       s.Send(&inserter);
       inserter.Flush();
+      s.ReportInsertCounts(inserter);
     }
   } catch (const StoppedError&) {
     // Stop requested while waiting for the shard: a normal shutdown.

@@ -99,33 +99,38 @@ StatsReporter::StatsReporter(const std::string& endpoint, uint32_t actor_index,
 void StatsReporter::MaybeSend(int64_t policy_version, int64_t rejected_weights, bool force) {
   if (!force && since_send_.Seconds() < interval_seconds_) return;
   since_send_.Reset();
-  if (pending_.env_steps == 0 && pending_.episode_returns.empty() &&
-      rejected_weights == rejected_weights_sent_) {
+  if (pending_.env_steps == 0 && pending_.episode_returns.empty() && pending_.insert_retries == 0 &&
+      pending_.insert_failures == 0 && rejected_weights == rejected_weights_sent_) {
     return;
   }
-  // PUSH blocks only when the learner is gone and the queue is full: drop stats then.
-  socket_.send(zmq::buffer(TakePending(policy_version, rejected_weights, -1)),
-               zmq::send_flags::dontwait);
+  // PUSH blocks only when the learner is gone and the queue is full: the counts then stay
+  // pending (episode lists included) for the next send.
+  const std::string bytes = EncodePending(policy_version, rejected_weights, -1);
+  if (socket_.send(zmq::buffer(bytes), zmq::send_flags::dontwait)) ClearPending(rejected_weights);
 }
 
 bool StatsReporter::SendRound(int64_t round, int64_t policy_version, int64_t rejected_weights,
                               const std::atomic<bool>& stop) {
-  const std::string bytes = TakePending(policy_version, rejected_weights, round);
+  const std::string bytes = EncodePending(policy_version, rejected_weights, round);
   while (!socket_.send(zmq::buffer(bytes), zmq::send_flags::dontwait)) {
     if (stop.load()) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  ClearPending(rejected_weights);
   since_send_.Reset();
   return true;
 }
 
-std::string StatsReporter::TakePending(int64_t policy_version, int64_t rejected_weights,
-                                       int64_t round) {
+std::string StatsReporter::EncodePending(int64_t policy_version, int64_t rejected_weights,
+                                         int64_t round) {
   pending_.rejected_weights = rejected_weights - rejected_weights_sent_;
-  rejected_weights_sent_ = rejected_weights;
   pending_.policy_version = policy_version;
   pending_.round = round;
-  std::string bytes = EncodeActorStats(pending_);
+  return EncodeActorStats(pending_);
+}
+
+void StatsReporter::ClearPending(int64_t rejected_weights) {
+  rejected_weights_sent_ = rejected_weights;
   pending_.env_steps = 0;
   pending_.episode_returns.clear();
   pending_.episode_lengths.clear();
@@ -134,7 +139,8 @@ std::string StatsReporter::TakePending(int64_t policy_version, int64_t rejected_
   pending_.env_nonfinite = 0;
   pending_.env_worker_restarts = 0;
   pending_.env_worker_timeouts = 0;
-  return bytes;
+  pending_.insert_retries = 0;
+  pending_.insert_failures = 0;
 }
 
 }  // namespace rlfleet

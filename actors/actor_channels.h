@@ -62,7 +62,8 @@ class WeightsSubscriber {
 };
 
 // An actor's episode statistics, pushed to the learner at most every `interval_seconds`.
-// Sending never blocks: with the learner gone, statistics are dropped. Not thread-safe.
+// Sending never blocks: while the learner's queue cannot take a message, the statistics keep
+// accumulating and go with the next send that succeeds. Not thread-safe.
 class StatsReporter {
  public:
   StatsReporter(const std::string& endpoint, uint32_t actor_index, double interval_seconds);
@@ -74,6 +75,11 @@ class StatsReporter {
     pending_.env_nonfinite += delta.nonfinite_observations;
     pending_.env_worker_restarts += delta.worker_restarts;
     pending_.env_worker_timeouts += delta.worker_timeouts;
+  }
+  // Insert requests retried and refused for good since the previous call (InsertClient).
+  void AddInsertCounts(int64_t retries, int64_t failures) {
+    pending_.insert_retries += retries;
+    pending_.insert_failures += failures;
   }
   void AddEpisode(double episode_return, int64_t length) {
     pending_.episode_returns.push_back(episode_return);
@@ -91,8 +97,10 @@ class StatsReporter {
                  const std::atomic<bool>& stop);
 
  private:
-  // The pending message with these fields, encoded; the pending counts start again from zero.
-  std::string TakePending(int64_t policy_version, int64_t rejected_weights, int64_t round);
+  // The pending message with these fields, encoded.
+  std::string EncodePending(int64_t policy_version, int64_t rejected_weights, int64_t round);
+  // After a message went out: the pending counts start again from zero.
+  void ClearPending(int64_t rejected_weights);
 
   zmq::socket_t socket_;
   double interval_seconds_;

@@ -108,5 +108,45 @@ TEST_F(WeightsSubscriberTest, TakesNewerAndRestartedLearnersWeightsAndCountsBadO
   EXPECT_GE(subscriber_->reconnects(), 1);
 }
 
+// While the learner's queue cannot take a message (no learner yet, and ZeroMQ's queue to it
+// full), the statistics accumulate instead of being dropped: once a learner binds, the env
+// steps and episodes it receives add up to every one the actor reported.
+TEST(StatsReporterTest, NothingIsLostWhileTheLearnerCannotTakeMessages) {
+  const fs::path dir = fs::temp_directory_path() / ("rlfleet-stats-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string endpoint = "ipc://" + (dir / "stats").string();
+  constexpr int kReports = 3000;  // well above ZeroMQ's default send queue of 1000 messages
+  int64_t sum_steps = 0, episodes = 0, retries = 0;
+  {
+    StatsReporter reporter(endpoint, 0, /*interval_seconds=*/0.0);
+    for (int i = 0; i < kReports; ++i) {
+      reporter.AddSteps(2);
+      reporter.AddEpisode(1.0, 3);
+      reporter.AddInsertCounts(1, 0);
+      reporter.MaybeSend(0, 0, /*force=*/false);
+    }
+    zmq::socket_t learner(SharedContext(), zmq::socket_type::pull);
+    learner.set(zmq::sockopt::linger, 0);
+    learner.bind(endpoint);
+    const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (sum_steps < 2 * kReports && std::chrono::steady_clock::now() < limit) {
+      zmq::message_t message;
+      if (!learner.recv(message, zmq::recv_flags::dontwait)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        reporter.MaybeSend(0, 0, /*force=*/true);  // what is still pending
+        continue;
+      }
+      const ActorStatsMessage stats = DecodeActorStats(message.data(), message.size());
+      sum_steps += stats.env_steps;
+      episodes += static_cast<int64_t>(stats.episode_returns.size());
+      retries += stats.insert_retries;
+    }
+  }
+  fs::remove_all(dir);
+  EXPECT_EQ(sum_steps, 2 * kReports);
+  EXPECT_EQ(episodes, kReports);
+  EXPECT_EQ(retries, kReports);
+}
+
 }  // namespace
 }  // namespace rlfleet

@@ -62,6 +62,7 @@ std::string CheckActorStats(const ActorStatsMessage& stats, int32_t num_actors) 
       stats.env_worker_restarts < 0 || stats.env_worker_timeouts < 0) {
     return "a negative env fault count";
   }
+  if (stats.insert_retries < 0 || stats.insert_failures < 0) return "a negative insert count";
   for (size_t i = 0; i < stats.episode_returns.size(); ++i) {
     if (!std::isfinite(stats.episode_returns[i])) return "an episode return is not finite";
     if (stats.episode_lengths[i] < 1) {
@@ -145,6 +146,8 @@ void ActorStatsReceiver::Apply(const ActorStatsMessage& stats, double now_second
   env_faults.nonfinite_observations += stats.env_nonfinite;
   env_faults.worker_restarts += stats.env_worker_restarts;
   env_faults.worker_timeouts += stats.env_worker_timeouts;
+  insert_retries += stats.insert_retries;
+  insert_failures += stats.insert_failures;
   for (size_t i = 0; i < stats.episode_returns.size(); ++i) {
     const double episode_return = stats.episode_returns[i];
     recent_returns.Add(episode_return);

@@ -89,6 +89,10 @@ class ActorStatsReceiver {
   // Faults of the actors' environments (dropped episodes, restarted workers), summed; not
   // checkpointed (they count this incarnation of the learner).
   EnvFaultCounters env_faults;
+  // Insert requests the actors sent again after the shard refused them for now, and those the
+  // shard refused for good (items dropped).
+  int64_t insert_retries = 0;
+  int64_t insert_failures = 0;
 
  private:
   void Apply(const ActorStatsMessage& stats, double now_seconds, std::ostringstream* rows);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstddef>
 #include <stdexcept>
 #include <utility>
 
@@ -15,7 +16,6 @@
 namespace rlfleet {
 
 using replay_internal::DealerOptions;
-using replay_internal::ErrorCodeName;
 using replay_internal::ErrorText;
 using replay_internal::kMaxSliceMs;
 using replay_internal::MillisecondsSince;
@@ -44,6 +44,11 @@ void InsertClientOptions::Validate() const {
   if (shard_timeout_ms < 0 || shard_timeout_ms > 0xFFFFFFFFLL) {
     throw std::invalid_argument("InsertClientOptions: shard_timeout_ms must be in [0, 2^32)");
   }
+  if (retry_initial_ms <= 0 || retry_max_ms < retry_initial_ms) {
+    throw std::invalid_argument(
+        "InsertClientOptions: retry_initial_ms must be positive and at most retry_max_ms, got " +
+        std::to_string(retry_initial_ms) + " and " + std::to_string(retry_max_ms));
+  }
 }
 
 namespace {
@@ -53,10 +58,13 @@ InsertClientOptions Validated(const InsertClientOptions& options) {
   return options;
 }
 
+// Logs the 1st, 2nd, 4th, 8th ... occurrence of a repeated event.
+bool ShouldLogCount(int64_t count) { return count > 0 && (count & (count - 1)) == 0; }
+
 }  // namespace
 
 InsertClient::InsertClient(const InsertClientOptions& options, const std::atomic<bool>* stop)
-    : options_(Validated(options)), stop_(stop) {
+    : options_(Validated(options)), stop_(stop), jitter_(options.seed) {
   Connect();
 }
 
@@ -69,48 +77,65 @@ void InsertClient::Connect() {
 
 InsertClient::~InsertClient() = default;
 
-void InsertClient::Insert(const std::vector<std::string>& items) { Insert(items, {}); }
+void InsertClient::Insert(const std::vector<std::string>& items) {
+  Insert(std::vector<std::string>(items), std::vector<double>());
+}
 
 void InsertClient::Insert(const std::vector<std::string>& items,
                           const std::vector<double>& priorities) {
-  if (!priorities.empty() && priorities.size() != items.size()) {
-    throw std::invalid_argument("InsertClient::Insert: " + std::to_string(items.size()) +
-                                " items but " + std::to_string(priorities.size()) + " priorities");
-  }
-  // Build the request first: a request that is too large fails without waiting.
+  Insert(std::vector<std::string>(items), std::vector<double>(priorities));
+}
+
+zmq::message_t InsertClient::Encode(uint64_t id, const Request& r) const {
   size_t bytes = 0;
-  for (const std::string& item : items) bytes += item.size();
-  capnp::MallocMessageBuilder builder(FirstSegmentWordsFor(bytes + 24 * items.size() + 64));
+  for (const std::string& item : r.items) bytes += item.size();
+  capnp::MallocMessageBuilder builder(FirstSegmentWordsFor(bytes + 24 * r.items.size() + 64));
   auto request = builder.initRoot<wire::Request>();
   request.setProtocolVersion(kProtocolVersion);
-  const uint64_t id = next_request_id_++;
   request.setRequestId(id);
   auto insert = request.initInsert();
   insert.setTable(options_.table);
   insert.setTimeoutMs(static_cast<uint32_t>(options_.shard_timeout_ms));
-  if (!priorities.empty()) {
-    auto list = insert.initPriorities(static_cast<unsigned int>(priorities.size()));
-    for (size_t i = 0; i < priorities.size(); ++i) {
-      list.set(static_cast<unsigned int>(i), priorities[i]);
+  if (!r.priorities.empty()) {
+    auto list = insert.initPriorities(static_cast<unsigned int>(r.priorities.size()));
+    for (size_t i = 0; i < r.priorities.size(); ++i) {
+      list.set(static_cast<unsigned int>(i), r.priorities[i]);
     }
   }
-  auto list = insert.initItems(static_cast<unsigned int>(items.size()));
-  for (size_t i = 0; i < items.size(); ++i) {
-    list.set(
-        static_cast<unsigned int>(i),
-        capnp::Data::Reader(reinterpret_cast<const kj::byte*>(items[i].data()), items[i].size()));
+  auto list = insert.initItems(static_cast<unsigned int>(r.items.size()));
+  for (size_t i = 0; i < r.items.size(); ++i) {
+    list.set(static_cast<unsigned int>(i),
+             capnp::Data::Reader(reinterpret_cast<const kj::byte*>(r.items[i].data()),
+                                 r.items[i].size()));
   }
-  zmq::message_t message = ToZmqMessage(builder);
+  return ToZmqMessage(builder);
+}
+
+void InsertClient::Insert(std::vector<std::string>&& items, std::vector<double>&& priorities) {
+  if (!priorities.empty() && priorities.size() != items.size()) {
+    throw std::invalid_argument("InsertClient::Insert: " + std::to_string(items.size()) +
+                                " items but " + std::to_string(priorities.size()) + " priorities");
+  }
+  Request request;
+  request.items = std::move(items);
+  request.priorities = std::move(priorities);
+  // Build the request first: a request that is too large fails without waiting.
+  const uint64_t id = next_request_id_++;
+  zmq::message_t message = Encode(id, request);
   if (static_cast<int64_t>(message.size()) > options_.max_message_bytes) {
     throw ReplayError("insert request of " + std::to_string(message.size()) +
                       " bytes exceeds max_message_bytes " +
                       std::to_string(options_.max_message_bytes));
   }
-
   // Take one credit, then send (waiting only if the shard is unreachable or saturated).
   WaitForInflightBelow(options_.max_inflight);
+  Send(&message);
+  inflight_.emplace(id, std::move(request));
+}
+
+void InsertClient::Send(zmq::message_t* message) {
   Stopwatch since_progress;
-  while (!TrySendMessage(socket_, &message)) {
+  while (!TrySendMessage(socket_, message)) {
     if (stop_ != nullptr && stop_->load()) {
       throw StoppedError("insert to " + options_.endpoint + " stopped");
     }
@@ -123,7 +148,53 @@ void InsertClient::Insert(const std::vector<std::string>& items,
     PollOut(socket_, std::min(left, kMaxSliceMs));
     if (ReceiveAvailable() > 0) since_progress.Reset();
   }
-  inflight_.insert(id);
+}
+
+void InsertClient::ScheduleRetry(Request&& request, uint32_t accepted) {
+  const size_t taken = std::min<size_t>(accepted, request.items.size());
+  acked_items_ += static_cast<int64_t>(taken);
+  if (taken == request.items.size()) return;  // nothing left to send
+  request.items.erase(request.items.begin(),
+                      request.items.begin() + static_cast<std::ptrdiff_t>(taken));
+  if (!request.priorities.empty()) {
+    request.priorities.erase(request.priorities.begin(),
+                             request.priorities.begin() + static_cast<std::ptrdiff_t>(taken));
+  }
+  const double base = std::min(static_cast<double>(options_.retry_max_ms),
+                               static_cast<double>(options_.retry_initial_ms) *
+                                   std::ldexp(1.0, std::min(request.retries, 30)));
+  const double wait_ms = base * jitter_.Uniform(0.5, 1.5);
+  request.due = SteadyClock::now() + std::chrono::microseconds(static_cast<int64_t>(wait_ms * 1e3));
+  ++request.retries;
+  retries_.push_back(std::move(request));
+}
+
+int InsertClient::SendDueRetries() {
+  int sent = 0;
+  const auto now = SteadyClock::now();
+  for (auto it = retries_.begin(); it != retries_.end();) {
+    if (it->due > now) {
+      ++it;
+      continue;
+    }
+    const uint64_t id = next_request_id_++;
+    zmq::message_t message = Encode(id, *it);
+    if (!TrySendMessage(socket_, &message)) return sent;  // no connection now: later
+    ++retried_requests_;
+    ++sent;
+    inflight_.emplace(id, std::move(*it));
+    it = retries_.erase(it);
+  }
+  return sent;
+}
+
+int64_t InsertClient::MillisecondsToNextRetry(int64_t limit) const {
+  const auto now = SteadyClock::now();
+  for (const Request& r : retries_) {
+    const int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(r.due - now).count();
+    limit = std::min(limit, std::max<int64_t>(ms + 1, 0));
+  }
+  return limit;
 }
 
 void InsertClient::Flush() { WaitForInflightBelow(1); }
@@ -131,17 +202,20 @@ void InsertClient::Flush() { WaitForInflightBelow(1); }
 void InsertClient::Poll(int64_t timeout_ms) {
   Stopwatch watch;
   ReceiveAvailable();
+  SendDueRetries();
   while (true) {
     const int64_t left = timeout_ms - MillisecondsSince(watch);
     if (left <= 0) return;
     if (stop_ != nullptr && stop_->load()) return;
-    PollIn(socket_, std::min(left, kMaxSliceMs));
+    PollIn(socket_, MillisecondsToNextRetry(std::min(left, kMaxSliceMs)));
     ReceiveAvailable();
+    SendDueRetries();
   }
 }
 
 void InsertClient::WaitForInflightBelow(int64_t limit) {
   ReceiveAvailable();
+  SendDueRetries();
   Stopwatch since_progress;
   while (inflight() >= limit) {
     if (stop_ != nullptr && stop_->load()) {
@@ -154,9 +228,10 @@ void InsertClient::WaitForInflightBelow(int64_t limit) {
                          std::to_string(options_.timeout_ms) + " ms (" +
                          std::to_string(inflight()) + " requests unacked)");
     }
-    // ReceiveAvailable also notices a lost connection, so it runs after every slice.
-    PollIn(socket_, std::min(left, kMaxSliceMs));
-    if (ReceiveAvailable() > 0) since_progress.Reset();
+    // ReceiveAvailable also notices a lost connection, so it runs after every slice. A reply
+    // of any kind, and a retry sent, is progress.
+    PollIn(socket_, MillisecondsToNextRetry(std::min(left, kMaxSliceMs)));
+    if (ReceiveAvailable() + SendDueRetries() > 0) since_progress.Reset();
   }
 }
 
@@ -177,27 +252,54 @@ int InsertClient::ReceiveAvailable() {
     try {
       ReceivedMessage received(std::move(message));
       auto response = ResponseOf(received, options_.endpoint);
-      const uint64_t id = response.getRequestId();
-      const bool known = inflight_.erase(id) > 0;
+      const auto request = inflight_.find(response.getRequestId());
+      if (request == inflight_.end()) continue;  // presumed lost earlier, or not an insert's
       switch (response.which()) {
         case wire::Response::INSERT_ACK:
-          if (known) acked_items_ += response.getInsertAck().getCount();
+          acked_items_ += response.getInsertAck().getCount();
           if (response.getInsertAck().hasRateLimiter()) {
             last_limiter_ =
                 replay_internal::RateLimiterFromInfo(response.getInsertAck().getRateLimiter());
           }
+          inflight_.erase(request);
           break;
-        case wire::Response::ERROR:
-          throw ReplayError(ErrorText(options_.endpoint, response.getError()));
+        case wire::Response::ERROR: {
+          const auto error = response.getError();
+          const wire::ErrorCode code = error.getCode();
+          if (code == wire::ErrorCode::OVERLOADED || code == wire::ErrorCode::TIMEOUT) {
+            if (ShouldLogCount(++refusals_)) {
+              RLF_LOG(Info) << ErrorText(options_.endpoint, error) << " (insert retried with "
+                            << "backoff; " << retried_requests_ << " retries so far)";
+            }
+            ScheduleRetry(std::move(request->second), error.getAcceptedItems());
+          } else {
+            ++failed_requests_;
+            dropped_items_ += static_cast<int64_t>(request->second.items.size());
+            if (ShouldLogCount(failed_requests_)) {
+              RLF_LOG(Warning) << ErrorText(options_.endpoint, error) << ": "
+                               << request->second.items.size() << " items dropped ("
+                               << failed_requests_ << " insert requests refused so far)";
+            }
+          }
+          inflight_.erase(request);
+          break;
+        }
         default:
           break;  // not an answer to an insert: ignore
       }
-    } catch (const DecodeError& e) {
-      throw ReplayError("undecodable reply from replay shard " + options_.endpoint + ": " +
-                        e.what());
+    } catch (const std::exception& e) {  // DecodeError, ReplayError, kj::Exception's text
+      ++malformed_replies_;
+      if (ShouldLogCount(malformed_replies_)) {
+        RLF_LOG(Warning) << "ignoring an undecodable reply from replay shard " << options_.endpoint
+                         << " (" << malformed_replies_ << " so far): " << e.what();
+      }
     } catch (const kj::Exception& e) {
-      throw ReplayError("undecodable reply from replay shard " + options_.endpoint + ": " +
-                        CapnpReader::KjDecodeError(e).what());
+      ++malformed_replies_;
+      if (ShouldLogCount(malformed_replies_)) {
+        RLF_LOG(Warning) << "ignoring an undecodable reply from replay shard " << options_.endpoint
+                         << " (" << malformed_replies_
+                         << " so far): " << CapnpReader::KjDecodeError(e).what();
+      }
     }
   }
 }

@@ -34,6 +34,8 @@ const char* ErrorCodeName(wire::ErrorCode code) {
       return "timeout";
     case wire::ErrorCode::BAD_REQUEST:
       return "bad_request";
+    case wire::ErrorCode::OVERLOADED:
+      return "overloaded";
   }
   return "unknown_error_code";
 }

@@ -3,12 +3,17 @@
 #include <gtest/gtest.h>
 
 #include <capnp/message.h>
+#include <capnp/schema.h>
+
+#include <set>
+#include <string>
 
 #include <vector>
 
 namespace rlfleet {
 namespace {
 
+using replay_internal::ErrorCodeName;
 using replay_internal::FillInfo;
 using replay_internal::StatsFromInfo;
 
@@ -30,6 +35,20 @@ std::vector<int64_t*> Counters(ShardStats* s) {
 
 // Every field of an info reply survives encoding and decoding: each counter gets its own value,
 // so a field that is not copied, or copied into another, shows.
+// Every error code of the schema (read from the schema itself, so a new code is covered) has
+// its own name.
+TEST(ProtocolTest, EveryErrorCodeHasAName) {
+  std::set<std::string> names;
+  const auto enumerants = capnp::Schema::from<wire::ErrorCode>().getEnumerants();
+  for (const auto enumerant : enumerants) {
+    const std::string name = ErrorCodeName(static_cast<wire::ErrorCode>(enumerant.getOrdinal()));
+    EXPECT_NE(name, "unknown_error_code") << enumerant.getProto().getName().cStr();
+    names.insert(name);
+  }
+  EXPECT_EQ(names.size(), enumerants.size());
+  EXPECT_EQ(std::string(ErrorCodeName(wire::ErrorCode::OVERLOADED)), "overloaded");
+}
+
 TEST(ProtocolTest, InfoReplyCarriesEveryShardCounter) {
   ShardStats s;
   s.table = "memory";

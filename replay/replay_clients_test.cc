@@ -195,20 +195,24 @@ TEST(ReplayClientTest, SampleTimesOutAndKeepsRequestsInFlight) {
   EXPECT_GT(learner.Info(0, 20000).timeouts, 0);
 }
 
-TEST(ReplayClientTest, ErrorRepliesBecomeReplayErrors) {
+// An insert the shard can never take is counted and its items dropped; the client goes on.
+TEST(ReplayClientTest, InsertErrorRepliesAreCountedAndDropped) {
   RunningShard shard(ShardOptions(4));
   InsertClientOptions insert_options = InsertOptions(shard.endpoint());
   insert_options.table = "elsewhere";
   InsertClient actor(insert_options);
-  actor.Insert({"x"});
-  try {
-    actor.Flush();
-    ADD_FAILURE() << "no error for an unknown table";
-  } catch (const ReplayError& e) {
-    EXPECT_NE(std::string(e.what()).find("unknown_table"), std::string::npos) << e.what();
-  }
+  actor.Insert({"x", "y"});
+  actor.Flush();
   EXPECT_EQ(actor.inflight(), 0);
+  EXPECT_EQ(actor.failed_requests(), 1);
+  EXPECT_EQ(actor.dropped_items(), 2);
+  EXPECT_EQ(actor.retried_requests(), 0);
+  EXPECT_EQ(actor.acked_items(), 0);
+  EXPECT_EQ(shard.server().stats().size, 0);
+}
 
+TEST(ReplayClientTest, SampleErrorRepliesBecomeReplayErrors) {
+  RunningShard shard(ShardOptions(4));
   SampleClient learner(SampleOptions({shard.endpoint()}));
   SampledBatch batch;
   try {
@@ -218,6 +222,120 @@ TEST(ReplayClientTest, ErrorRepliesBecomeReplayErrors) {
     EXPECT_NE(std::string(e.what()).find("bad_request"), std::string::npos) << e.what();
   }
   EXPECT_THROW(learner.Info(3, 100), std::out_of_range);
+}
+
+// `overloaded`: a FIFO queue of 4 is full, one insert waits in the shard and the shard takes no
+// second waiting request (max_pending_requests 1). The third client's insert is refused, again
+// and again, until sampling makes room; then every item comes out exactly once, in order.
+TEST(ReplayClientTest, OverloadedInsertsAreRetriedUntilTheyFit) {
+  ShardServerOptions shard_options = ShardOptions(4);
+  shard_options.max_pending_requests = 1;
+  RunningShard shard(shard_options);
+  InsertClient a(InsertOptions(shard.endpoint()));
+  InsertClient b(InsertOptions(shard.endpoint()));
+  InsertClientOptions c_options = InsertOptions(shard.endpoint());
+  c_options.retry_initial_ms = 1;
+  c_options.retry_max_ms = 8;
+  c_options.seed = 7;
+  InsertClient c(c_options);
+  a.Insert({"a0", "a1", "a2", "a3"});
+  a.Flush();
+  b.Insert({"b0", "b1"});  // waits in the shard
+  ASSERT_TRUE(
+      WaitForStats(shard.server(), [](const ShardStats& s) { return s.pending_inserts == 1; }));
+  c.Insert({"c0", "c1"});
+  for (int i = 0; i < 2000 && c.retried_requests() < 3; ++i) c.Poll(5);
+  EXPECT_GE(c.retried_requests(), 3);
+  EXPECT_EQ(c.inflight(), 1);
+  EXPECT_GE(shard.server().stats().overloaded, 3);
+  EXPECT_EQ(c.failed_requests(), 0);
+
+  SampleClient learner(SampleOptions({shard.endpoint()}));
+  SampledBatch batch;
+  ASSERT_TRUE(learner.Sample(4, 20000, &batch));
+  EXPECT_EQ(Strings(batch), (std::vector<std::string>{"a0", "a1", "a2", "a3"}));
+  b.Flush();
+  c.Flush();
+  EXPECT_EQ(c.inflight(), 0);
+  EXPECT_EQ(c.acked_items(), 2);
+  ASSERT_TRUE(learner.Sample(4, 20000, &batch));
+  EXPECT_EQ(Strings(batch), (std::vector<std::string>{"b0", "b1", "c0", "c1"}));
+  EXPECT_EQ(shard.server().stats().size, 0);
+}
+
+// A shard-side timeout (InsertClientOptions::shard_timeout_ms) after the rate limiter let some
+// items in: the retry sends only the rest, so no item is inserted twice and none is lost.
+TEST(ReplayClientTest, TimedOutInsertRetriesOnlyTheItemsNotTaken) {
+  RunningShard shard(ShardOptions(4));
+  InsertClient a(InsertOptions(shard.endpoint()));
+  a.Insert({"a0", "a1", "a2"});
+  a.Flush();
+  InsertClientOptions options = InsertOptions(shard.endpoint());
+  options.shard_timeout_ms = 20;
+  options.retry_initial_ms = 1;
+  options.retry_max_ms = 4;
+  InsertClient c(options);
+  c.Insert({"c0", "c1", "c2"});  // c0 fits, then the shard holds the rest for 20 ms
+  for (int i = 0; i < 2000 && c.retried_requests() < 2; ++i) c.Poll(5);
+  EXPECT_GE(c.retried_requests(), 2);
+  EXPECT_EQ(c.acked_items(), 1);
+  EXPECT_EQ(shard.server().stats().size, 4);
+
+  SampleClient learner(SampleOptions({shard.endpoint()}));
+  SampledBatch batch;
+  ASSERT_TRUE(learner.Sample(4, 20000, &batch));
+  EXPECT_EQ(Strings(batch), (std::vector<std::string>{"a0", "a1", "a2", "c0"}));
+  c.Flush();
+  EXPECT_EQ(c.acked_items(), 3);
+  ASSERT_TRUE(learner.Sample(2, 20000, &batch));
+  EXPECT_EQ(Strings(batch), (std::vector<std::string>{"c1", "c2"}));
+  EXPECT_EQ(shard.server().stats().size, 0);
+  EXPECT_EQ(c.failed_requests(), 0);
+}
+
+// A sample request the shard refuses (`overloaded`: another client's request already waits on
+// the empty table and max_pending_requests is 1) is not an error: Sample returns false while
+// the shard refuses, asks again after a backoff, and gets its items once there are some.
+TEST(ReplayClientTest, OverloadedSampleRequestsAreAskedAgain) {
+  ShardServerOptions shard_options = ShardOptions(8);
+  shard_options.max_pending_requests = 1;
+  RunningShard shard(shard_options);
+  SampleClientOptions waiting_options = SampleOptions({shard.endpoint()});
+  waiting_options.request_timeout_ms = 60000;
+  SampleClient waiting(waiting_options);
+  SampledBatch batch;
+  EXPECT_FALSE(waiting.Sample(1, 50, &batch));
+  ASSERT_TRUE(
+      WaitForStats(shard.server(), [](const ShardStats& s) { return s.pending_samples == 1; }));
+  SampleClientOptions refused_options = SampleOptions({shard.endpoint()});
+  refused_options.request_timeout_ms = 60000;
+  SampleClient refused(refused_options);
+  for (int i = 0; i < 200 && refused.overloaded_replies() < 2; ++i) {
+    EXPECT_FALSE(refused.Sample(1, 20, &batch));
+  }
+  EXPECT_GE(refused.overloaded_replies(), 2);
+  EXPECT_GE(shard.server().stats().overloaded, 2);
+
+  InsertClient actor(InsertOptions(shard.endpoint()));
+  actor.Insert({"a", "b", "c"});
+  actor.Flush();
+  ASSERT_TRUE(waiting.Sample(1, 20000, &batch));
+  EXPECT_EQ(Strings(batch), (std::vector<std::string>{"a"}));
+  // `waiting` asks for its next item at once (prefetch): one of b and c is the other's.
+  ASSERT_TRUE(refused.Sample(1, 20000, &batch));
+  ASSERT_EQ(batch.size(), 1u);
+  EXPECT_TRUE(batch.ItemString(0) == "b" || batch.ItemString(0) == "c") << batch.ItemString(0);
+}
+
+TEST(ReplayClientTest, RetryOptionsAreChecked) {
+  InsertClientOptions options = InsertOptions("ipc:///tmp/x");
+  options.retry_initial_ms = 0;
+  EXPECT_THROW(options.Validate(), std::invalid_argument);
+  options.retry_initial_ms = 100;
+  options.retry_max_ms = 10;
+  EXPECT_THROW(options.Validate(), std::invalid_argument);
+  options.retry_max_ms = 100;
+  EXPECT_NO_THROW(options.Validate());
 }
 
 TEST(ReplayClientTest, MissingShardIsATimeout) {

@@ -66,7 +66,7 @@ void SampleClientOptions::Validate() const {
 }
 
 SampleClient::SampleClient(const SampleClientOptions& options, const std::atomic<bool>* stop)
-    : options_(options), stop_(stop), rng_(options.seed) {
+    : options_(options), stop_(stop), rng_(options.seed), jitter_(~options.seed) {
   options_.Validate();
   for (const std::string& endpoint : options_.endpoints) {
     auto shard = std::make_unique<Shard>();
@@ -130,6 +130,7 @@ void SampleClient::TopUp(int32_t batch_size) {
     const size_t index = (next_shard_ + tried) % shards_.size();
     Shard& shard = *shards_[index];
     if (shard.inflight_samples >= options_.prefetch) continue;
+    if (shard.backoff_ms > 0 && SteadyClock::now() < shard.retry_after) continue;
 
     const uint64_t id = next_request_id_++;
     zmq::message_t message =
@@ -228,6 +229,7 @@ void SampleClient::HandleReply(Shard* shard, zmq::message_t&& message) {
     }
     switch (response.which()) {
       case wire::Response::SAMPLE: {
+        shard->backoff_ms = 0;
         // Also when the request was presumed lost: the shard has handed these items out.
         auto reply = response.getSample();
         auto items = reply.getItems();
@@ -266,6 +268,8 @@ void SampleClient::HandleReply(Shard* shard, zmq::message_t&& message) {
         auto e = response.getError();
         if (info_requests_.erase(id) > 0) {
           info_errors_[id] = ErrorText(shard->endpoint, e);
+        } else if (e.getCode() == wire::ErrorCode::OVERLOADED) {
+          BackOff(shard);  // the request is gone; TopUp asks again after the backoff
         } else if (e.getCode() != wire::ErrorCode::TIMEOUT) {
           error = ErrorText(shard->endpoint, e);
         }
@@ -281,6 +285,19 @@ void SampleClient::HandleReply(Shard* shard, zmq::message_t&& message) {
             CapnpReader::KjDecodeError(e).what();
   }
   if (!error.empty()) throw ReplayError(error);
+}
+
+void SampleClient::BackOff(Shard* shard) {
+  ++overloaded_replies_;
+  shard->backoff_ms = std::min<int64_t>(1000, std::max<int64_t>(10, 2 * shard->backoff_ms));
+  const double wait_ms = static_cast<double>(shard->backoff_ms) * jitter_.Uniform(0.5, 1.5);
+  shard->retry_after =
+      SteadyClock::now() + std::chrono::microseconds(static_cast<int64_t>(wait_ms * 1e3));
+  if ((overloaded_replies_ & (overloaded_replies_ - 1)) == 0) {
+    RLF_LOG(Info) << "replay shard " << shard->endpoint << " is overloaded: its sample requests "
+                  << "wait " << shard->backoff_ms << " ms (" << overloaded_replies_
+                  << " refusals so far)";
+  }
 }
 
 void SampleClient::ExpireLostRequests() {
@@ -527,7 +544,10 @@ bool SampleClient::SamplePrioritized(int32_t batch_size, int64_t timeout_ms, Sam
     auto received = direct_replies_[ids[s]];
     auto response = received->reader->Root<wire::Response>();
     if (response.which() == wire::Response::ERROR) {
-      if (response.getError().getCode() == wire::ErrorCode::TIMEOUT) {
+      const wire::ErrorCode code = response.getError().getCode();
+      if (code == wire::ErrorCode::TIMEOUT || code == wire::ErrorCode::OVERLOADED) {
+        // Both mean "not now": the call returns false and the caller asks again.
+        if (code == wire::ErrorCode::OVERLOADED) ++overloaded_replies_;
         timed_out = true;
       } else {
         error = ErrorText(shards_[s]->endpoint, response.getError());

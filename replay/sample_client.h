@@ -174,6 +174,8 @@ class SampleClient {
   // Sample requests and priority updates presumed lost because a shard's connection dropped
   // while they were unanswered (the shard died or restarted; the client reconnects by itself).
   int64_t lost_requests() const { return lost_requests_; }
+  // Sample requests a shard refused with `overloaded` (each is asked again after a backoff).
+  int64_t overloaded_replies() const { return overloaded_replies_; }
   // Sample requests sent and not yet answered, over all shards.
   int64_t inflight_requests() const;
   // Items received and not yet returned by Sample.
@@ -201,6 +203,10 @@ class SampleClient {
     int inflight_samples = 0;
     ShardTableState state;
     bool send_blocked = false;  // last send found no connection / a full queue
+    // After an `overloaded` reply no sample request goes to this shard before retry_after;
+    // the backoff doubles with each refusal in a row (up to 1 s) and resets on a sample.
+    SteadyClock::time_point retry_after;
+    int64_t backoff_ms = 0;
   };
   struct BufferedItem {
     SampledBatch::Item view;
@@ -252,9 +258,14 @@ class SampleClient {
   // SendPriorityUpdates requests not yet acked: (request id, shard index), oldest first.
   std::deque<std::pair<uint64_t, size_t>> pending_priority_acks_;
   int64_t lost_requests_ = 0;
+  int64_t overloaded_replies_ = 0;
   std::unordered_set<uint64_t> abandoned_requests_;  // direct calls that gave up on them
   std::map<uint64_t, std::shared_ptr<replay_internal::ReceivedMessage>> direct_replies_;
   Rng rng_;
+  Rng jitter_;  // of the backoff after `overloaded` (apart from rng_'s split stream)
+
+  // An `overloaded` reply from `shard`: counts it and starts or doubles its backoff.
+  void BackOff(Shard* shard);
 };
 
 }  // namespace rlfleet

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "core/file_util.h"
 #include "core/logging.h"
 #include "replay/protocol.h"
 #include "replay/table_snapshot.h"
@@ -147,6 +148,34 @@ SocketOptions RouterOptions(const ShardServerOptions& options) {
   return socket;
 }
 
+// The number of this start on `dir`: one more than `dir`/incarnation says (0 when the file is
+// absent), written back there before it is returned.
+int64_t NextIncarnation(const std::string& dir) {
+  const std::string path = dir + "/incarnation";
+  int64_t previous = -1;
+  if (FileExists(path)) {
+    const std::string text = ReadFile(path);
+    size_t used = 0;
+    try {
+      previous = std::stoll(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || previous < 0 || text.find_first_not_of(" \n", used) != std::string::npos) {
+      throw std::runtime_error(path + ": not an incarnation number ('" + text.substr(0, 40) +
+                               "'); remove the file to count from 0 again");
+    }
+  }
+  const int64_t next = previous + 1;
+  if (next >= kMaxIncarnations) {
+    throw std::runtime_error(path + ": the shard has started " + std::to_string(next) +
+                             " times on this directory; its keys are exhausted (at most " +
+                             std::to_string(kMaxIncarnations) + ")");
+  }
+  WriteFileAtomic(path, std::to_string(next) + "\n");
+  return next;
+}
+
 }  // namespace
 
 ShardServer::ShardServer(const ShardServerOptions& options)
@@ -155,7 +184,11 @@ ShardServer::ShardServer(const ShardServerOptions& options)
       rng_(options_.seed),
       last_tick_(SteadyClock::now()) {
   // Tables: fresh, or restored from the checkpoint directory.
-  if (!options_.checkpoint_dir.empty()) MakeDirectories(options_.checkpoint_dir);
+  int64_t incarnation = 0;
+  if (!options_.checkpoint_dir.empty()) {
+    MakeDirectories(options_.checkpoint_dir);
+    incarnation = NextIncarnation(options_.checkpoint_dir);
+  }
   for (const TableOptions& t : options_.ResolvedTables()) {
     const std::string path = options_.checkpoint_dir.empty() ? "" : CheckpointPath(t.name);
     if (!path.empty() && FileExists(path)) {
@@ -166,6 +199,12 @@ ShardServer::ShardServer(const ShardServerOptions& options)
     } else {
       tables_.push_back(std::make_unique<HostedTable>(Table(t)));
     }
+    tables_.back()->table.StartKeysAt(static_cast<Key>(incarnation) << kIncarnationKeyBits);
+  }
+  if (incarnation > 0) {
+    RLF_LOG(Info) << "replay shard: incarnation " << incarnation << " of "
+                  << options_.checkpoint_dir << ": keys from " << incarnation << " << "
+                  << kIncarnationKeyBits;
   }
   // Unroutable replies fail (EHOSTUNREACH) instead of vanishing, so that they are counted.
   socket_.set(zmq::sockopt::router_mandatory, 1);
@@ -537,8 +576,8 @@ void ShardServer::HandleInsert(HostedTable* t, Envelope* envelope, DecodedReques
   }
   if (pending_requests_ >= options_.max_pending_requests ||
       pending_bytes_ + insert.bytes > options_.max_pending_bytes) {
-    // The items that went in stay in (as after a timeout).
-    RefuseOverloaded(*envelope, request_id);
+    // The items that went in stay in (as after a timeout); the reply says how many.
+    RefuseOverloaded(*envelope, request_id, static_cast<uint32_t>(insert.next));
     return;
   }
   ++pending_requests_;
@@ -673,7 +712,8 @@ void ShardServer::Expire(SteadyClock::time_point now) {
       SendError(it->envelope, it->request_id, kTimeout,
                 "table '" + t->table.name() + "': the rate limiter let " +
                     std::to_string(it->next) + " of " + std::to_string(it->items.size()) +
-                    " items in before the insert timed out");
+                    " items in before the insert timed out",
+                static_cast<uint32_t>(it->next));
       --pending_requests_;
       pending_bytes_ -= it->bytes;
       it = t->pending_inserts.erase(it);
@@ -767,7 +807,8 @@ void ShardServer::SendAck(const HostedTable& t, const Envelope& envelope, uint64
   SendReply(envelope, ToZmqMessage(builder));
 }
 
-void ShardServer::RefuseOverloaded(const Envelope& envelope, uint64_t request_id) {
+void ShardServer::RefuseOverloaded(const Envelope& envelope, uint64_t request_id,
+                                   uint32_t accepted_items) {
   ++live_.overloaded;
   if (ShouldLog(live_.overloaded)) {
     RLF_LOG(Warning) << "replay shard " << endpoint_ << ": " << pending_requests_ << " requests ("
@@ -778,11 +819,12 @@ void ShardServer::RefuseOverloaded(const Envelope& envelope, uint64_t request_id
             std::to_string(pending_requests_) + " requests with " + std::to_string(pending_bytes_) +
                 " item bytes already wait (max_pending_requests " +
                 std::to_string(options_.max_pending_requests) + ", max_pending_bytes " +
-                std::to_string(options_.max_pending_bytes) + "): retry later");
+                std::to_string(options_.max_pending_bytes) + "): retry later",
+            accepted_items);
 }
 
 void ShardServer::SendError(const Envelope& envelope, uint64_t request_id, int code,
-                            const std::string& message) {
+                            const std::string& message, uint32_t accepted_items) {
   ++live_.errors;
   capnp::MallocMessageBuilder builder(64 + message.size() / 8);
   auto response = builder.initRoot<wire::Response>();
@@ -791,6 +833,7 @@ void ShardServer::SendError(const Envelope& envelope, uint64_t request_id, int c
   auto error = response.initError();
   error.setCode(static_cast<wire::ErrorCode>(code));
   error.setMessage(message);
+  error.setAcceptedItems(accepted_items);
   Publish();
   SendReply(envelope, ToZmqMessage(builder));
 }

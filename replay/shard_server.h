@@ -39,6 +39,13 @@ struct ShardServerOptions {
   // Where checkpoints go: one file "<name>.rlftable" per table (table_snapshot.h), each written
   // atomically by a background thread. A shard started on a directory holding such files
   // restores those tables from them. Empty: no checkpoints (checkpoint requests are refused).
+  //
+  // Keys: each start on a checkpoint_dir is an incarnation, counted in the file "incarnation"
+  // there (written before the shard serves). Incarnation i hands out keys from
+  // i · 2^kIncarnationKeyBits on, so a restarted shard never hands out a key that an earlier
+  // incarnation handed out, even one inserted after its last checkpoint: a priority computed
+  // before a crash can only name an item that is gone (counted as an unknown key), never
+  // another item. 2^12 incarnations of 2^36 inserts each fit the 48 bits of a local key.
   std::string checkpoint_dir;
   double checkpoint_interval_seconds = 0;  // > 0: also checkpoint this often; 0: on request only
   // Item records a checkpoint's snapshot copies per loop iteration (Table::ContinueSnapshot);
@@ -96,11 +103,15 @@ struct ShardServerOptions {
 //
 // Thread-safety: construct anywhere, then call Run() from exactly one thread (once); stats()
 // and endpoint() may be called from any thread at any time.
+inline constexpr int kIncarnationKeyBits = 36;
+inline constexpr int64_t kMaxIncarnations = int64_t{1} << 12;
+
 class ShardServer {
  public:
   // Validates the options, restores tables from checkpoint_dir, and binds the ROUTER socket.
   // Throws std::invalid_argument on bad options, std::runtime_error naming the file when a
-  // checkpoint cannot be restored (e.g. written under other table options), and TransportError
+  // checkpoint cannot be restored (e.g. written under other table options) or the incarnation
+  // file is unreadable or exhausted (kMaxIncarnations), and TransportError
   // naming the endpoint when it cannot bind.
   explicit ShardServer(const ShardServerOptions& options);
   ShardServer(const ShardServer&) = delete;
@@ -183,10 +194,11 @@ class ShardServer {
   bool ServeSample(HostedTable* t, const Envelope& envelope, uint64_t request_id,
                    int64_t batch_size);
   void SendAck(const HostedTable& t, const Envelope& envelope, uint64_t request_id, uint32_t count);
+  // `accepted_items`: an insert's items already in the table (wire Error.acceptedItems).
   void SendError(const Envelope& envelope, uint64_t request_id, int code,
-                 const std::string& message);
+                 const std::string& message, uint32_t accepted_items = 0);
   // The error `overloaded` (max_pending_requests / max_pending_bytes reached), counted.
-  void RefuseOverloaded(const Envelope& envelope, uint64_t request_id);
+  void RefuseOverloaded(const Envelope& envelope, uint64_t request_id, uint32_t accepted_items = 0);
   // Sends envelope + reply without blocking; false when the peer cannot take it.
   bool SendReply(const Envelope& envelope, zmq::message_t&& reply);
   // Adds the time since the last call to the blocked-seconds counters.

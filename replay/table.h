@@ -1,6 +1,7 @@
 #ifndef RLFLEET_REPLAY_TABLE_H_
 #define RLFLEET_REPLAY_TABLE_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -160,6 +161,9 @@ class Table {
   int64_t size() const { return static_cast<int64_t>(items_.size()); }
   int64_t max_size() const { return options_.max_size; }
   Key next_key() const { return next_key_; }
+  // Keys from here on start at `first` at the earliest (a shard's incarnation; never lowers
+  // next_key, so the key order stays the insertion order).
+  void StartKeysAt(Key first) { next_key_ = std::max(next_key_, first); }
   const TableCounters& counters() const { return counters_; }
   // What a prioritized sampler draws in proportion to: Σ p^α over the items (O(1)); size() for
   // the other samplers. A sharded client splits a batch across shards by this mass.

@@ -293,6 +293,30 @@ TEST_F(TrainE2eTest, ChaosRunCompletes) {
   for (pid_t pid : seen) EXPECT_FALSE(ProcessAlive(pid)) << Cmdline(pid);
 }
 
+// A shard that lets one request wait (replay.max_pending_requests=1) and six actors with three
+// inserts in flight each: the IMPALA queue is full most of the time, so the shard answers
+// `overloaded` again and again. The actors send those inserts again after a backoff (counted),
+// nothing is refused for good, and the run completes its budget and still learns.
+TEST_F(TrainE2eTest, OverloadedShardSlowsTheActorsDownAndTheRunCompletes) {
+  const fs::path run = TrainToCompletion(
+      {"learner.total_env_steps=300000", "name=overloaded", "cluster.num_actors=6",
+       "actor.max_inflight_inserts=3", "replay.max_pending_requests=1"},
+      400);
+  ASSERT_FALSE(run.empty());
+  const auto summary = nlohmann::json::parse(ReadFile((run / "summary.json").string()));
+  std::printf("%lld insert retries\n",
+              static_cast<long long>(summary["insert_retries"].get<int64_t>()));
+  EXPECT_TRUE(summary["completed"].get<bool>());
+  EXPECT_GT(summary["insert_retries"].get<int64_t>(), 20) << summary.dump();
+  EXPECT_EQ(summary["insert_failures"].get<int64_t>(), 0);
+  EXPECT_EQ(summary["restarts"].get<int64_t>(), 0);
+  EXPECT_EQ(summary["malformed_items"].get<int64_t>(), 0);
+  // The first 20 episodes are a random policy's (about 22 steps each).
+  const std::vector<double> returns = EpisodeReturns(run);
+  ASSERT_GE(returns.size(), 120u);
+  EXPECT_GT(Mean(returns, returns.size() - 100, returns.size()), 2 * Mean(returns, 0, 20));
+}
+
 TEST_F(TrainE2eTest, BadConfigIsAnErrorNamingTheKey) {
   ChildProcess typo(TrainArgs({"learner.lerning_rate=0.1"}), log_);
   const auto status = typo.Wait(60);

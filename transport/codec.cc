@@ -279,6 +279,8 @@ std::string EncodeActorStats(const ActorStatsMessage& s) {
   m.setEnvNonfinite(s.env_nonfinite);
   m.setEnvWorkerRestarts(s.env_worker_restarts);
   m.setEnvWorkerTimeouts(s.env_worker_timeouts);
+  m.setInsertRetries(s.insert_retries);
+  m.setInsertFailures(s.insert_failures);
   m.setRound(s.round);
   auto returns = m.initEpisodeReturns(static_cast<unsigned int>(s.episode_returns.size()));
   for (size_t i = 0; i < s.episode_returns.size(); ++i) returns.set(i, s.episode_returns[i]);
@@ -302,6 +304,8 @@ ActorStatsMessage DecodeActorStats(const void* data, size_t size) {
     s.env_nonfinite = m.getEnvNonfinite();
     s.env_worker_restarts = m.getEnvWorkerRestarts();
     s.env_worker_timeouts = m.getEnvWorkerTimeouts();
+    s.insert_retries = m.getInsertRetries();
+    s.insert_failures = m.getInsertFailures();
     s.round = m.getRound();
     auto returns = m.getEpisodeReturns();
     auto lengths = m.getEpisodeLengths();

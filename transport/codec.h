@@ -88,6 +88,9 @@ struct ActorStatsMessage {
   int64_t env_nonfinite = 0;
   int64_t env_worker_restarts = 0;
   int64_t env_worker_timeouts = 0;
+  // Insert requests retried / refused for good by the replay shard (InsertClient).
+  int64_t insert_retries = 0;
+  int64_t insert_failures = 0;
 };
 
 // Throws std::invalid_argument when the two episode lists differ in length.

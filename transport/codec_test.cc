@@ -230,6 +230,8 @@ TEST(CodecTest, ActorStatsRoundTrip) {
   s.env_nonfinite = 2;
   s.env_worker_restarts = 1;
   s.env_worker_timeouts = 1;
+  s.insert_retries = 41;
+  s.insert_failures = 6;
   const std::string bytes = EncodeActorStats(s);
   const ActorStatsMessage d = DecodeActorStats(bytes.data(), bytes.size());
   EXPECT_EQ(d.actor_index, 3u);
@@ -243,6 +245,8 @@ TEST(CodecTest, ActorStatsRoundTrip) {
   EXPECT_EQ(d.env_nonfinite, 2);
   EXPECT_EQ(d.env_worker_restarts, 1);
   EXPECT_EQ(d.env_worker_timeouts, 1);
+  EXPECT_EQ(d.insert_retries, 41);
+  EXPECT_EQ(d.insert_failures, 6);
   s.round = 5;
   EXPECT_EQ(DecodeActorStats(EncodeActorStats(s).data(), EncodeActorStats(s).size()).round, 5);
 

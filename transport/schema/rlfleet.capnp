@@ -227,6 +227,9 @@ enum ErrorCode {
 struct Error {
   code @0 :ErrorCode;
   message @1 :Text;
+  # An insert answered with overloaded or timeout: how many of its items (the first ones, in
+  # order) are already in the table; a retry sends only the rest.
+  acceptedItems @2 :UInt32;
 }
 
 # ---- Learner -> actors, PUB/SUB. ----
@@ -263,4 +266,9 @@ struct ActorStats {
   envNonfinite @10 :Int64;
   envWorkerRestarts @11 :Int64;
   envWorkerTimeouts @12 :Int64;
+  # Insert requests the replay shard refused for now and this actor sent again (overloaded or
+  # a shard-side timeout), and those it refused for good (their items dropped), since the
+  # previous message.
+  insertRetries @13 :Int64;
+  insertFailures @14 :Int64;
 }
