@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +24,8 @@
 #include "core/unroll.h"
 
 namespace rlfleet {
+
+struct GreedyPolicy;  // algorithms/greedy_policy.h
 
 // What an actor inserts and the learner samples.
 enum class ItemKind {
@@ -187,6 +190,15 @@ class LearnerAlgorithm {
   // mean) or the stochastic policy drawn with `rng`. Writes count·A floats.
   virtual void EvalActions(const float* observations, int32_t count, bool greedy, Rng& rng,
                            float* actions) = 0;
+
+  // Describes what EvalActions(greedy = true) computes (the normaliser, the layers of the policy
+  // network and its greedy head: algorithms/greedy_policy.h) for export as a TorchScript module
+  // (algorithms/policy_export.h). The tensors are the live parameters: the description is valid
+  // until the next Update or LoadCheckpoint. Throws std::logic_error for an algorithm that
+  // cannot be exported.
+  virtual void DescribeGreedyPolicy(GreedyPolicy* /*policy*/) const {
+    throw std::logic_error("this algorithm cannot describe its greedy policy for export");
+  }
 };
 
 // An algorithm as the registry knows it.

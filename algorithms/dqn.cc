@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "algorithms/greedy_policy.h"
 #include "algorithms/model_factory.h"
 #include "algorithms/torch_helpers.h"
 #include "algorithms/transition_learner.h"
@@ -330,6 +331,23 @@ class ApexLearner : public TransitionLearner {
         ObservationsOnDevice(observations, count, online->options().observation_size));
     const std::vector<double> epsilons(static_cast<size_t>(count), greedy ? 0.0 : epsilon_eval_);
     EpsilonGreedyActions(q, epsilons.data(), rng, actions);
+  }
+
+  // The online Q network: argmax of Q, with the dueling combination when it has one.
+  void DescribeGreedyPolicy(GreedyPolicy* policy) const override {
+    const QNetwork online = dqn_->online();
+    const QNetworkOptions& options = online->options();
+    policy->observation_size = options.observation_size;
+    policy->torso = LinearLayersNamed(*online, "fc");
+    policy->activation = options.activation;
+    if (options.dueling) {
+      policy->head = GreedyPolicy::Head::kDuelingArgmax;
+      policy->output = LinearLayerNamed(*online, "advantage_head");
+      policy->value = LinearLayerNamed(*online, "value_head");
+    } else {
+      policy->head = GreedyPolicy::Head::kArgmax;
+      policy->output = LinearLayerNamed(*online, "q_head");
+    }
   }
 
  private:

@@ -16,6 +16,7 @@
 
 #include "algorithms/adam_state.h"
 #include "algorithms/device.h"
+#include "algorithms/greedy_policy.h"
 #include "algorithms/model_factory.h"
 #include "algorithms/observation_normalizer.h"
 #include "algorithms/torch_helpers.h"
@@ -570,6 +571,24 @@ class ImpalaLearner : public LearnerAlgorithm {
     }
     // The env receives actions inside its bounds, as from the actors.
     ClipToBounds(spec_, count, actions);
+  }
+
+  // The policy torso and head of the actor-critic: argmax of the logits, or the Gaussian mean
+  // clipped to the bounds (ClipToBounds).
+  void DescribeGreedyPolicy(GreedyPolicy* policy) const override {
+    const ActorCriticOptions& options = model_->options();
+    policy->observation_size = options.observation_size;
+    DescribeNormalizer(*model_, options.observation_clip, policy);
+    policy->torso = LinearLayersNamed(*model_, options.shared_torso ? "shared_fc" : "policy_fc");
+    policy->activation = options.activation;
+    policy->output = LinearLayerNamed(*model_, "policy_head");
+    if (spec_.discrete_actions) {
+      policy->head = GreedyPolicy::Head::kArgmax;
+    } else {
+      policy->head = GreedyPolicy::Head::kClip;
+      policy->low = torch::tensor(spec_.action_low);
+      policy->high = torch::tensor(spec_.action_high);
+    }
   }
 
  private:

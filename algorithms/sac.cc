@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "algorithms/checkpoint_archive.h"
+#include "algorithms/greedy_policy.h"
 #include "algorithms/model_factory.h"
 #include "algorithms/torch_helpers.h"
 #include "algorithms/transition_batch.h"
@@ -369,6 +370,20 @@ class SacLearner : public TransitionLearner {
     const torch::Tensor act =
         sac_->Act(x, greedy ? nullptr : &noise).to(torch::kCPU, torch::kFloat).contiguous();
     std::copy_n(act.data_ptr<float>(), count * a, actions);
+  }
+
+  // The actor's mean squashed into the bounds: tanh(mean) · scale + bias (Sac::Act).
+  void DescribeGreedyPolicy(GreedyPolicy* policy) const override {
+    const SquashedGaussianActor actor = sac_->actor();
+    policy->observation_size = actor->observation_size();
+    const ObservationNormalizer normalizer = actor->normalizer();
+    DescribeNormalizer(*actor, normalizer ? normalizer->clip() : 0.0, policy);
+    policy->torso = LinearLayersNamed(*actor, "fc");
+    policy->activation = "relu";  // RunMlpTorso
+    policy->head = GreedyPolicy::Head::kTanhScale;
+    policy->output = LinearLayerNamed(*actor, "mean_head");
+    policy->scale = sac_->scale();
+    policy->bias = sac_->bias();
   }
 
  private:

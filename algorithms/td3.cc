@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "algorithms/greedy_policy.h"
 #include "algorithms/model_factory.h"
 #include "algorithms/torch_helpers.h"
 #include "algorithms/transition_learner.h"
@@ -347,6 +348,20 @@ class Td3Learner : public TransitionLearner {
       actions[i] =
           greedy ? m[i] : ExploratoryAction(m[i], eval_sigma_, low_[i % a], high_[i % a], rng);
     }
+  }
+
+  // The deterministic actor: tanh(head) · scale + bias (DeterministicActorImpl::forward).
+  void DescribeGreedyPolicy(GreedyPolicy* policy) const override {
+    const DeterministicActor actor = td3_->actor();
+    policy->observation_size = actor->observation_size();
+    const ObservationNormalizer normalizer = actor->normalizer();
+    DescribeNormalizer(*actor, normalizer ? normalizer->clip() : 0.0, policy);
+    policy->torso = LinearLayersNamed(*actor, "fc");
+    policy->activation = "relu";  // RunMlpTorso
+    policy->head = GreedyPolicy::Head::kTanhScale;
+    policy->output = LinearLayerNamed(*actor, "action_head");
+    policy->scale = actor->scale();
+    policy->bias = actor->bias();
   }
 
  private:
