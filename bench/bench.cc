@@ -27,6 +27,7 @@
 #include "core/uniform_actions.h"
 #include "envs/envs_bench.h"
 #include "envs/registry.h"
+#include "render/render_bench.h"
 #include "envs/vector_env.h"
 #include "learner/learner.h"
 #include "pyenv/env_factory.h"
@@ -611,6 +612,12 @@ int RunBench(const BenchOptions& options) {
     return RunEnvsBench(envs_options);
   }
   if (options.what == "envsrc") return BenchEnvSource(options);
+  if (options.what == "render") {
+    RenderBenchOptions render_options;
+    render_options.seconds_per_case = options.seconds;
+    render_options.json_only = options.json_only;
+    return RunRenderBench(render_options);
+  }
   if (options.what == "replay") {
     ReplayBenchOptions replay_options;
     replay_options.seconds = options.seconds;
@@ -618,7 +625,7 @@ int RunBench(const BenchOptions& options) {
     return RunReplayBench(replay_options);
   }
   throw std::invalid_argument("unknown benchmark '" + options.what +
-                              "' (actor | learner | envs | envsrc | replay)");
+                              "' (actor | learner | envs | envsrc | replay | render)");
 }
 
 }  // namespace rlfleet

@@ -7,7 +7,7 @@
 namespace rlfleet {
 
 struct BenchOptions {
-  std::string what;        // actor | learner | envs | envsrc | replay
+  std::string what;        // actor | learner | envs | envsrc | replay | render
   bool json_only = false;  // print only the final JSON object
   double seconds = 5.0;    // length of each measured phase (envs: per task)
   std::string device;      // learner: overrides learner.device (cpu | cuda | auto)

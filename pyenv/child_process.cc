@@ -44,6 +44,28 @@ class SpawnAttributes {
   posix_spawnattr_t attr_;
 };
 
+// posix_spawn's file actions (the child's standard streams), freed on every path.
+class FileActions {
+ public:
+  FileActions() {
+    if (posix_spawn_file_actions_init(&actions_) != 0) {
+      throw std::runtime_error("posix_spawn_file_actions_init failed");
+    }
+  }
+  ~FileActions() { posix_spawn_file_actions_destroy(&actions_); }
+  FileActions(const FileActions&) = delete;
+  FileActions& operator=(const FileActions&) = delete;
+  void Dup2(int fd, int target) {
+    if (posix_spawn_file_actions_adddup2(&actions_, fd, target) != 0) {
+      throw std::runtime_error("posix_spawn_file_actions_adddup2 failed");
+    }
+  }
+  const posix_spawn_file_actions_t* get() const { return &actions_; }
+
+ private:
+  posix_spawn_file_actions_t actions_;
+};
+
 }  // namespace
 
 SpawnedProcess::SpawnedProcess(SpawnedProcess&& other) noexcept
@@ -64,6 +86,10 @@ SpawnedProcess& SpawnedProcess::operator=(SpawnedProcess&& other) noexcept {
 }
 
 SpawnedProcess SpawnedProcess::Spawn(const std::vector<std::string>& argv) {
+  return Spawn(argv, Stdio{});
+}
+
+SpawnedProcess SpawnedProcess::Spawn(const std::vector<std::string>& argv, const Stdio& stdio) {
   if (argv.empty() || argv[0].empty()) throw std::runtime_error("no program to start");
   const std::string& program = argv[0];
   const bool has_slash = program.find('/') != std::string::npos;
@@ -81,11 +107,16 @@ SpawnedProcess SpawnedProcess::Spawn(const std::vector<std::string>& argv) {
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   SpawnAttributes attributes;
+  FileActions actions;
+  const int redirects[3] = {stdio.in, stdio.out, stdio.err};
+  for (int target = 0; target < 3; ++target) {
+    if (redirects[target] >= 0) actions.Dup2(redirects[target], target);
+  }
   pid_t pid = -1;
-  const int rc =
-      has_slash
-          ? posix_spawn(&pid, program.c_str(), nullptr, attributes.get(), args.data(), environ)
-          : posix_spawnp(&pid, program.c_str(), nullptr, attributes.get(), args.data(), environ);
+  const int rc = has_slash ? posix_spawn(&pid, program.c_str(), actions.get(), attributes.get(),
+                                         args.data(), environ)
+                           : posix_spawnp(&pid, program.c_str(), actions.get(), attributes.get(),
+                                          args.data(), environ);
   if (rc != 0) {
     if (rc == ENOENT && !has_slash) throw std::runtime_error(program + " was not found on PATH");
     throw std::runtime_error("cannot start " + program + ": " + strerror(rc));

@@ -26,6 +26,16 @@ class SpawnedProcess {
   // when it cannot start: "... does not exist", "... is not executable", or strerror's text.
   static SpawnedProcess Spawn(const std::vector<std::string>& argv);
 
+  // File descriptors the child gets as its stdin, stdout and stderr (-1: the parent's). The
+  // parent's copies stay open and its own.
+  struct Stdio {
+    int in = -1;
+    int out = -1;
+    int err = -1;
+  };
+  // As above, with the child's standard streams redirected.
+  static SpawnedProcess Spawn(const std::vector<std::string>& argv, const Stdio& stdio);
+
   // Started and not yet reaped.
   bool running() const { return pid_ > 0 && !reaped_; }
   pid_t pid() const { return pid_; }

@@ -135,6 +135,9 @@ void ReportOptions::Validate() const {
   }
   if (curve_points < 2) throw std::invalid_argument("report curve_points must be >= 2");
   if (out_dir.empty()) throw std::invalid_argument("report out_dir is empty");
+  if (draw_strip && (strip_name.empty() || strip_name.find('/') != std::string::npos)) {
+    throw std::invalid_argument("report strip_name must be a file name, got '" + strip_name + "'");
+  }
 }
 
 std::string WriteReport(const std::vector<ReportRun>& runs, const ReportOptions& options) {
@@ -230,6 +233,28 @@ std::string WriteReport(const std::vector<ReportRun>& runs, const ReportOptions&
     md << "\nCurves: the IQM over seeds (line) with its "
        << Format("%.0f", options.confidence * 100) << "% bootstrap interval (band) at "
        << options.curve_points << " points, each seed thin; up to where the shortest run ends.\n";
+  }
+  if (options.draw_strip) {
+    // The seed with the highest final metric; the first of equals.
+    const bool by_eval = options.metric == "eval_return" && all_eval;
+    const auto final_metric = [by_eval](const SeedResult& r) {
+      return by_eval ? r.final_eval : r.final_mean_return;
+    };
+    const SeedResult* best = &results.front();
+    for (const SeedResult& r : results) {
+      if (final_metric(r) > final_metric(*best)) best = &r;
+    }
+    const fs::path png = fs::path(options.out_dir) / options.strip_name;
+    std::error_code ignored;
+    fs::remove(png, ignored);  // never an older report's picture
+    try {
+      options.draw_strip(best->run_dir, png.string());
+      md << "\nBest seed " << best->seed << ": ![a greedy episode of seed " << best->seed
+         << "'s newest checkpoint, left to right](" << options.strip_name << ")\n";
+    } catch (const std::exception& e) {
+      RLF_LOG(Warning) << "no picture of seed " << best->seed << ": " << e.what();
+      md << "\nWarning: no picture of the best seed (" << best->seed << "): " << e.what() << "\n";
+    }
   }
   const std::string text = md.str();
   WriteFileAtomic((fs::path(options.out_dir) / "report.md").string(), text);

@@ -2,6 +2,7 @@
 #define RLFLEET_REPORT_REPORT_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,16 @@ struct ReportOptions {
   // A program run as `PLOT CSV PNG X_LABEL Y_LABEL TITLE` per curve (scripts/plot_curves.py:
   // Debian's /usr/bin/python3 with python3-matplotlib); "" writes no PNGs.
   std::string plot_script;
-  void Validate() const;  // throws std::invalid_argument naming the field
+  // Set: a picture of the best seed's policy, the seed with the highest final metric (the
+  // final greedy evaluation with metric eval_return when every seed has one, else the final
+  // mean return; the first such seed on a tie), is drawn by draw_strip(its run_dir, PNG path)
+  // into out_dir/strip_name and shown in report.md ("Best seed N: ..."). A draw_strip that
+  // throws leaves a warning line in report.md instead; the report is still written. `rlfleet
+  // report` draws with `rlfleet eval --strip`'s code (learner/evaluate.h) on the newest
+  // checkpoint.
+  std::function<void(const std::string& run_dir, const std::string& png_path)> draw_strip;
+  std::string strip_name;  // a file name, e.g. strip_cartpole_impala.png; needed with draw_strip
+  void Validate() const;   // throws std::invalid_argument naming the field
 };
 
 struct ReportRun {
@@ -36,7 +46,8 @@ struct ReportRun {
 // curves_env_steps.csv and curves_wall_seconds.csv (x, iqm, low, high, then one column per
 // seed; empty where a seed has no value yet) and, with a plot script, a PNG per CSV (a plot
 // that fails is a warning naming the command; the CSVs and report.md stay). The curves'
-// x range ends where the shortest run ends, so that every point aggregates every seed. Returns
+// x range ends where the shortest run ends, so that every point aggregates every seed; then,
+// with options.draw_strip, the best seed's picture. Returns
 // report.md's text. Throws std::runtime_error naming the run when a summary.json or
 // metrics.csv is missing or malformed.
 std::string WriteReport(const std::vector<ReportRun>& runs, const ReportOptions& options);

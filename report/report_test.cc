@@ -187,6 +187,83 @@ TEST_F(ReportTest, TheBaselinesDocumentIsRegeneratedFromReports) {
                                "<!-- end report -->\nmore text\n");
 }
 
+// The best seed by the final mean return (seed 4: 1000) is drawn once into out_dir and shown;
+// a drawing that fails is a warning line, and the report is still written.
+TEST_F(ReportTest, ThePictureOfTheBestSeedIsInTheReportAndAFailureIsAWarning) {
+  std::vector<std::string> drawn;
+  options_.strip_name = "strip_fake.png";
+  options_.draw_strip = [&drawn](const std::string& run_dir, const std::string& png) {
+    drawn.push_back(run_dir);
+    WriteFileAtomic(png, "a picture");
+  };
+  std::string md = WriteReport(runs_, options_);
+  EXPECT_EQ(drawn, std::vector<std::string>{runs_[3].run_dir});
+  EXPECT_EQ(ReadFile(options_.out_dir + "/strip_fake.png"), "a picture");
+  EXPECT_NE(md.find("\nBest seed 4: ![a greedy episode of seed 4's newest checkpoint, left to "
+                    "right](strip_fake.png)\n"),
+            std::string::npos)
+      << md;
+
+  // Among seeds 1-3 the best is 3; its drawing fails.
+  options_.draw_strip = [](const std::string&, const std::string&) {
+    throw std::runtime_error("cannot render 'Fake-v0': no GL context");
+  };
+  md = WriteReport({runs_[0], runs_[1], runs_[2]}, options_);
+  EXPECT_NE(md.find("\nWarning: no picture of the best seed (3): cannot render 'Fake-v0': no GL "
+                    "context\n"),
+            std::string::npos)
+      << md;
+  EXPECT_EQ(md.find("Best seed"), std::string::npos) << md;
+  EXPECT_EQ(ReadFile(options_.out_dir + "/report.md"), md);
+  EXPECT_FALSE(fs::exists(options_.out_dir + "/strip_fake.png"));  // not the older report's
+
+  options_.strip_name = "";
+  EXPECT_THROW(WriteReport(runs_, options_), std::invalid_argument);
+  // Without draw_strip, no picture and no line.
+  options_.draw_strip = nullptr;
+  EXPECT_EQ(WriteReport(runs_, options_).find("seed 4:"), std::string::npos);
+}
+
+// The picture of a report's best seed is shown in the document from the report's directory:
+// through report.md's own line, or, when report.md does not show a strip_*.png there, a line
+// at the end of the section.
+TEST_F(ReportTest, TheBaselinesDocumentShowsTheReportsPictures) {
+  if (std::system("/usr/bin/python3 -c 'import yaml' > /dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "no /usr/bin/python3 with python3-yaml (scripts/setup.sh installs it); "
+                 << "this test was skipped";
+  }
+  options_.out_dir = dir_.path() + "/docs/baselines/fake";
+  options_.strip_name = "strip_fake.png";
+  options_.draw_strip = [](const std::string&, const std::string& png) {
+    WriteFileAtomic(png, "a picture");
+  };
+  const std::string md = WriteReport(runs_, options_);
+  options_.out_dir = dir_.path() + "/docs/baselines/older";
+  options_.draw_strip = nullptr;
+  const std::string older = WriteReport(runs_, options_);
+  WriteFileAtomic(options_.out_dir + "/strip_older.png", "made later by eval --strip");
+  const std::string doc = dir_.path() + "/docs/baselines.md";
+  WriteFileAtomic(doc,
+                  "<!-- report docs/baselines/fake/report.md -->\n<!-- end report -->\n"
+                  "<!-- report docs/baselines/older/report.md -->\n<!-- end report -->\n");
+  const std::string script = std::string(RLFLEET_SOURCE_DIR) + "/scripts/update_baselines_doc.py";
+  ASSERT_EQ(std::system(
+                ("cd " + dir_.path() + " && " + script + " docs/baselines.md > /dev/null").c_str()),
+            0);
+  const std::string text = ReadFile(doc);
+  const std::string line =
+      "Best seed 4: ![a greedy episode of seed 4's newest checkpoint, left "
+      "to right](baselines/fake/strip_fake.png)\n";
+  EXPECT_NE(text.find(line), std::string::npos) << text;
+  EXPECT_EQ(text.find("](baselines/fake/strip_fake.png)"),
+            text.rfind("](baselines/fake/strip_fake.png)"))
+      << text;  // once
+  EXPECT_NE(text.find(older + "\n![a greedy episode of the best seed's policy]"
+                              "(baselines/older/strip_older.png)\n<!-- end report -->"),
+            std::string::npos)
+      << text;
+}
+
 TEST(ParseSeedsTest, RangesAndLists) {
   EXPECT_EQ(ParseSeeds("1-5"), (std::vector<uint64_t>{1, 2, 3, 4, 5}));
   EXPECT_EQ(ParseSeeds("1,3,7"), (std::vector<uint64_t>{1, 3, 7}));

@@ -9,6 +9,10 @@ and the next
     <!-- end report -->
 (PATH relative to the repository root). It is replaced by that report.md with its image links
 made relative to DOC's directory (a report that does not exist yet leaves its section as it is).
+The images stay in the report's directory (docs/baselines/NAME/ for `--out
+docs/baselines/NAME`): its learning curves and the picture of its best seed's policy,
+strip_NAME.png (`rlfleet report`, docs/videos.md); a strip_*.png there that report.md does
+not show (one made later by `rlfleet eval --strip`) is shown at the end of the section.
 A summary section, everything between
     <!-- summary -->
 and the next
@@ -98,8 +102,13 @@ def main():
             return match.group(0)
         with open(os.path.join(root, report)) as f:
             body = f.read()
-        images = os.path.relpath(os.path.dirname(os.path.join(root, report)), doc_dir)
+        report_dir = os.path.dirname(os.path.join(root, report))
+        images = os.path.relpath(report_dir, doc_dir)
         body = re.sub(r"\]\(([^)/]+\.png)\)", lambda m: "](%s/%s)" % (images, m.group(1)), body)
+        for strip in sorted(os.listdir(report_dir)):
+            link = "%s/%s" % (images, strip)
+            if re.fullmatch(r"strip_.+\.png", strip) and "](%s)" % link not in body:
+                body += "\n![a greedy episode of the best seed's policy](%s)\n" % link
         regenerated.append((report, body))
         return "<!-- report %s -->\n%s<!-- end report -->" % (report, body)
 
