@@ -56,6 +56,7 @@ void VisitFields(Config& c, Visitor&& visit) {
   visit("replay.min_size_to_sample", c.replay.min_size_to_sample);
   visit("replay.samples_per_insert", c.replay.samples_per_insert);
   visit("replay.checkpoint_interval_seconds", c.replay.checkpoint_interval_seconds);
+  visit("replay.max_pending_requests", c.replay.max_pending_requests);
   visit("actor.unroll_length", c.actor.unroll_length);
   visit("actor.max_inflight_inserts", c.actor.max_inflight_inserts);
   visit("actor.stats_interval_seconds", c.actor.stats_interval_seconds);
@@ -104,6 +105,7 @@ void VisitFields(Config& c, Visitor&& visit) {
   visit("learner.metrics_interval_seconds", c.learner.metrics_interval_seconds);
   visit("learner.eval_interval_updates", c.learner.eval_interval_updates);
   visit("learner.eval_episodes", c.learner.eval_episodes);
+  visit("learner.video_interval_updates", c.learner.video_interval_updates);
   visit("learner.stop_eval_return", c.learner.stop_eval_return);
   visit("apex.epsilon_base", c.apex.epsilon_base);
   visit("apex.epsilon_alpha", c.apex.epsilon_alpha);

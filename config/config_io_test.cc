@@ -163,7 +163,9 @@ TEST(ConfigIoTest, ReadsApexKeys) {
   EXPECT_EQ(config.learner.stop_eval_return, -std::numeric_limits<double>::infinity());
   // Every key survives a YAML round trip (the default stop_eval_return, -.inf, and a number).
   const RunConfig stopping =
-      ParseRunConfig(RunConfigToYaml(config), {"learner.stop_eval_return=-150.5"});
+      ParseRunConfig(RunConfigToYaml(config),
+                     {"learner.stop_eval_return=-150.5", "learner.video_interval_updates=500"});
+  EXPECT_EQ(ParseRunConfig(RunConfigToYaml(stopping), {}).learner.video_interval_updates, 500);
   EXPECT_DOUBLE_EQ(stopping.learner.stop_eval_return, -150.5);
   EXPECT_DOUBLE_EQ(ParseRunConfig(RunConfigToYaml(stopping), {}).learner.stop_eval_return, -150.5);
   EXPECT_EQ(RunConfigToYaml(ParseRunConfig(RunConfigToYaml(config), {})), RunConfigToYaml(config));
@@ -213,6 +215,10 @@ TEST(ConfigIoTest, ApexKeysAreChecked) {
   EXPECT_NE(with("learner.eval_interval_updates=-1").find("learner.eval_interval_updates"),
             std::string::npos);
   EXPECT_NE(with("learner.eval_episodes=0").find("learner.eval_episodes"), std::string::npos);
+  EXPECT_NE(with("learner.video_interval_updates=-1").find("learner.video_interval_updates"),
+            std::string::npos);
+  EXPECT_NE(with("replay.max_pending_requests=0").find("replay.max_pending_requests"),
+            std::string::npos);
   EXPECT_NE(with("learner.stop_eval_return=-200").find("learner.eval_interval_updates > 0"),
             std::string::npos);
   EXPECT_NE(with("learner.stop_eval_return=.nan").find("learner.stop_eval_return"),

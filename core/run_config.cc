@@ -97,6 +97,8 @@ void RunConfig::Validate() const {
           cluster.restart_window_seconds);
   Require(replay.checkpoint_interval_seconds >= 0, "replay.checkpoint_interval_seconds", ">= 0",
           replay.checkpoint_interval_seconds);
+  Require(replay.max_pending_requests > 0, "replay.max_pending_requests", "> 0",
+          replay.max_pending_requests);
   Require(cluster.shutdown_grace_seconds > 0, "cluster.shutdown_grace_seconds", "> 0",
           cluster.shutdown_grace_seconds);
   Require(!replay.table.empty(), "replay.table", "non-empty", "''");
@@ -200,6 +202,8 @@ void RunConfig::Validate() const {
   Require(learner.eval_interval_updates >= 0, "learner.eval_interval_updates", ">= 0",
           learner.eval_interval_updates);
   Require(learner.eval_episodes > 0, "learner.eval_episodes", "> 0", learner.eval_episodes);
+  Require(learner.video_interval_updates >= 0, "learner.video_interval_updates", ">= 0",
+          learner.video_interval_updates);
   Require(!std::isnan(learner.stop_eval_return), "learner.stop_eval_return",
           "a number (-.inf: never)", learner.stop_eval_return);
   Require(!std::isfinite(learner.stop_eval_return) || learner.eval_interval_updates > 0,

@@ -80,6 +80,9 @@ struct ReplayConfig {
   // Replay memories (not the IMPALA queue): each shard writes its table to
   // <run dir>/replay/shard-<i>/ this often and a restarted shard starts from it; 0: never.
   double checkpoint_interval_seconds = 300.0;
+  // Requests a shard lets wait (held back by its rate limiter, or for items to sample); one
+  // more is answered `overloaded` and the client sends it again after a backoff.
+  int64_t max_pending_requests = 10000;
 };
 
 struct ActorConfig {
@@ -161,6 +164,10 @@ struct LearnerConfig {
   // Greedy evaluation on a local env every this many updates (and once at the end); 0: never.
   int64_t eval_interval_updates = 0;
   int32_t eval_episodes = 5;  // episodes per evaluation
+  // A video of one greedy episode every this many updates, RUN_DIR/videos/update-NNNNNN.mp4
+  // (docs/videos.md); 0: never. A video that cannot be made is logged and counted
+  // (status.json "video_failures"); the run goes on.
+  int64_t video_interval_updates = 0;
   // The run ends, completed, at the first greedy evaluation whose mean return is >= this (a
   // target, as RLlib's stop criteria and SB3's StopTrainingOnRewardThreshold); -.inf: never.
   // A finite value needs eval_interval_updates > 0.

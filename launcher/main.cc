@@ -36,7 +36,9 @@
 #include "launcher/slurm.h"
 #include "launcher/supervise.h"
 #include "learner/evaluate.h"
+#include "learner/export_policy.h"
 #include "learner/learner.h"
+#include "learner/observation_actions.h"
 #include "pyenv/env_factory.h"
 #include "replay/run_tables.h"
 #include "replay/shard_server.h"
@@ -299,6 +301,7 @@ int RunWorker(const std::string& role, int32_t index, const std::string& run_dir
     options.table = config.replay.table;
     options.max_size = config.replay.max_size;
     options.max_message_bytes = config.replay.max_message_bytes;
+    options.max_pending_requests = config.replay.max_pending_requests;
     const bool replay_memory =
         FindAlgorithm(config.learner.algo).replay == ReplayKind::kReplayMemory;
     options.tables = RunTables(config, replay_memory);
@@ -397,6 +400,7 @@ struct ReportCommand {
   int32_t parallel = 1;
   std::vector<std::string> runs;  // existing run directories instead of training
   std::string out_dir;
+  bool no_strip = false;  // no picture of the best seed's policy
 };
 
 // "run directory: PATH" from `rlfleet train`'s output ("" when absent).
@@ -483,6 +487,7 @@ int Report(const ReportCommand& command) {
               [](const ReportRun& a, const ReportRun& b) { return a.seed < b.seed; });
   }
   if (!command.out_dir.empty()) made_by += " --out " + command.out_dir;
+  if (command.no_strip) made_by += " --no-strip";
   ReportOptions options;
   options.title = config.name + " (" + command.config_path + ")";
   options.command = made_by;
@@ -491,6 +496,17 @@ int Report(const ReportCommand& command) {
   options.out_dir = out_dir;
   const char* plot = std::getenv("RLFLEET_PLOT_SCRIPT");
   options.plot_script = plot != nullptr ? plot : RLFLEET_PLOT_SCRIPT;
+  // Built-in envs (classic control, MuJoCo) can be drawn; plugin and Python envs cannot.
+  if (!command.no_strip && config.env.plugin.empty() && config.env.python.empty()) {
+    options.strip_name = "strip_" + config.name + ".png";
+    options.draw_strip = [](const std::string& run_dir, const std::string& png) {
+      EvaluateOptions strip;
+      strip.run_dir = run_dir;
+      strip.episodes = 1;
+      strip.strip_path = png;
+      EvaluateCheckpoint(strip);
+    };
+  }
   std::fputs(WriteReport(runs, options).c_str(), stdout);
   std::printf("\nreport: %s\n", (fs::path(out_dir) / "report.md").c_str());
   return 0;
@@ -575,6 +591,49 @@ int main(int argc, char** argv) {
   eval->add_option("--episodes", eval_options.episodes, "Episodes to run");
   eval->add_option("--seed", eval_options.seed, "Seed of the first episode's env");
   eval->add_flag("--stochastic", stochastic, "Sample actions instead of the greedy action");
+  eval->add_option("--video", eval_options.video_path,
+                   "Also film the episodes into this H.264 MP4 (docs/videos.md)");
+  eval->add_option("--strip", eval_options.strip_path,
+                   "Also draw the first episode as a PNG: --strip-frames frames of it side by side "
+                   "(docs/videos.md, Pictures)");
+  eval->add_option("--strip-frames", eval_options.strip_frames,
+                   "Frames in the --strip picture, first and last included (default 6)")
+      ->needs("--strip");
+  int32_t frame_width = 0, frame_height = 0;
+  auto* eval_width = eval->add_option(
+      "--width", frame_width,
+      "Frame width in pixels, even, of --video (default: the task's, e.g. 480) and of each "
+      "--strip frame (default: the task's aspect ratio at the height)");
+  auto* eval_height = eval->add_option(
+      "--height", frame_height,
+      "Frame height in pixels, even, of --video (default: the task's) and of each --strip "
+      "frame (default 160)");
+  eval->add_option("--checkpoint", eval_options.checkpoint,
+                   "A checkpoint (ckpt-N in RUN_DIR/checkpoints, or a directory) instead of the "
+                   "newest");
+  ObservationActionsOptions observation_actions;
+  auto* eval_observations = eval->add_option(
+      "--observations", observation_actions.observations_path,
+      "CSV of observations (one a line, no header): write their greedy actions to --actions-out "
+      "and run no episodes");
+  auto* eval_actions_out = eval->add_option("--actions-out", observation_actions.actions_path,
+                                            "CSV of the greedy actions of --observations");
+  eval_observations->needs(eval_actions_out);
+  eval_actions_out->needs(eval_observations);
+  eval_observations->excludes("--episodes")->excludes("--stochastic");
+
+  // export
+  auto* export_command = app.add_subcommand(
+      "export",
+      "Write a checkpoint's greedy policy as a TorchScript archive that loads with "
+      "torch.jit.load / torch::jit::load, without rlfleet (docs/export.md)");
+  ExportOptions export_options;
+  export_command->add_option("run_dir", export_options.run_dir, "Run directory")->required();
+  export_command->add_option("--checkpoint", export_options.checkpoint,
+                             "A checkpoint (ckpt-N in RUN_DIR/checkpoints, or a directory) "
+                             "instead of the newest");
+  export_command->add_option("--out", export_options.out, "The archive to write, e.g. policy.pt")
+      ->required();
 
   // rollout
   auto* rollout = app.add_subcommand("rollout", "Step one environment and write a CSV");
@@ -596,7 +655,7 @@ int main(int argc, char** argv) {
   // bench
   auto* bench = app.add_subcommand("bench", "Benchmarks; the last line is one JSON object");
   BenchOptions bench_options;
-  bench->add_option("what", bench_options.what, "actor | learner | envs | envsrc | replay")
+  bench->add_option("what", bench_options.what, "actor | learner | envs | envsrc | replay | render")
       ->required();
   bench->add_option("--device", bench_options.device, "learner: cpu | cuda | auto");
   bench->add_option("--algo", bench_options.algo,
@@ -669,7 +728,7 @@ int main(int argc, char** argv) {
       "report",
       "Train a config with several seeds (or take finished runs) and write a report: per-seed "
       "returns, mean, median, the interquartile mean with its bootstrap interval, the time to "
-      "report.threshold, learning curves (PNG)");
+      "report.threshold, learning curves (PNG) and a picture of the best seed's policy");
   ReportCommand report_command;
   report->add_option("config", report_command.config_path, "YAML config file")->required();
   report->add_option("--set", report_command.overrides, "Override a config key: key=value");
@@ -678,6 +737,8 @@ int main(int argc, char** argv) {
   report->add_option("--runs", report_command.runs,
                      "Finished run directories to report instead of training (repeatable)");
   report->add_option("--out", report_command.out_dir, "Report directory (default reports/NAME)");
+  report->add_flag("--no-strip", report_command.no_strip,
+                   "No picture of the best seed's policy (strip_NAME.png; docs/videos.md)");
 
   CLI11_PARSE(app, argc, argv);
   try {
@@ -687,12 +748,42 @@ int main(int argc, char** argv) {
       }
       return Train(config_path, overrides, resume_dir, quiet, force);
     }
+    if (*eval && !observation_actions.observations_path.empty()) {
+      observation_actions.run_dir = eval_options.run_dir;
+      observation_actions.checkpoint = eval_options.checkpoint;
+      const int64_t rows = WriteObservationActions(observation_actions);
+      std::printf("%s: %lld greedy actions\n", observation_actions.actions_path.c_str(),
+                  static_cast<long long>(rows));
+      return 0;
+    }
+    if (*export_command) {
+      const ExportResult result = ExportPolicy(export_options);
+      std::printf("%s: exported %s\n", export_options.out.c_str(), result.checkpoint.c_str());
+      return 0;
+    }
     if (*eval) {
       eval_options.greedy = !stochastic;
+      if ((eval_width->count() > 0 || eval_height->count() > 0) &&
+          eval_options.video_path.empty() && eval_options.strip_path.empty()) {
+        throw std::invalid_argument(
+            "--width and --height are the frame size of --video or --strip");
+      }
+      eval_options.video_width = eval_options.strip_width = frame_width;
+      eval_options.video_height = eval_options.strip_height = frame_height;
       const EvaluateResult result = EvaluateCheckpoint(eval_options);
       std::printf("%s: mean return %.2f ± %.2f over %d episodes (%s)\n", result.checkpoint.c_str(),
                   result.mean, result.stddev, eval_options.episodes,
                   eval_options.greedy ? "greedy" : "stochastic");
+      if (!eval_options.video_path.empty()) {
+        std::printf("video: %s: %lld frames (%lld steps + 1 reset frame per episode)\n",
+                    eval_options.video_path.c_str(), static_cast<long long>(result.video_frames),
+                    static_cast<long long>(result.steps));
+      }
+      if (!eval_options.strip_path.empty()) {
+        std::printf("strip: %s: %d frames of a %lld-step episode\n",
+                    eval_options.strip_path.c_str(), eval_options.strip_frames,
+                    static_cast<long long>(result.strip_steps));
+      }
       return 0;
     }
     if (*rollout) {

@@ -2,51 +2,85 @@
 
 #include <cmath>
 #include <filesystem>
+#include <memory>
 #include <stdexcept>
 
 #include "algorithms/registry.h"
 #include "config/config_io.h"
 #include "core/random.h"
 #include "learner/learner.h"
+#include "learner/play_episode.h"
+#include "learner/policy_checkpoint.h"
 #include "pyenv/env_factory.h"
+#include "render/strip_recorder.h"
+#include "render/video_recorder.h"
 
 namespace rlfleet {
 
 void EvaluateOptions::Validate() const {
   if (run_dir.empty()) throw std::invalid_argument("evaluate: run_dir is empty");
   if (episodes <= 0) throw std::invalid_argument("evaluate: episodes must be > 0");
+  if (!video_path.empty()) {
+    RenderOptions render;
+    render.width = video_width;
+    render.height = video_height;
+    render.Validate();
+  }
+  if (!strip_path.empty()) {
+    FrameStripOptions strip;
+    strip.frames = strip_frames;
+    strip.width = strip_width;
+    strip.height = strip_height;
+    strip.Validate();
+  }
 }
 
 EvaluateResult EvaluateCheckpoint(const EvaluateOptions& options) {
   options.Validate();
-  const std::filesystem::path run_dir = options.run_dir;
-  const RunConfig config = LoadRunConfig((run_dir / "config.yaml").string());
+  PolicyCheckpoint loaded = LoadPolicyCheckpoint(options.run_dir, options.checkpoint);
   EvaluateResult result;
-  result.checkpoint = LatestCheckpoint(options.run_dir);
-  if (result.checkpoint.empty()) {
-    throw std::runtime_error("no checkpoint in " + (run_dir / "checkpoints").string());
-  }
-  std::unique_ptr<Env> env = MakeEnv(config.env);
-  const EnvSpec& spec = env->spec();
+  result.checkpoint = loaded.path;
+  Env* env = loaded.env.get();
+  const EnvSpec& spec = loaded.spec;
   // The algorithm's own evaluation policy on the CPU: greedy is the argmax / the mean action,
   // stochastic the algorithm's sampled (or ε = 0.01 greedy) policy.
-  const AlgorithmSpec& algo = CheckRunFitsAlgorithm(config, spec);
-  std::unique_ptr<LearnerAlgorithm> algorithm = algo.make_learner(config, spec, "cpu");
-  algorithm->LoadCheckpoint(result.checkpoint);
+  LearnerAlgorithm* algorithm = loaded.algorithm.get();
 
   Rng rng(DeriveSeed(options.seed, "eval_actions", 0));
-  std::vector<float> observation(spec.observation_size), action(spec.action_size);
+  std::unique_ptr<VideoRecorder> video;
+  if (!options.video_path.empty()) {
+    RenderOptions render;
+    render.width = options.video_width;
+    render.height = options.video_height;
+    video = std::make_unique<VideoRecorder>(*env, options.video_path, render);
+  }
+  // Made before any episode, so that an env that cannot be drawn fails at once.
+  std::unique_ptr<StripRecorder> strip;
+  if (!options.strip_path.empty()) {
+    FrameStripOptions strip_options;
+    strip_options.frames = options.strip_frames;
+    strip_options.width = options.strip_width;
+    strip_options.height = options.strip_height;
+    strip = std::make_unique<StripRecorder>(*env, strip_options);
+  }
   for (int32_t episode = 0; episode < options.episodes; ++episode) {
     env->Seed(options.seed + static_cast<uint64_t>(episode));
-    env->Reset(observation.data());
-    double episode_return = 0.0;
-    while (true) {
-      algorithm->EvalActions(observation.data(), 1, options.greedy, rng, action.data());
-      const StepResult step = env->Step(action.data(), observation.data());
-      episode_return += step.reward;
-      if (step.terminated || step.truncated) break;
+    const EpisodeOutcome outcome = PlayEpisode(*algorithm, *env, options.greedy, rng, video.get());
+    result.steps += outcome.steps;
+    result.returns.push_back(outcome.episode_return);
+    if (episode == 0 && strip) {
+      // The first episode again, from the same env seed and action stream, now that its length
+      // is known: the strip draws only the frames it keeps. `rng` goes on untouched.
+      strip->Expect(outcome.steps + 1);
+      Rng replay(DeriveSeed(options.seed, "eval_actions", 0));
+      env->Seed(options.seed);
+      result.strip_steps = PlayEpisode(*algorithm, *env, options.greedy, replay, strip.get()).steps;
+      strip->WritePng(options.strip_path);
     }
-    result.returns.push_back(episode_return);
+  }
+  if (video) {
+    video->Finish();
+    result.video_frames = video->frames();
   }
   double sum = 0.0;
   for (double r : result.returns) sum += r;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <iomanip>
 #include <limits>
@@ -25,8 +26,10 @@
 #include "learner/event_file.h"
 #include "learner/item_check.h"
 #include "learner/learner_channels.h"
+#include "learner/play_episode.h"
 #include "learner/run_files.h"
 #include "pyenv/env_factory.h"
+#include "render/video_recorder.h"
 #include "replay/rate_limiter.h"
 #include "replay/run_tables.h"
 #include "replay/sample_client.h"
@@ -78,7 +81,10 @@ struct Learner::Impl {
   AlgorithmSpec algo;
   EnvSpec spec;
   std::unique_ptr<LearnerAlgorithm> algorithm;
-  std::unique_ptr<Env> eval_env;  // learner.eval_interval_updates: made at the first evaluation
+  std::unique_ptr<Env> eval_env;   // learner.eval_interval_updates: made at the first evaluation
+  std::unique_ptr<Env> video_env;  // learner.video_interval_updates: made at the first video
+  int64_t videos = 0;              // videos attempted by this incarnation
+  int64_t video_failures = 0;      // of which not made (logged)
   WeightsPublisher weights;
   ActorStatsReceiver stats;
 
@@ -410,6 +416,36 @@ struct Learner::Impl {
         updates() % config.learner.eval_interval_updates == 0) {
       Evaluate();
     }
+    if (config.learner.video_interval_updates > 0 &&
+        updates() % config.learner.video_interval_updates == 0) {
+      RecordVideo();
+    }
+  }
+
+  // One greedy episode filmed into RUN_DIR/videos/update-<updates>.mp4 (render/). A video that
+  // cannot be made (no GL context, no encoder, an env that cannot be drawn or fails) is logged
+  // and counted in status.json's video_failures; the run goes on.
+  void RecordVideo() {
+    char name[48];
+    std::snprintf(name, sizeof(name), "update-%06lld.mp4", static_cast<long long>(updates()));
+    const fs::path path = run_dir / "videos" / name;
+    try {
+      fs::create_directories(path.parent_path());
+      if (video_env == nullptr) video_env = MakeEnv(config.env);
+      Env* env = video_env.get();
+      VideoRecorder video(*env, path.string(), RenderOptions{});
+      Rng rng(DeriveSeed(config.seed, "video_actions", static_cast<uint64_t>(videos)));
+      env->Seed(DeriveSeed(config.seed, "video_envs", 0) + static_cast<uint64_t>(videos));
+      PlayEpisode(*algorithm, *env, /*greedy=*/true, rng, &video);
+      video.Finish();
+      RLF_LOG(Info) << "video at " << updates() << " updates: " << path.string() << " ("
+                    << video.frames() << " frames)";
+    } catch (const std::exception& e) {
+      ++video_failures;
+      RLF_LOG(Warning) << "no video at " << updates() << " updates (" << video_failures
+                       << " failed so far): " << e.what();
+    }
+    ++videos;
   }
 
   // Counts an update whose loss or gradients were not finite (its optimizer steps were skipped,
@@ -467,11 +503,6 @@ struct Learner::Impl {
     // One env for every evaluation of this incarnation (a Python env keeps its worker).
     if (eval_env == nullptr) eval_env = MakeEnv(config.env);
     Env* env = eval_env.get();
-    std::vector<float> observation(spec.observation_size), action(spec.action_size);
-    const auto finite = [&observation] {
-      return std::all_of(observation.begin(), observation.end(),
-                         [](float x) { return std::isfinite(x); });
-    };
     Rng rng(DeriveSeed(config.seed, "eval_actions", static_cast<uint64_t>(evaluations)));
     double sum = 0.0;
     int32_t completed = 0;
@@ -480,17 +511,7 @@ struct Learner::Impl {
                 static_cast<uint64_t>(evaluations * config.learner.eval_episodes + episode));
       double episode_return = 0.0;
       try {
-        env->Reset(observation.data());
-        if (!finite()) throw EnvFault("a non-finite value in the first observation");
-        while (true) {
-          algorithm->EvalActions(observation.data(), 1, /*greedy=*/true, rng, action.data());
-          const StepResult step = env->Step(action.data(), observation.data());
-          if (!finite() || !std::isfinite(step.reward)) {
-            throw EnvFault("a non-finite value in an observation or reward");
-          }
-          episode_return += step.reward;
-          if (step.terminated || step.truncated) break;
-        }
+        episode_return = PlayEpisode(*algorithm, *env, /*greedy=*/true, rng).episode_return;
       } catch (const EnvFault& e) {
         RLF_LOG(Warning) << "evaluation episode " << episode << " dropped: " << e.what();
         continue;
@@ -504,7 +525,8 @@ struct Learner::Impl {
     eval_mean_return = sum / static_cast<double>(completed);
     RLF_LOG(Info) << "evaluation at " << updates() << " updates: mean return " << eval_mean_return
                   << " over " << completed << " episodes";
-    if (eval_mean_return >= config.learner.stop_eval_return && !reached_stop_return) {
+    if (std::isfinite(config.learner.stop_eval_return) &&
+        eval_mean_return >= config.learner.stop_eval_return && !reached_stop_return) {
       reached_stop_return = true;
       RLF_LOG(Info) << "the evaluation reached learner.stop_eval_return "
                     << config.learner.stop_eval_return << " at " << budget_steps()
@@ -549,6 +571,7 @@ struct Learner::Impl {
     status["policy_lag"] = lag_count > 0 ? lag_sum / static_cast<double>(lag_count) : 0.0;
     status["eval_mean_return"] = NanToZero(eval_mean_return);
     status["malformed_items"] = malformed_items.load();
+    status["video_failures"] = video_failures;
     status["restarts"] = Restarts();
     status["nonfinite_updates"] = nonfinite_updates;
     status["rejected_stats"] = stats.rejected_messages;
@@ -557,7 +580,8 @@ struct Learner::Impl {
     return status;
   }
 
-  // The actors' environment faults (envs/vector_env.h), under the names summary.json uses.
+  // The actors' environment faults (envs/vector_env.h) and insert retries and failures
+  // (replay/insert_client.h), under the names summary.json uses.
   void AddEnvFaults(nlohmann::json* json) const {
     const EnvFaultCounters& f = stats.env_faults;
     (*json)["env_dropped_episodes"] = f.dropped_episodes;
@@ -565,6 +589,8 @@ struct Learner::Impl {
     (*json)["env_nonfinite_observations"] = f.nonfinite_observations;
     (*json)["env_worker_restarts"] = f.worker_restarts;
     (*json)["env_worker_timeouts"] = f.worker_timeouts;
+    (*json)["insert_retries"] = stats.insert_retries;
+    (*json)["insert_failures"] = stats.insert_failures;
   }
 
   // The metrics row as TensorBoard scalars at env step budget_steps(), under the names CleanRL
@@ -583,7 +609,9 @@ struct Learner::Impl {
         {"counters/rejected_stats", static_cast<double>(stats.rejected_messages)},
         {"counters/rejected_weights", static_cast<double>(stats.rejected_weights)},
         {"counters/env_dropped_episodes", static_cast<double>(stats.env_faults.dropped_episodes)},
-        {"counters/env_worker_restarts", static_cast<double>(stats.env_faults.worker_restarts)}};
+        {"counters/env_worker_restarts", static_cast<double>(stats.env_faults.worker_restarts)},
+        {"counters/insert_retries", static_cast<double>(stats.insert_retries)},
+        {"counters/insert_failures", static_cast<double>(stats.insert_failures)}};
     // Replay ratio: frames the learner consumed per env step the actors took.
     if (stats.actor_env_steps > 0) {
       scalars.emplace_back("charts/replay_ratio", static_cast<double>(consumed_frames) /

@@ -115,6 +115,42 @@ TEST_F(LearnerTest, QueueOfUnrollsStopsAtTheConsumedFrameBudget) {
   EXPECT_EQ(again.consumed_frames, 55);
 }
 
+// learner.stop_eval_return ends the run at the first evaluation that reaches it (completed),
+// and only then: the fake's evaluation always pushes CartPole left (a return of about 10, never
+// below 5), so with the target 5 the run ends after the first update's evaluation; unset (and
+// with a target never reached) it trains to its budget (2 batches of 4 unrolls × 5 steps = 40).
+TEST_F(LearnerTest, StopEvalReturnEndsTheRunAtTheFirstEvaluationThatReachesIt) {
+  config_.env.id = "CartPole-v1";
+  config_.replay.table = "queue";
+  config_.replay.max_size = 64;
+  config_.actor.unroll_length = 5;
+  config_.learner.batch_size = 4;
+  config_.learner.total_env_steps = 40;
+  config_.learner.eval_interval_updates = 1;
+  config_.learner.eval_episodes = 2;
+  const AlgorithmSpec fake = testing::FakeAlgorithmSpec(ItemKind::kUnroll, ReplayKind::kQueue,
+                                                        StepBudget::kConsumedFrames);
+  const double unset = config_.learner.stop_eval_return;
+  int run = 0;
+  for (const double target : {unset, 1e9, 5.0}) {
+    config_.learner.stop_eval_return = target;
+    shard_.reset();  // the previous run's shard (its ipc endpoint) goes first
+    StartShard(false);
+    std::vector<std::string> items;
+    for (int i = 0; i < 12; ++i) items.push_back(EncodeUnroll(OnesUnroll(5, 4, 0)));
+    Insert(items, {});
+    const fs::path run_dir = dir_ / ("run-" + std::to_string(run++));
+    std::atomic<bool> stop{false};
+    Learner learner(config_, run_dir.string(), false, fake);
+    const LearnerSummary summary = learner.Run(stop);
+    EXPECT_TRUE(summary.completed) << target;
+    EXPECT_EQ(summary.updates, target == 5.0 ? 1 : 2) << target;
+    const auto json = nlohmann::json::parse(ReadFile((run_dir / "summary.json").string()));
+    EXPECT_EQ(json["reached_stop_eval_return"].get<bool>(), target == 5.0) << target;
+    EXPECT_GE(json["final_eval_mean_return"].get<double>(), 5.0) << target;
+  }
+}
+
 // Updates whose loss is not finite (the fake's negative batches) are skipped and counted; the
 // run goes on while fewer than learner.max_nonfinite_updates come in a row, and ends with an
 // error naming the update when that many do. Batches of two unrolls of 5 steps: −10, +10, −10,

@@ -26,6 +26,12 @@ packages=(
   python3-matplotlib python3-yaml
   # Python environments (env.python): the workers' only dependencies (python/rlfleet_env_worker.py).
   python3-numpy python3-zmq
+  # Exported policies (rlfleet export) are checked under Debian's PyTorch, the version of the
+  # LibTorch above.
+  python3-torch
+  # Videos: MuJoCo's offscreen renderer on Mesa (EGL surfaceless, or OSMesa), classic control
+  # drawn with cairo, H.264 MP4 written by ffmpeg (ffprobe checks them in the tests).
+  libegl-dev libegl-mesa0 libgl-dev libosmesa6-dev libcairo2-dev ffmpeg
 )
 
 missing=()
