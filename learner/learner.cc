@@ -159,6 +159,9 @@ struct Learner::Impl {
     options.prefetch = config.learner.prefetch;
     options.max_message_bytes = config.replay.max_message_bytes;
     options.seed = DeriveSeed(config.seed, "learner_sample", 0);
+    // A queue shard serves at most its max_size per reply: a batch above that is gathered from
+    // several shards (run_config.cc allows batch_size <= max_size * num_shards).
+    if (!replay_memory()) options.max_request_items = config.replay.max_size;
     return options;
   }
 

@@ -327,6 +327,35 @@ TEST(ReplayClientTest, OverloadedSampleRequestsAreAskedAgain) {
   EXPECT_TRUE(batch.ItemString(0) == "b" || batch.ItemString(0) == "c") << batch.ItemString(0);
 }
 
+// A batch above one queue shard's max_size (4 > 3) is gathered from requests of at most
+// max_request_items to both shards; every item comes out once. Without the limit the shard
+// refuses the request (bad_request).
+TEST(ReplayClientTest, ABatchAboveAShardsSizeIsGatheredFromSeveralShards) {
+  RunningShard shard0(ShardOptions(3));
+  RunningShard shard1(ShardOptions(3, /*ipc=*/true));
+  std::set<std::string> inserted;
+  for (RunningShard* shard : {&shard0, &shard1}) {
+    InsertClient actor(InsertOptions(shard->endpoint()));
+    const std::string prefix = shard == &shard0 ? "s0-" : "s1-";
+    actor.Insert({prefix + "0", prefix + "1", prefix + "2"});
+    actor.Flush();
+    for (int i = 0; i < 3; ++i) inserted.insert(prefix + std::to_string(i));
+  }
+  SampleClientOptions options = SampleOptions({shard0.endpoint(), shard1.endpoint()});
+  options.max_request_items = 3;
+  SampleClient learner(options);
+  SampledBatch batch;
+  std::set<std::string> sampled;
+  ASSERT_TRUE(learner.Sample(4, 20000, &batch));
+  for (const std::string& item : Strings(batch)) sampled.insert(item);
+  ASSERT_TRUE(learner.Sample(2, 20000, &batch));
+  for (const std::string& item : Strings(batch)) sampled.insert(item);
+  EXPECT_EQ(sampled, inserted);
+
+  SampleClient whole_batches(SampleOptions({shard0.endpoint()}));
+  EXPECT_THROW(whole_batches.Sample(4, 20000, &batch), ReplayError);
+}
+
 TEST(ReplayClientTest, RetryOptionsAreChecked) {
   InsertClientOptions options = InsertOptions("ipc:///tmp/x");
   options.retry_initial_ms = 0;

@@ -60,6 +60,10 @@ void SampleClientOptions::Validate() const {
   if (max_message_bytes < 1024) {
     throw std::invalid_argument("SampleClientOptions: max_message_bytes must be >= 1024");
   }
+  if (max_request_items < 0) {
+    throw std::invalid_argument("SampleClientOptions: max_request_items must be >= 0, got " +
+                                std::to_string(max_request_items));
+  }
   if (endpoints.size() > (size_t{1} << (64 - kShardKeyShift))) {
     throw std::invalid_argument("SampleClientOptions: too many endpoints");
   }
@@ -124,6 +128,9 @@ bool SampleClient::Sample(int32_t batch_size, int64_t timeout_ms, SampledBatch* 
 void SampleClient::TopUp(int32_t batch_size) {
   const int64_t budget =
       static_cast<int64_t>(options_.prefetch) * static_cast<int64_t>(shards_.size()) * batch_size;
+  const int64_t request_items = options_.max_request_items > 0
+                                    ? std::min<int64_t>(batch_size, options_.max_request_items)
+                                    : batch_size;
   // Each shard is offered at most `prefetch` requests, starting after the last one used.
   for (size_t tried = 0; tried < shards_.size(); ++tried) {
     if (static_cast<int64_t>(buffer_.size()) + inflight_items_ >= budget) return;
@@ -134,16 +141,16 @@ void SampleClient::TopUp(int32_t batch_size) {
 
     const uint64_t id = next_request_id_++;
     zmq::message_t message =
-        SampleRequestMessage(index, id, batch_size, options_.request_timeout_ms);
+        SampleRequestMessage(index, id, request_items, options_.request_timeout_ms);
     if (!TrySend(&shard, &message)) continue;
 
     Request& pending = shard.requests[id];
-    pending.batch_size = batch_size;
+    pending.batch_size = request_items;
     // A reply later than the shard's own timeout plus a generous margin is presumed lost.
     pending.expires =
         SteadyClock::now() + std::chrono::milliseconds(2 * options_.request_timeout_ms + 1000);
     ++shard.inflight_samples;
-    inflight_items_ += batch_size;
+    inflight_items_ += request_items;
     next_shard_ = (index + 1) % shards_.size();
     tried = static_cast<size_t>(-1);  // start over from the next shard
   }

@@ -57,6 +57,11 @@ struct SampleClientOptions {
   // every shard's limiter holds the samples / inserts ratio for the whole table.
   bool global_rate_limit = false;
   uint64_t seed = 0;  // random stream of SamplePrioritized's split of a batch across shards
+  // > 0: Sample asks a shard for at most this many items per request, and gathers a batch from
+  // several requests (several shards, or several requests to one). A queue shard never serves
+  // more than its max_size in one reply, so a batch above one shard's max_size needs this.
+  // 0: one request per batch.
+  int64_t max_request_items = 0;
 
   // Throws std::invalid_argument naming the first bad field.
   void Validate() const;
@@ -103,10 +108,10 @@ class SampledBatch {
 
 // Samples batches from one or more shards, keeping requests in flight between calls so that
 // the next batch is usually already here. Each request asks one shard (round-robin) for a
-// whole batch. New requests are sent while fewer than prefetch × shards × batch_size items
-// are requested or buffered; items that arrive and are not yet returned stay buffered here
-// (and are lost if the client is destroyed, as are the replies to requests still in flight).
-// Keep batch_size constant: since a shard only answers a request with a whole batch, items
+// whole batch (at most max_request_items). New requests are sent while fewer than prefetch × shards
+// × batch_size items are requested or buffered; items that arrive and are not yet returned stay
+// buffered here (and are lost if the client is destroyed, as are the replies to requests still in
+// flight). Keep batch_size constant: since a shard only answers a request with a whole batch, items
 // buffered for one batch size plus a shard holding fewer than a new, larger batch size can
 // leave a call waiting until more items are inserted. Not thread-safe.
 class SampleClient {
@@ -121,8 +126,8 @@ class SampleClient {
   // Returns true with exactly batch_size items in *out (oldest first per shard) when they
   // arrive within timeout_ms; returns false (and an empty *out) on timeout, keeping the
   // pipelined requests in flight. Throws StoppedError when *stop becomes true, ReplayError on
-  // an error reply other than a shard's timeout (e.g. unknown table, batch_size above the
-  // table's max_size) and std::invalid_argument for batch_size <= 0.
+  // an error reply other than a shard's timeout or overloaded (e.g. unknown table, a request
+  // above the table's max_size) and std::invalid_argument for batch_size <= 0.
   bool Sample(int32_t batch_size, int64_t timeout_ms, SampledBatch* out);
 
   // Samples batch_size items following the table's distribution over ALL shards (e.g.

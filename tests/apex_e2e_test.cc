@@ -70,6 +70,31 @@ TEST_F(ApexE2eTest, ShortCartPoleRunLearns) {
   EXPECT_NE(evaluation.find("over 3 episodes"), std::string::npos) << evaluation;
 }
 
+// Ape-X on four prioritized shards (four actors, one per shard): the learner samples the
+// global p^α distribution across them and sends each priority back to its shard; the run learns
+// as the 1-shard run above does.
+TEST_F(ApexE2eTest, FourShardRunLearns) {
+  const fs::path run = TrainToCompletion(
+      {"learner.total_env_steps=100000", "name=apex_four_shards", "cluster.num_shards=4",
+       "cluster.num_actors=4", "learner.eval_interval_updates=500"},
+      300);
+  ASSERT_FALSE(run.empty());
+  const auto summary = nlohmann::json::parse(ReadFile((run / "summary.json").string()));
+  EXPECT_TRUE(summary["completed"].get<bool>());
+  EXPECT_EQ(summary["restarts"].get<int64_t>(), 0);
+  EXPECT_EQ(summary["unknown_key_updates"].get<int64_t>(), 0);
+  const std::vector<double> returns = EpisodeReturns(run);
+  ASSERT_GE(returns.size(), 200u);
+  const double first = Mean(returns, 0, 100);
+  const double last = Mean(returns, returns.size() - 100, returns.size());
+  ASSERT_TRUE(summary["final_eval_mean_return"].is_number()) << summary.dump();
+  const double eval = summary["final_eval_mean_return"].get<double>();
+  EXPECT_LT(first, 60.0);
+  EXPECT_GT(last, first + 50.0) << "first 100 episodes " << first << ", last 100 " << last
+                                << ", eval " << eval;
+  EXPECT_GT(eval, first + 80.0) << "first 100 episodes " << first << ", last 100 " << last;
+}
+
 // SIGKILL of the prioritized replay shard, then of the learner, then of an actor, in the middle
 // of an Ape-X run (replay and learner checkpoints every second): each is restarted, the shard
 // from its newest table checkpoint (frozen with SIGSTOP, so that the file read here is the one

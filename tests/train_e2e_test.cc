@@ -88,6 +88,27 @@ TEST_F(TrainE2eTest, ShortCartPoleRunLearns) {
   EXPECT_NE(evaluation.find("over 3 episodes"), std::string::npos) << evaluation;
 }
 
+// Four queue shards of 6 unrolls each and a batch of 8: no shard can serve a batch, so the
+// learner gathers each from requests of at most 6 to several shards (SampleClientOptions::
+// max_request_items). Four actors fill all four shards; the run learns as the 1-shard run does.
+TEST_F(TrainE2eTest, FourShardsGatherBatchesLargerThanAShardAndLearn) {
+  const fs::path run =
+      TrainToCompletion({"learner.total_env_steps=300000", "name=four_shards",
+                         "cluster.num_shards=4", "cluster.num_actors=4", "replay.max_size=6"},
+                        540);
+  ASSERT_FALSE(run.empty());
+  const auto summary = nlohmann::json::parse(ReadFile((run / "summary.json").string()));
+  EXPECT_TRUE(summary["completed"].get<bool>());
+  EXPECT_EQ(summary["restarts"].get<int64_t>(), 0);
+  EXPECT_EQ(summary["malformed_items"].get<int64_t>(), 0);
+  const std::vector<double> returns = EpisodeReturns(run);
+  ASSERT_GE(returns.size(), 200u);
+  const double first = Mean(returns, 0, 100);
+  const double last = Mean(returns, returns.size() - 100, returns.size());
+  EXPECT_LT(first, 40.0);
+  EXPECT_GT(last, 150.0) << "first 100 episodes " << first << ", last 100 " << last;
+}
+
 // SIGINT stops every process; the run directory holds a checkpoint and a summary, and the
 // run resumes from there with its counters.
 TEST_F(TrainE2eTest, InterruptStopsEverythingAndResumeContinues) {
