@@ -1,6 +1,7 @@
 #ifndef RLFLEET_CORE_LOGGING_H_
 #define RLFLEET_CORE_LOGGING_H_
 
+#include <cstdint>
 #include <sstream>
 #include <string>
 
@@ -13,6 +14,10 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
 void SetLogTag(const std::string& tag);
 void SetLogLevel(LogLevel level);
 LogLevel GetLogLevel();
+
+// Whether the count-th occurrence of a repeated event is logged: the 1st, 2nd, 4th, 8th ...
+// (a log that grows with the logarithm of the count).
+inline bool ShouldLogCount(int64_t count) { return count > 0 && (count & (count - 1)) == 0; }
 
 // One log line, written to stderr atomically when the object is destroyed.
 class LogLine {
@@ -32,9 +37,9 @@ class LogLine {
 
 }  // namespace rlfleet
 
-#define RLF_LOG(level)                                                      \
-  if (::rlfleet::LogLevel::k##level < ::rlfleet::GetLogLevel()) {          \
-  } else                                                                    \
+#define RLF_LOG(level)                                            \
+  if (::rlfleet::LogLevel::k##level < ::rlfleet::GetLogLevel()) { \
+  } else                                                          \
     ::rlfleet::LogLine(::rlfleet::LogLevel::k##level)
 
 #endif  // RLFLEET_CORE_LOGGING_H_

@@ -101,6 +101,7 @@ struct Learner::Impl {
   std::atomic<int64_t> malformed_items{0};
   std::atomic<int64_t> unknown_keys{0};  // priority updates of keys evicted meanwhile
   int64_t nonfinite_updates = 0;         // updates whose optimizer steps were (partly) skipped
+  int64_t dropped_priority_updates = 0;  // batches whose priorities did not match their items
   int32_t nonfinite_in_a_row = 0;
 
   // Counters (persisted in checkpoints).
@@ -484,7 +485,17 @@ struct Learner::Impl {
     spent.Push(std::move(next.batch), std::chrono::milliseconds(0));
     last_metrics = std::move(result.metrics);
     consumed_frames += next.frames;
-    if (!sends_priorities() || result.priorities.size() != next.keys.size()) return;
+    if (!sends_priorities()) return;
+    if (result.priorities.size() != next.keys.size()) {
+      // The algorithm returned no priority (or not one per item): the items keep theirs.
+      ++dropped_priority_updates;
+      if (ShouldLogCount(dropped_priority_updates)) {
+        RLF_LOG(Warning) << "update " << updates() << ": " << result.priorities.size()
+                         << " priorities for " << next.keys.size() << " sampled items; not sent ("
+                         << dropped_priority_updates << " batches so far)";
+      }
+      return;
+    }
     if (sync_client != nullptr) {
       unknown_keys +=
           sync_client->UpdatePriorities(next.keys, result.priorities, kPriorityTimeoutMs);
@@ -736,6 +747,7 @@ struct Learner::Impl {
     json["unknown_key_updates"] = unknown_keys.load();
     json["restarts"] = Restarts();
     json["nonfinite_updates"] = nonfinite_updates;
+    json["dropped_priority_updates"] = dropped_priority_updates;
     json["rejected_stats"] = stats.rejected_messages;
     json["rejected_weights"] = stats.rejected_weights;
     AddEnvFaults(&json);

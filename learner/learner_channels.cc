@@ -101,6 +101,12 @@ void ActorStatsReceiver::Drain(double now_seconds) {
                     : "round " + std::to_string(stats.round) + " outside learner.deterministic";
     } else if (problem.empty() && stats.round >= 0 && stats.round < applied_rounds_) {
       problem = "round " + std::to_string(stats.round) + " was applied already";
+    } else if (problem.empty() && stats.round > applied_rounds_ + 1) {
+      // An actor reports a round after its turn in it, and the learner starts round r + 1
+      // only after applying round r: anything further ahead is not a real report (and would
+      // be kept forever).
+      problem = "round " + std::to_string(stats.round) + " is ahead of the learner's round " +
+                std::to_string(applied_rounds_);
     }
     if (!problem.empty()) {
       if (rejected_messages++ % 100 == 0) {

@@ -135,11 +135,15 @@ TEST(ActorStatsReceiverTest, RoundReportsApplyInActorOrderOnceAllAreIn) {
     EXPECT_FALSE(receiver.ApplyRound(1, 3.0));        // only actor 1's report of round 1
     EXPECT_FALSE(receiver.ApplyRound(0, 3.0));        // applied once
     push.send(zmq::buffer(EncodeActorStats(first)));  // a round already applied: dropped
-    for (int i = 0; i < 400 && receiver.rejected_messages < 2; ++i) {
+    ActorStatsMessage ahead = Stats(0, 5, 2.0, 2);
+    ahead.round = 3;  // the learner is in round 1: dropped, not kept
+    push.send(zmq::buffer(EncodeActorStats(ahead)));
+    for (int i = 0; i < 400 && receiver.rejected_messages < 3; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
       receiver.Drain(3.0);
     }
-    EXPECT_EQ(receiver.rejected_messages, 2);
+    EXPECT_EQ(receiver.rejected_messages, 3);
+    EXPECT_FALSE(receiver.HasRoundReport(3, 0, 3.0));
     EXPECT_EQ(receiver.episodes, 2);
   }
   fs::remove_all(dir);

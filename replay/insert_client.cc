@@ -58,9 +58,6 @@ InsertClientOptions Validated(const InsertClientOptions& options) {
   return options;
 }
 
-// Logs the 1st, 2nd, 4th, 8th ... occurrence of a repeated event.
-bool ShouldLogCount(int64_t count) { return count > 0 && (count & (count - 1)) == 0; }
-
 }  // namespace
 
 InsertClient::InsertClient(const InsertClientOptions& options, const std::atomic<bool>* stop)

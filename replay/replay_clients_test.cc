@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -354,6 +355,23 @@ TEST(ReplayClientTest, ABatchAboveAShardsSizeIsGatheredFromSeveralShards) {
 
   SampleClient whole_batches(SampleOptions({shard0.endpoint()}));
   EXPECT_THROW(whole_batches.Sample(4, 20000, &batch), ReplayError);
+}
+
+// A direct request the client gave up on (a checkpoint request to a peer that never answers)
+// is remembered only until that peer's connection drops: no reply can come after that.
+TEST(ReplayClientTest, RequestsGivenUpOnAreForgottenWhenTheirShardGoes) {
+  const std::string endpoint = testing::UniqueIpcEndpoint();
+  auto silent = std::make_unique<zmq::socket_t>(SharedContext(), zmq::socket_type::router);
+  silent->set(zmq::sockopt::linger, 0);
+  silent->bind(endpoint);
+  SampleClient learner(SampleOptions({endpoint}));
+  EXPECT_THROW(learner.Checkpoint(0, 100), TimeoutError);
+  EXPECT_THROW(learner.Checkpoint(0, 100), TimeoutError);
+  EXPECT_EQ(learner.abandoned_requests(), 2u);
+  silent.reset();  // the peer goes away
+  SampledBatch batch;
+  for (int i = 0; i < 200 && learner.abandoned_requests() > 0; ++i) learner.Sample(1, 10, &batch);
+  EXPECT_EQ(learner.abandoned_requests(), 0u);
 }
 
 TEST(ReplayClientTest, RetryOptionsAreChecked) {

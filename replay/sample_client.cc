@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <iterator>
 #include <stdexcept>
 #include <utility>
 
@@ -198,6 +199,9 @@ void SampleClient::ReceiveAvailable() {
         }
       }
       lost_requests_ += lost;
+      for (auto it = abandoned_requests_.begin(); it != abandoned_requests_.end();) {
+        it = it->second == shard->index ? abandoned_requests_.erase(it) : std::next(it);
+      }
       RLF_LOG(Warning) << "lost the connection to replay shard " << shard->endpoint << "; " << lost
                        << " unanswered request(s) presumed lost, reconnecting";
       Reconnect(shard.get());
@@ -300,7 +304,7 @@ void SampleClient::BackOff(Shard* shard) {
   const double wait_ms = static_cast<double>(shard->backoff_ms) * jitter_.Uniform(0.5, 1.5);
   shard->retry_after =
       SteadyClock::now() + std::chrono::microseconds(static_cast<int64_t>(wait_ms * 1e3));
-  if ((overloaded_replies_ & (overloaded_replies_ - 1)) == 0) {
+  if (ShouldLogCount(overloaded_replies_)) {
     RLF_LOG(Info) << "replay shard " << shard->endpoint << " is overloaded: its sample requests "
                   << "wait " << shard->backoff_ms << " ms (" << overloaded_replies_
                   << " refusals so far)";
@@ -424,7 +428,7 @@ void SampleClient::SendDirect(size_t index, uint64_t id, zmq::message_t* message
     }
     WaitAndReceive(std::min(left, kMaxSliceMs));
   }
-  direct_requests_.insert(id);
+  direct_requests_[id] = index;
 }
 
 bool SampleClient::AwaitDirect(const std::vector<uint64_t>& ids, const Stopwatch& watch,
@@ -447,7 +451,11 @@ bool SampleClient::AwaitDirect(const std::vector<uint64_t>& ids, const Stopwatch
 void SampleClient::ForgetDirect(const std::vector<uint64_t>& ids) {
   for (uint64_t id : ids) {
     // A reply still to come is dropped when it arrives (not buffered for Sample).
-    if (direct_requests_.erase(id) > 0) abandoned_requests_.insert(id);
+    const auto direct = direct_requests_.find(id);
+    if (direct != direct_requests_.end()) {
+      abandoned_requests_[id] = direct->second;
+      direct_requests_.erase(direct);
+    }
     direct_replies_.erase(id);
   }
 }

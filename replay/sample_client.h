@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -179,6 +180,9 @@ class SampleClient {
   // Sample requests and priority updates presumed lost because a shard's connection dropped
   // while they were unanswered (the shard died or restarted; the client reconnects by itself).
   int64_t lost_requests() const { return lost_requests_; }
+  // Direct requests given up on (a timed-out SamplePrioritized, Info, ...) whose replies have
+  // not arrived yet.
+  size_t abandoned_requests() const { return abandoned_requests_.size(); }
   // Sample requests a shard refused with `overloaded` (each is asked again after a backoff).
   int64_t overloaded_replies() const { return overloaded_replies_; }
   // Sample requests sent and not yet answered, over all shards.
@@ -259,12 +263,15 @@ class SampleClient {
   std::map<uint64_t, ShardStats> info_replies_;
   std::map<uint64_t, std::string> info_errors_;
   std::unordered_set<uint64_t> info_requests_;
-  std::unordered_set<uint64_t> direct_requests_;  // sent, reply awaited by a direct call
+  // Sent, reply awaited by a direct call: request id → shard index.
+  std::unordered_map<uint64_t, size_t> direct_requests_;
   // SendPriorityUpdates requests not yet acked: (request id, shard index), oldest first.
   std::deque<std::pair<uint64_t, size_t>> pending_priority_acks_;
   int64_t lost_requests_ = 0;
   int64_t overloaded_replies_ = 0;
-  std::unordered_set<uint64_t> abandoned_requests_;  // direct calls that gave up on them
+  // Direct requests whose call gave up on them (their late reply is dropped): request id →
+  // shard index; forgotten when that shard's connection drops (no reply will come).
+  std::unordered_map<uint64_t, size_t> abandoned_requests_;
   std::map<uint64_t, std::shared_ptr<replay_internal::ReceivedMessage>> direct_replies_;
   Rng rng_;
   Rng jitter_;  // of the backoff after `overloaded` (apart from rng_'s split stream)

@@ -39,10 +39,6 @@ int64_t HardFrameLimit(int64_t max_message_bytes) {
   return 2 * max_message_bytes + (int64_t{64} << 10);
 }
 
-// True for 1, 2, 4, 8, ...: logs the first occurrences of a recurring problem and then
-// ever more rarely, so a peer sending garbage cannot flood the log.
-bool ShouldLog(int64_t count) { return count > 0 && (count & (count - 1)) == 0; }
-
 constexpr int kMalformed = static_cast<int>(wire::ErrorCode::MALFORMED);
 constexpr int kWrongVersion = static_cast<int>(wire::ErrorCode::WRONG_VERSION);
 constexpr int kUnknownTable = static_cast<int>(wire::ErrorCode::UNKNOWN_TABLE);
@@ -362,7 +358,7 @@ void ShardServer::Run(const std::atomic<bool>& stop) {
     } catch (const std::exception& e) {
       // E.g. std::bad_alloc building a reply: what was pending stays pending.
       ++live_.internal_errors;
-      if (ShouldLog(live_.internal_errors)) {
+      if (ShouldLogCount(live_.internal_errors)) {
         RLF_LOG(Error) << "replay shard " << endpoint_ << ": " << e.what() << " (internal error #"
                        << live_.internal_errors << ")";
       }
@@ -376,7 +372,7 @@ void ShardServer::HandleMessage(std::vector<zmq::message_t>* frames, bool trunca
   // The ROUTER prepends the sender identity, so a request has at least two frames.
   if (frames->size() < 2 || truncated) {
     ++live_.malformed;
-    if (ShouldLog(live_.malformed)) {
+    if (ShouldLogCount(live_.malformed)) {
       RLF_LOG(Warning) << "replay shard " << endpoint_ << ": request with " << frames->size()
                        << (truncated ? "+" : "") << " frames (malformed #" << live_.malformed
                        << ")";
@@ -404,7 +400,7 @@ void ShardServer::HandleRequest(Envelope* envelope, const zmq::message_t& payloa
   // Size first: nothing larger than the limit is decoded.
   if (static_cast<int64_t>(payload.size()) > options_.max_message_bytes) {
     ++live_.too_large;
-    if (ShouldLog(live_.too_large)) {
+    if (ShouldLogCount(live_.too_large)) {
       RLF_LOG(Warning) << "replay shard " << endpoint_ << ": " << payload.size()
                        << "-byte request exceeds max_message_bytes (too_large #" << live_.too_large
                        << ")";
@@ -421,7 +417,7 @@ void ShardServer::HandleRequest(Envelope* envelope, const zmq::message_t& payloa
     request = replay_internal::DecodeRequest(payload.data(), payload.size());
   } catch (const DecodeError& e) {
     ++live_.malformed;
-    if (ShouldLog(live_.malformed)) {
+    if (ShouldLogCount(live_.malformed)) {
       RLF_LOG(Warning) << "replay shard " << endpoint_ << ": undecodable request of "
                        << payload.size() << " bytes: " << e.what() << " (malformed #"
                        << live_.malformed << ")";
@@ -432,7 +428,7 @@ void ShardServer::HandleRequest(Envelope* envelope, const zmq::message_t& payloa
   const uint64_t request_id = request.request_id;
   if (request.protocol_version != kProtocolVersion) {
     ++live_.wrong_version;
-    if (ShouldLog(live_.wrong_version)) {
+    if (ShouldLogCount(live_.wrong_version)) {
       RLF_LOG(Warning) << "replay shard " << endpoint_ << ": request with protocol version "
                        << request.protocol_version << " (wrong_version #" << live_.wrong_version
                        << ")";
@@ -810,7 +806,7 @@ void ShardServer::SendAck(const HostedTable& t, const Envelope& envelope, uint64
 void ShardServer::RefuseOverloaded(const Envelope& envelope, uint64_t request_id,
                                    uint32_t accepted_items) {
   ++live_.overloaded;
-  if (ShouldLog(live_.overloaded)) {
+  if (ShouldLogCount(live_.overloaded)) {
     RLF_LOG(Warning) << "replay shard " << endpoint_ << ": " << pending_requests_ << " requests ("
                      << pending_bytes_ << " item bytes) wait; refusing another"
                      << " (overloaded #" << live_.overloaded << ")";
@@ -850,7 +846,7 @@ bool ShardServer::SendReply(const Envelope& envelope, zmq::message_t&& reply) {
     if (socket_.send(reply, zmq::send_flags::dontwait)) return true;
   } catch (const zmq::error_t& e) {
     ++live_.dropped_replies;
-    if (ShouldLog(live_.dropped_replies)) {
+    if (ShouldLogCount(live_.dropped_replies)) {
       RLF_LOG(Warning) << "replay shard " << endpoint_ << ": cannot deliver a reply (" << e.what()
                        << "; dropped #" << live_.dropped_replies << ")";
     }
