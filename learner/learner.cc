@@ -100,6 +100,8 @@ struct Learner::Impl {
   std::string prefetch_error;
   std::atomic<int64_t> malformed_items{0};
   std::atomic<int64_t> unknown_keys{0};  // priority updates of keys evicted meanwhile
+  // The sample client's error replies (their requests dropped) and unusable replies.
+  std::atomic<int64_t> sample_error_replies{0};
   int64_t nonfinite_updates = 0;         // updates whose optimizer steps were (partly) skipped
   int64_t dropped_priority_updates = 0;  // batches whose priorities did not match their items
   int32_t nonfinite_in_a_row = 0;
@@ -175,6 +177,7 @@ struct Learner::Impl {
       client.SendPriorityUpdates(update->keys, update->priorities, kPriorityTimeoutMs);
     }
     unknown_keys += client.CollectPriorityAcks(kMaxUnackedPriorityUpdates, kPriorityTimeoutMs);
+    sample_error_replies = client.error_replies() + client.malformed_replies();
     while (spent.Pop(std::chrono::milliseconds(0))) {
     }
   }
@@ -267,6 +270,7 @@ struct Learner::Impl {
             replay_memory()
                 ? client.SamplePrioritized(config.learner.batch_size, kPollSlice.count(), &sampled)
                 : client.Sample(config.learner.batch_size, kPollSlice.count(), &sampled);
+        sample_error_replies = client.error_replies() + client.malformed_replies();
         if (!got) continue;
         ReadyBatch next;
         if (!BuildBatch(sampled, client, &next)) continue;
@@ -368,6 +372,7 @@ struct Learner::Impl {
         completed = Done();
       }
       // 3. The weights of the next round; one metrics row per round.
+      sample_error_replies = client.error_replies() + client.malformed_replies();
       ++round;
       turn = 0;
       Publish(round, turn);
@@ -590,6 +595,7 @@ struct Learner::Impl {
     status["nonfinite_updates"] = nonfinite_updates;
     status["rejected_stats"] = stats.rejected_messages;
     status["rejected_weights"] = stats.rejected_weights;
+    status["sample_error_replies"] = sample_error_replies.load();
     AddEnvFaults(&status);
     return status;
   }
@@ -625,7 +631,8 @@ struct Learner::Impl {
         {"counters/env_dropped_episodes", static_cast<double>(stats.env_faults.dropped_episodes)},
         {"counters/env_worker_restarts", static_cast<double>(stats.env_faults.worker_restarts)},
         {"counters/insert_retries", static_cast<double>(stats.insert_retries)},
-        {"counters/insert_failures", static_cast<double>(stats.insert_failures)}};
+        {"counters/insert_failures", static_cast<double>(stats.insert_failures)},
+        {"counters/sample_error_replies", static_cast<double>(sample_error_replies.load())}};
     // Replay ratio: frames the learner consumed per env step the actors took.
     if (stats.actor_env_steps > 0) {
       scalars.emplace_back("charts/replay_ratio", static_cast<double>(consumed_frames) /
@@ -745,6 +752,7 @@ struct Learner::Impl {
     }
     json["malformed_items"] = summary.malformed_items;
     json["unknown_key_updates"] = unknown_keys.load();
+    json["sample_error_replies"] = sample_error_replies.load();
     json["restarts"] = Restarts();
     json["nonfinite_updates"] = nonfinite_updates;
     json["dropped_priority_updates"] = dropped_priority_updates;

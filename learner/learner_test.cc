@@ -105,6 +105,7 @@ TEST_F(LearnerTest, QueueOfUnrollsStopsAtTheConsumedFrameBudget) {
             "batch_reward,items");
   const auto summary_json = nlohmann::json::parse(ReadFile((run_dir / "summary.json").string()));
   EXPECT_EQ(summary_json["malformed_items"].get<int64_t>(), 1);
+  EXPECT_EQ(summary_json["sample_error_replies"].get<int64_t>(), 0);
   EXPECT_EQ(summary_json["consumed_frames"].get<int64_t>(), 55);
 
   // Resume: the algorithm's state and the counters come back; the budget is met already.

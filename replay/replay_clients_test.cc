@@ -4,14 +4,21 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/unroll.h"
+#include "replay/protocol.h"
+#include "replay/protocol_testing.h"
 #include "replay/testing.h"
+#include "transport/capnp_io.h"
 #include "transport/codec.h"
+#include "transport/socket.h"
 
 namespace rlfleet {
 namespace {
@@ -37,6 +44,133 @@ std::vector<std::string> Strings(const SampledBatch& batch) {
   std::vector<std::string> out;
   for (size_t i = 0; i < batch.size(); ++i) out.push_back(batch.ItemString(i));
   return out;
+}
+
+// A stand-in for a shard: answers each request with the messages `answer` returns for it (raw
+// bytes, so that a test can send what a real shard would not), from its own thread. `answer`
+// runs on that thread.
+class FakeShard {
+ public:
+  using Answer = std::function<std::vector<std::string>(const replay_internal::DecodedRequest&)>;
+
+  explicit FakeShard(Answer answer)
+      : endpoint_(testing::UniqueIpcEndpoint()),
+        socket_(BindSocket(zmq::socket_type::router, endpoint_, SocketOptions{})),
+        answer_(std::move(answer)),
+        thread_([this] { Run(); }) {}
+  FakeShard(const FakeShard&) = delete;
+  FakeShard& operator=(const FakeShard&) = delete;
+  ~FakeShard() {
+    stop_ = true;
+    thread_.join();
+    socket_.close();
+    RemoveIpcFile(endpoint_);
+  }
+  const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  void Run() {
+    std::vector<zmq::message_t> frames;
+    while (!stop_) {
+      if (!PollIn(socket_, 10)) continue;
+      while (RecvMultipart(socket_, &frames, 8) == 2) {
+        const replay_internal::DecodedRequest request =
+            replay_internal::DecodeRequest(frames[1].data(), frames[1].size());
+        for (const std::string& bytes : answer_(request)) {
+          zmq::message_t identity;
+          identity.copy(frames[0]);
+          socket_.send(identity, zmq::send_flags::sndmore);
+          socket_.send(zmq::buffer(bytes), zmq::send_flags::none);
+        }
+      }
+    }
+  }
+
+  std::string endpoint_;
+  zmq::socket_t socket_;  // used by thread_ only once it runs
+  Answer answer_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+std::string ErrorReply(uint64_t id, wire::ErrorCode code, const std::string& message) {
+  capnp::MallocMessageBuilder builder;
+  auto response = builder.initRoot<wire::Response>();
+  response.setProtocolVersion(kProtocolVersion);
+  response.setRequestId(id);
+  auto error = response.initError();
+  error.setCode(code);
+  error.setMessage(message);
+  return SerializeToString(builder);
+}
+
+// One item with key `key`, drawn with probability 1 from a table of one.
+std::string SampleReply(uint64_t id, const std::string& item, uint64_t key) {
+  capnp::MallocMessageBuilder builder;
+  auto response = builder.initRoot<wire::Response>();
+  response.setProtocolVersion(kProtocolVersion);
+  response.setRequestId(id);
+  auto sample = response.initSample();
+  sample.initItems(1).set(
+      0, capnp::Data::Reader(reinterpret_cast<const kj::byte*>(item.data()), item.size()));
+  sample.initKeys(1).set(0, key);
+  sample.initProbabilities(1).set(0, 1.0);
+  sample.initImportanceWeights(1).set(0, 1.0);
+  sample.initTimesSampled(1).set(0, 1);
+  sample.initTableSizes(1).set(0, 1);
+  sample.setPriorityMass(1.0);
+  sample.setTableSize(1);
+  return SerializeToString(builder);
+}
+
+// A shard holding one item of table "queue".
+std::string InfoReply(uint64_t id) {
+  ShardStats stats;
+  stats.table = "queue";
+  stats.size = 1;
+  TableStats table;
+  table.name = "queue";
+  table.size = 1;
+  table.priority_mass = 1.0;
+  stats.tables.push_back(table);
+  capnp::MallocMessageBuilder builder;
+  auto response = builder.initRoot<wire::Response>();
+  response.setProtocolVersion(kProtocolVersion);
+  response.setRequestId(id);
+  replay_internal::FillInfo(stats, response.initInfo());
+  return SerializeToString(builder);
+}
+
+// A shard that answers its first info request with an error (as a shard that fails building
+// the reply does), its first sample request with bytes that are no reply followed by an error,
+// its second with `bad_request`, every priority update with `bad_request`, and everything else
+// as a shard holding one item would: sample request n (from 0) gets "item-<n>" with key 40 + n.
+FakeShard::Answer RefusingAtFirst(std::atomic<int>* samples) {
+  auto infos = std::make_shared<std::atomic<int>>(0);
+  return [samples, infos](const replay_internal::DecodedRequest& r) -> std::vector<std::string> {
+    switch (r.which) {
+      case wire::Request::SAMPLE: {
+        const int n = (*samples)++;
+        if (n == 0) {
+          return {"not a reply", ErrorReply(r.request_id, wire::ErrorCode::MALFORMED, "lost")};
+        }
+        if (n == 1) {
+          return {ErrorReply(r.request_id, wire::ErrorCode::BAD_REQUEST, "batch size too large")};
+        }
+        return {SampleReply(r.request_id, "item-" + std::to_string(n), 40 + n)};
+      }
+      case wire::Request::UPDATE_PRIORITIES:
+        return {ErrorReply(r.request_id, wire::ErrorCode::BAD_REQUEST,
+                           "priority -1 is not finite and >= 0")};
+      case wire::Request::INFO:
+        if ((*infos)++ == 0) {
+          return {ErrorReply(r.request_id, wire::ErrorCode::MALFORMED, "std::bad_alloc")};
+        }
+        return {InfoReply(r.request_id)};
+      default:
+        return {ErrorReply(r.request_id, wire::ErrorCode::BAD_REQUEST, "not here")};
+    }
+  };
 }
 
 TEST(ReplayClientTest, InsertThenSampleInFifoOrder) {
@@ -212,17 +346,108 @@ TEST(ReplayClientTest, InsertErrorRepliesAreCountedAndDropped) {
   EXPECT_EQ(shard.server().stats().size, 0);
 }
 
-TEST(ReplayClientTest, SampleErrorRepliesBecomeReplayErrors) {
+// Error replies to sample requests and priority updates, and a reply that does not decode,
+// are counted and their requests dropped; the client never throws and its next calls succeed.
+TEST(ReplayClientTest, SampleClientCountsErrorRepliesAndGoesOn) {
+  std::atomic<int> samples{0};
+  FakeShard shard(RefusingAtFirst(&samples));
+  SampleClient learner(SampleOptions({shard.endpoint()}));
+  SampledBatch batch;
+  ASSERT_TRUE(learner.Sample(1, 20000, &batch));
+  EXPECT_EQ(Strings(batch), (std::vector<std::string>{"item-2"}));
+  EXPECT_EQ(learner.error_replies(), 2);
+  EXPECT_EQ(learner.malformed_replies(), 1);
+  EXPECT_EQ(learner.overloaded_replies(), 0);
+
+  // Refused priority updates: dropped (no unknown keys), counted, nothing left unacked.
+  EXPECT_EQ(learner.UpdatePriorities({batch.key(0)}, {-1.0}, 20000), 0);
+  EXPECT_EQ(learner.error_replies(), 3);
+  learner.SendPriorityUpdates({batch.key(0)}, {-1.0}, 20000);
+  EXPECT_EQ(learner.CollectPriorityAcks(0, 20000), 0);
+  EXPECT_EQ(learner.error_replies(), 4);
+  EXPECT_EQ(learner.pending_priority_acks(), 0u);
+
+  ASSERT_TRUE(learner.Sample(1, 20000, &batch));
+  EXPECT_EQ(Strings(batch), (std::vector<std::string>{"item-3"}));
+  EXPECT_EQ(GlobalKey(0, 43), batch.key(0));
+
+  // Info asks again after an error reply.
+  EXPECT_EQ(learner.Info(0, 20000).tables.size(), 1u);
+  EXPECT_EQ(learner.error_replies(), 5);
+  EXPECT_THROW(learner.Info(3, 100), std::out_of_range);
+}
+
+// The same for SamplePrioritized: its first info request and its first two shares are refused;
+// each refused call returns false, and the next one is served.
+TEST(ReplayClientTest, PrioritizedSamplingReturnsFalseOnErrorRepliesAndGoesOn) {
+  std::atomic<int> samples{0};
+  FakeShard shard(RefusingAtFirst(&samples));
+  SampleClient learner(SampleOptions({shard.endpoint()}));
+  SampledBatch batch;
+  int refused = 0;
+  while (refused < 10 && !learner.SamplePrioritized(1, 20000, &batch)) {
+    EXPECT_TRUE(batch.empty());
+    ++refused;
+  }
+  EXPECT_EQ(refused, 2);
+  EXPECT_EQ(Strings(batch), (std::vector<std::string>{"item-2"}));
+  EXPECT_DOUBLE_EQ(batch.info(0).probability, 1.0);
+  EXPECT_EQ(learner.error_replies(), 3);  // the info request and two shares
+  EXPECT_EQ(learner.malformed_replies(), 1);
+  ASSERT_TRUE(learner.SamplePrioritized(1, 20000, &batch));
+  EXPECT_EQ(Strings(batch), (std::vector<std::string>{"item-3"}));
+}
+
+// A shard refuses a checkpoint while it takes another (`overloaded`): the client asks again after
+// a backoff. Any other error reply reaches the caller.
+TEST(ReplayClientTest, CheckpointIsAskedAgainWhileTheShardTakesAnother) {
+  std::atomic<int> checkpoints{0};
+  FakeShard shard([&checkpoints](const replay_internal::DecodedRequest& r) {
+    const int n = checkpoints++;
+    if (n < 2) {
+      return std::vector<std::string>{ErrorReply(r.request_id, wire::ErrorCode::OVERLOADED,
+                                                 "a checkpoint is being written: retry later")};
+    }
+    if (n == 3) {
+      return std::vector<std::string>{
+          ErrorReply(r.request_id, wire::ErrorCode::BAD_REQUEST, "checkpoint failed: disk full")};
+    }
+    capnp::MallocMessageBuilder builder;
+    auto response = builder.initRoot<wire::Response>();
+    response.setProtocolVersion(kProtocolVersion);
+    response.setRequestId(r.request_id);
+    response.initCheckpoint().setPath("/checkpoints/shard-0");
+    return std::vector<std::string>{SerializeToString(builder)};
+  });
+  SampleClient learner(SampleOptions({shard.endpoint()}));
+  EXPECT_EQ(learner.Checkpoint(0, 20000), "/checkpoints/shard-0");
+  EXPECT_EQ(learner.overloaded_replies(), 2);
+  EXPECT_EQ(checkpoints.load(), 3);
+  try {
+    learner.Checkpoint(0, 20000);
+    ADD_FAILURE() << "a failed checkpoint was not reported";
+  } catch (const ReplayError& e) {
+    EXPECT_NE(std::string(e.what()).find("disk full"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(learner.error_replies(), 1);
+}
+
+// A real shard refuses a batch above its table's max_size (bad_request): counted, Sample returns
+// false; the client serves the next batch that fits.
+TEST(ReplayClientTest, SampleErrorRepliesFromAShardAreCountedAndDropped) {
   RunningShard shard(ShardOptions(4));
   SampleClient learner(SampleOptions({shard.endpoint()}));
   SampledBatch batch;
-  try {
-    learner.Sample(5, 20000, &batch);  // larger than the table
-    ADD_FAILURE() << "no error for a batch above max_size";
-  } catch (const ReplayError& e) {
-    EXPECT_NE(std::string(e.what()).find("bad_request"), std::string::npos) << e.what();
+  for (int i = 0; i < 200 && learner.error_replies() < 2; ++i) {
+    EXPECT_FALSE(learner.Sample(5, 20, &batch));
   }
-  EXPECT_THROW(learner.Info(3, 100), std::out_of_range);
+  EXPECT_GE(learner.error_replies(), 2);
+  EXPECT_GE(shard.server().stats().errors, 2);
+  InsertClient actor(InsertOptions(shard.endpoint()));
+  actor.Insert({"a", "b"});
+  actor.Flush();
+  ASSERT_TRUE(learner.Sample(2, 20000, &batch));
+  EXPECT_EQ(Strings(batch), (std::vector<std::string>{"a", "b"}));
 }
 
 // `overloaded`: a FIFO queue of 4 is full, one insert waits in the shard and the shard takes no
@@ -330,7 +555,7 @@ TEST(ReplayClientTest, OverloadedSampleRequestsAreAskedAgain) {
 
 // A batch above one queue shard's max_size (4 > 3) is gathered from requests of at most
 // max_request_items to both shards; every item comes out once. Without the limit the shard
-// refuses the request (bad_request).
+// refuses the request (bad_request, counted).
 TEST(ReplayClientTest, ABatchAboveAShardsSizeIsGatheredFromSeveralShards) {
   RunningShard shard0(ShardOptions(3));
   RunningShard shard1(ShardOptions(3, /*ipc=*/true));
@@ -354,7 +579,10 @@ TEST(ReplayClientTest, ABatchAboveAShardsSizeIsGatheredFromSeveralShards) {
   EXPECT_EQ(sampled, inserted);
 
   SampleClient whole_batches(SampleOptions({shard0.endpoint()}));
-  EXPECT_THROW(whole_batches.Sample(4, 20000, &batch), ReplayError);
+  for (int i = 0; i < 200 && whole_batches.error_replies() < 1; ++i) {
+    EXPECT_FALSE(whole_batches.Sample(4, 20, &batch));
+  }
+  EXPECT_GE(whole_batches.error_replies(), 1);
 }
 
 // A direct request the client gave up on (a checkpoint request to a peer that never answers)

@@ -215,7 +215,6 @@ void SampleClient::ReceiveAvailable() {
 }
 
 void SampleClient::HandleReply(Shard* shard, zmq::message_t&& message) {
-  std::string error;
   try {
     auto received = std::make_shared<ReceivedMessage>(std::move(message));
     auto response = ResponseOf(*received, shard->endpoint);
@@ -233,7 +232,8 @@ void SampleClient::HandleReply(Shard* shard, zmq::message_t&& message) {
     }
     if (abandoned_requests_.erase(id) > 0) return;
     auto request = shard->requests.find(id);
-    if (request != shard->requests.end()) {
+    const bool sample_request = request != shard->requests.end();
+    if (sample_request) {
       --shard->inflight_samples;
       inflight_items_ -= request->second.batch_size;
       shard->requests.erase(request);
@@ -277,12 +277,22 @@ void SampleClient::HandleReply(Shard* shard, zmq::message_t&& message) {
         break;
       case wire::Response::ERROR: {
         auto e = response.getError();
+        const wire::ErrorCode code = e.getCode();
         if (info_requests_.erase(id) > 0) {
+          // Info counts it and asks again.
           info_errors_[id] = ErrorText(shard->endpoint, e);
-        } else if (e.getCode() == wire::ErrorCode::OVERLOADED) {
+        } else if (code == wire::ErrorCode::OVERLOADED) {
           BackOff(shard);  // the request is gone; TopUp asks again after the backoff
-        } else if (e.getCode() != wire::ErrorCode::TIMEOUT) {
-          error = ErrorText(shard->endpoint, e);
+        } else if (code != wire::ErrorCode::TIMEOUT) {
+          // A request the shard cannot serve (or a reply to one this client no longer waits
+          // for, e.g. a request id the shard could not read): dropped. Asking the shard again
+          // at once would only repeat the refusal, so its next request waits out a backoff.
+          CountErrorReply(ErrorText(shard->endpoint, e),
+                          sample_request ? "sample request" : "request not awaited", "dropped");
+          if (sample_request) {
+            shard->backoff_ms = NextBackoffMs(shard->backoff_ms);
+            shard->retry_after = JitteredDeadline(shard->backoff_ms);
+          }
         }
         break;
       }
@@ -290,24 +300,48 @@ void SampleClient::HandleReply(Shard* shard, zmq::message_t&& message) {
         break;
     }
   } catch (const DecodeError& e) {
-    error = "undecodable reply from replay shard " + shard->endpoint + ": " + e.what();
+    CountMalformedReply(shard->endpoint, e.what());
+  } catch (const ReplayError& e) {  // another protocol version
+    CountMalformedReply(shard->endpoint, e.what());
   } catch (const kj::Exception& e) {
-    error = "undecodable reply from replay shard " + shard->endpoint + ": " +
-            CapnpReader::KjDecodeError(e).what();
+    CountMalformedReply(shard->endpoint, CapnpReader::KjDecodeError(e).what());
   }
-  if (!error.empty()) throw ReplayError(error);
+}
+
+int64_t SampleClient::NextBackoffMs(int64_t previous_ms) {
+  return std::min<int64_t>(1000, std::max<int64_t>(10, 2 * previous_ms));
+}
+
+SteadyClock::time_point SampleClient::JitteredDeadline(int64_t backoff_ms) {
+  const double wait_ms = static_cast<double>(backoff_ms) * jitter_.Uniform(0.5, 1.5);
+  return SteadyClock::now() + std::chrono::microseconds(static_cast<int64_t>(wait_ms * 1e3));
 }
 
 void SampleClient::BackOff(Shard* shard) {
   ++overloaded_replies_;
-  shard->backoff_ms = std::min<int64_t>(1000, std::max<int64_t>(10, 2 * shard->backoff_ms));
-  const double wait_ms = static_cast<double>(shard->backoff_ms) * jitter_.Uniform(0.5, 1.5);
-  shard->retry_after =
-      SteadyClock::now() + std::chrono::microseconds(static_cast<int64_t>(wait_ms * 1e3));
+  shard->backoff_ms = NextBackoffMs(shard->backoff_ms);
+  shard->retry_after = JitteredDeadline(shard->backoff_ms);
   if (ShouldLogCount(overloaded_replies_)) {
     RLF_LOG(Info) << "replay shard " << shard->endpoint << " is overloaded: its sample requests "
                   << "wait " << shard->backoff_ms << " ms (" << overloaded_replies_
                   << " refusals so far)";
+  }
+}
+
+void SampleClient::CountErrorReply(const std::string& error_text, const char* what,
+                                   const char* outcome) {
+  ++error_replies_;
+  if (ShouldLogCount(error_replies_)) {
+    RLF_LOG(Warning) << error_text << " (an error reply to a " << what << ", " << outcome << "; "
+                     << error_replies_ << " error replies so far)";
+  }
+}
+
+void SampleClient::CountMalformedReply(const std::string& endpoint, const std::string& why) {
+  ++malformed_replies_;
+  if (ShouldLogCount(malformed_replies_)) {
+    RLF_LOG(Warning) << "ignoring an unusable reply from replay shard " << endpoint << " ("
+                     << malformed_replies_ << " so far): " << why;
   }
 }
 
@@ -333,44 +367,65 @@ ShardStats SampleClient::Info(size_t index, int64_t timeout_ms) {
     throw std::out_of_range("SampleClient::Info: no shard " + std::to_string(index));
   }
   Shard& shard = *shards_[index];
-  capnp::MallocMessageBuilder builder(32);
-  auto request = builder.initRoot<wire::Request>();
-  request.setProtocolVersion(kProtocolVersion);
-  const uint64_t id = next_request_id_++;
-  request.setRequestId(id);
-  request.initInfo();
-  zmq::message_t message = ToZmqMessage(builder);
-
   Stopwatch watch;
+  uint64_t id = 0;  // of the request being sent or answered; 0: send a new one when due
+  zmq::message_t message;
   bool sent = false;
+  std::string last_error;
+  int64_t backoff_ms = 0;
+  SteadyClock::time_point retry_at = SteadyClock::now();
   while (true) {
-    if (!sent) {
+    if (!sent && SteadyClock::now() >= retry_at) {
+      if (id == 0) {
+        capnp::MallocMessageBuilder builder(32);
+        auto request = builder.initRoot<wire::Request>();
+        request.setProtocolVersion(kProtocolVersion);
+        id = next_request_id_++;
+        request.setRequestId(id);
+        request.initInfo();
+        message = ToZmqMessage(builder);
+      }
       sent = TrySend(&shard, &message);
       if (sent) info_requests_.insert(id);
     }
-    auto reply = info_replies_.find(id);
-    if (reply != info_replies_.end()) {
-      ShardStats stats = std::move(reply->second);
-      info_replies_.erase(reply);
-      return stats;
-    }
-    auto error = info_errors_.find(id);
-    if (error != info_errors_.end()) {
-      const std::string text = error->second;
-      info_errors_.erase(error);
-      throw ReplayError(text);
+    if (sent) {
+      auto reply = info_replies_.find(id);
+      if (reply != info_replies_.end()) {
+        ShardStats stats = std::move(reply->second);
+        info_replies_.erase(reply);
+        return stats;
+      }
+      auto error = info_errors_.find(id);
+      if (error != info_errors_.end()) {
+        last_error = error->second;
+        info_errors_.erase(error);
+        CountErrorReply(last_error, "info request", "asked again");
+        sent = false;
+        id = 0;
+        backoff_ms = NextBackoffMs(backoff_ms);
+        retry_at = JitteredDeadline(backoff_ms);
+      }
     }
     if (stop_ != nullptr && stop_->load()) {
-      info_requests_.erase(id);
+      if (sent) info_requests_.erase(id);
       throw StoppedError("info request to " + shard.endpoint + " stopped");
     }
     const int64_t left = timeout_ms - MillisecondsSince(watch);
     if (left <= 0) {
-      info_requests_.erase(id);
+      if (sent) info_requests_.erase(id);
       throw TimeoutError("no info reply from replay shard " + shard.endpoint + " within " +
-                         std::to_string(timeout_ms) + " ms");
+                         std::to_string(timeout_ms) + " ms" +
+                         (last_error.empty() ? "" : " (last error reply: " + last_error + ")"));
     }
-    WaitAndReceive(std::min(left, kMaxSliceMs));
+    int64_t wait_ms = std::min(left, kMaxSliceMs);
+    if (!sent && id == 0) {
+      const int64_t until_retry =
+          std::chrono::duration_cast<std::chrono::milliseconds>(retry_at - SteadyClock::now())
+              .count() +
+          1;
+      wait_ms = std::max<int64_t>(0, std::min(wait_ms, until_retry));
+    }
+    WaitAndReceive(wait_ms);
   }
 }
 
@@ -460,6 +515,20 @@ void SampleClient::ForgetDirect(const std::vector<uint64_t>& ids) {
   }
 }
 
+bool SampleClient::WaitReceivingUntil(SteadyClock::time_point until, const Stopwatch& watch,
+                                      int64_t timeout_ms, const char* what) {
+  while (true) {
+    CheckStop(what);
+    const auto now = SteadyClock::now();
+    if (now >= until) return true;
+    const int64_t left = timeout_ms - MillisecondsSince(watch);
+    if (left <= 0) return false;
+    const int64_t until_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count() + 1;
+    WaitAndReceive(std::min({left, kMaxSliceMs, until_ms}));
+  }
+}
+
 void SampleClient::RefreshUnknownShards(const Stopwatch& watch, int64_t timeout_ms) {
   for (auto& shard : shards_) {
     if (shard->state.known) continue;
@@ -472,6 +541,8 @@ void SampleClient::RefreshUnknownShards(const Stopwatch& watch, int64_t timeout_
       found = true;
     }
     if (!found) {
+      // A configuration error, not a refusal for now: shards host the tables they were started
+      // with (a restarted shard too), so no sample request to this one could ever succeed.
       throw ReplayError("replay shard " + shard->endpoint + ": unknown_table: no table '" +
                         options_.table + "'");
     }
@@ -525,6 +596,15 @@ bool SampleClient::SamplePrioritized(int32_t batch_size, int64_t timeout_ms, Sam
   int64_t global_size = 0;
   for (size_t s = 0; s < num; ++s) global_size += shards_[s]->state.size;
 
+  // A shard that refused lately is asked again only after its backoff.
+  SteadyClock::time_point retry_after = SteadyClock::now();
+  for (size_t s = 0; s < num; ++s) {
+    if (counts[s] > 0 && shards_[s]->backoff_ms > 0) {
+      retry_after = std::max(retry_after, shards_[s]->retry_after);
+    }
+  }
+  if (!WaitReceivingUntil(retry_after, watch, timeout_ms, "prioritized sampling")) return false;
+
   // Ask each shard for its share, then wait for all of them.
   const int64_t shard_timeout =
       std::max<int64_t>(1, std::min<int64_t>(timeout_ms, options_.request_timeout_ms));
@@ -548,66 +628,78 @@ bool SampleClient::SamplePrioritized(int32_t batch_size, int64_t timeout_ms, Sam
     return false;
   }
 
-  // Merge, turning each shard's probabilities into global ones.
-  std::string error;
-  bool timed_out = false;
+  // Merge, turning each shard's probabilities into global ones. A shard that cannot serve its
+  // share now (timeout, overloaded) or at all (another error reply), or whose reply is
+  // unusable, fails the call: the batch would not follow the global distribution without it.
+  bool failed = false;
   double max_weight = 0.0;
   out->items_.reserve(batch_size);
   out->infos_.reserve(batch_size);
-  for (size_t s = 0; s < num && error.empty(); ++s) {
+  for (size_t s = 0; s < num; ++s) {  // every reply, so that each refusal counts and backs off
     if (counts[s] == 0) continue;
+    Shard* shard = shards_[s].get();
     auto received = direct_replies_[ids[s]];
-    auto response = received->reader->Root<wire::Response>();
-    if (response.which() == wire::Response::ERROR) {
-      const wire::ErrorCode code = response.getError().getCode();
-      if (code == wire::ErrorCode::TIMEOUT || code == wire::ErrorCode::OVERLOADED) {
-        // Both mean "not now": the call returns false and the caller asks again.
-        if (code == wire::ErrorCode::OVERLOADED) ++overloaded_replies_;
-        timed_out = true;
-      } else {
-        error = ErrorText(shards_[s]->endpoint, response.getError());
+    try {
+      auto response = received->reader->Root<wire::Response>();
+      if (response.which() == wire::Response::ERROR) {
+        failed = true;
+        const wire::ErrorCode code = response.getError().getCode();
+        if (code == wire::ErrorCode::OVERLOADED) {
+          BackOff(shard);
+        } else if (code != wire::ErrorCode::TIMEOUT) {
+          CountErrorReply(ErrorText(shard->endpoint, response.getError()), "sample request",
+                          "the batch dropped");
+          shard->backoff_ms = NextBackoffMs(shard->backoff_ms);
+          shard->retry_after = JitteredDeadline(shard->backoff_ms);
+        }
+        continue;
       }
-      continue;
-    }
-    if (response.which() != wire::Response::SAMPLE) {
-      error = "replay shard " + shards_[s]->endpoint + ": unexpected reply to a sample request";
-      continue;
-    }
-    auto reply = response.getSample();
-    auto items = reply.getItems();
-    auto keys = reply.getKeys();
-    auto probabilities = reply.getProbabilities();
-    auto times = reply.getTimesSampled();
-    if (keys.size() != items.size() || probabilities.size() != items.size() ||
-        times.size() != items.size()) {
-      error = "replay shard " + shards_[s]->endpoint + ": sample reply without item metadata";
-      continue;
-    }
-    const double beta = reply.getImportanceExponent();
-    const double share = mass[s] / total;
-    out->owners_.push_back(received);
-    for (unsigned int i = 0; i < items.size(); ++i) {
-      capnp::Data::Reader item = items[i];
-      SampledBatch::ItemInfo info;
-      info.shard = static_cast<uint32_t>(s);
-      info.key = GlobalKey(s, keys[i]);
-      info.probability = share * probabilities[i];
-      info.times_sampled = static_cast<int32_t>(times[i]);
-      info.table_size = global_size;
-      info.importance_weight =
-          beta == 0.0 ? 1.0 : std::pow(static_cast<double>(global_size) * info.probability, -beta);
-      max_weight = std::max(max_weight, info.importance_weight);
-      out->items_.push_back(SampledBatch::Item{item.begin(), item.size()});
-      out->infos_.push_back(info);
+      if (response.which() != wire::Response::SAMPLE) {
+        failed = true;
+        CountMalformedReply(shard->endpoint, "not a sample reply to a sample request");
+        continue;
+      }
+      auto reply = response.getSample();
+      auto items = reply.getItems();
+      auto keys = reply.getKeys();
+      auto probabilities = reply.getProbabilities();
+      auto times = reply.getTimesSampled();
+      if (keys.size() != items.size() || probabilities.size() != items.size() ||
+          times.size() != items.size()) {
+        failed = true;
+        CountMalformedReply(shard->endpoint, "a sample reply without item metadata");
+        continue;
+      }
+      shard->backoff_ms = 0;
+      const double beta = reply.getImportanceExponent();
+      const double share = mass[s] / total;
+      out->owners_.push_back(received);
+      for (unsigned int i = 0; i < items.size(); ++i) {
+        capnp::Data::Reader item = items[i];
+        SampledBatch::ItemInfo info;
+        info.shard = static_cast<uint32_t>(s);
+        info.key = GlobalKey(s, keys[i]);
+        info.probability = share * probabilities[i];
+        info.times_sampled = static_cast<int32_t>(times[i]);
+        info.table_size = global_size;
+        info.importance_weight =
+            beta == 0.0 ? 1.0
+                        : std::pow(static_cast<double>(global_size) * info.probability, -beta);
+        max_weight = std::max(max_weight, info.importance_weight);
+        out->items_.push_back(SampledBatch::Item{item.begin(), item.size()});
+        out->infos_.push_back(info);
+      }
+    } catch (const DecodeError& e) {
+      failed = true;
+      CountMalformedReply(shard->endpoint, e.what());
+    } catch (const kj::Exception& e) {
+      failed = true;
+      CountMalformedReply(shard->endpoint, CapnpReader::KjDecodeError(e).what());
     }
   }
   ForgetDirect(sent);
-  if (!error.empty()) {
-    out->Clear();
-    throw ReplayError(error);
-  }
-  if (timed_out) {
-    // A shard could not serve its share: its mass may be stale; ask every shard again.
+  if (failed) {
+    // The shards' masses may be stale: ask every shard again next time.
     for (auto& shard : shards_) shard->state.known = false;
     out->Clear();
     return false;
@@ -669,7 +761,6 @@ int64_t SampleClient::CollectPriorityAcks(size_t max_pending, int64_t timeout_ms
   Stopwatch watch;
   ReceiveAvailable();
   int64_t unknown = 0;
-  std::string error;
   while (true) {
     // Take the acks that are here, in order.
     for (auto it = pending_priority_acks_.begin(); it != pending_priority_acks_.end();) {
@@ -678,16 +769,26 @@ int64_t SampleClient::CollectPriorityAcks(size_t max_pending, int64_t timeout_ms
         ++it;
         continue;
       }
-      auto response = reply->second->reader->Root<wire::Response>();
-      if (response.which() == wire::Response::UPDATE_PRIORITIES_ACK) {
-        unknown += response.getUpdatePrioritiesAck().getUnknownKeys();
-      } else if (response.which() == wire::Response::ERROR && error.empty()) {
-        error = ErrorText(shards_[it->second]->endpoint, response.getError());
+      const std::string& endpoint = shards_[it->second]->endpoint;
+      try {
+        auto response = reply->second->reader->Root<wire::Response>();
+        if (response.which() == wire::Response::UPDATE_PRIORITIES_ACK) {
+          unknown += response.getUpdatePrioritiesAck().getUnknownKeys();
+        } else if (response.which() == wire::Response::ERROR) {
+          // The shard applies an update at once or not at all: nothing of it is in.
+          CountErrorReply(ErrorText(endpoint, response.getError()), "priority update",
+                          "its items keep their priorities");
+        } else {
+          CountMalformedReply(endpoint, "not an ack to a priority update");
+        }
+      } catch (const DecodeError& e) {
+        CountMalformedReply(endpoint, e.what());
+      } catch (const kj::Exception& e) {
+        CountMalformedReply(endpoint, CapnpReader::KjDecodeError(e).what());
       }
       direct_replies_.erase(reply);
       it = pending_priority_acks_.erase(it);
     }
-    if (!error.empty()) throw ReplayError(error);
     if (pending_priority_acks_.size() <= max_pending) return unknown;
     CheckStop("priority update");
     const int64_t left = timeout_ms - MillisecondsSince(watch);
@@ -703,31 +804,61 @@ std::string SampleClient::Checkpoint(size_t index, int64_t timeout_ms) {
   if (index >= shards_.size()) {
     throw std::out_of_range("SampleClient::Checkpoint: no shard " + std::to_string(index));
   }
-  capnp::MallocMessageBuilder builder(32);
-  auto request = builder.initRoot<wire::Request>();
-  request.setProtocolVersion(kProtocolVersion);
-  const uint64_t id = next_request_id_++;
-  request.setRequestId(id);
-  request.initCheckpoint();
-  zmq::message_t message = ToZmqMessage(builder);
+  const std::string& endpoint = shards_[index]->endpoint;
   Stopwatch watch;
-  SendDirect(index, id, &message, watch, timeout_ms, "checkpoint");
-  if (!AwaitDirect({id}, watch, timeout_ms, "checkpoint")) {
+  int64_t backoff_ms = 0;
+  std::string last_refusal;
+  while (true) {
+    capnp::MallocMessageBuilder builder(32);
+    auto request = builder.initRoot<wire::Request>();
+    request.setProtocolVersion(kProtocolVersion);
+    const uint64_t id = next_request_id_++;
+    request.setRequestId(id);
+    request.initCheckpoint();
+    zmq::message_t message = ToZmqMessage(builder);
+    SendDirect(index, id, &message, watch, timeout_ms, "checkpoint");
+    if (!AwaitDirect({id}, watch, timeout_ms, "checkpoint")) {
+      ForgetDirect({id});
+      throw TimeoutError("no checkpoint reply from replay shard " + endpoint + " within " +
+                         std::to_string(timeout_ms) + " ms" +
+                         (last_refusal.empty() ? "" : " (refused before: " + last_refusal + ")"));
+    }
+    auto received = direct_replies_[id];
     ForgetDirect({id});
-    throw TimeoutError("no checkpoint reply from replay shard " + shards_[index]->endpoint +
-                       " within " + std::to_string(timeout_ms) + " ms");
+    try {
+      auto response = received->reader->Root<wire::Response>();
+      if (response.which() == wire::Response::CHECKPOINT) {
+        return response.getCheckpoint().getPath().cStr();
+      }
+      if (response.which() != wire::Response::ERROR) {
+        CountMalformedReply(endpoint, "not a checkpoint reply to a checkpoint request");
+        throw ReplayError("replay shard " + endpoint +
+                          ": unexpected reply to a checkpoint request");
+      }
+      const std::string text = ErrorText(endpoint, response.getError());
+      const wire::ErrorCode code = response.getError().getCode();
+      if (code != wire::ErrorCode::OVERLOADED && code != wire::ErrorCode::TIMEOUT) {
+        CountErrorReply(text, "checkpoint request", "thrown to the caller");
+        throw ReplayError(text);
+      }
+      // Another checkpoint is being taken (or requests pile up): ask again after a backoff.
+      if (code == wire::ErrorCode::OVERLOADED) ++overloaded_replies_;
+      last_refusal = text;
+    } catch (const DecodeError& e) {
+      CountMalformedReply(endpoint, e.what());
+      throw ReplayError("replay shard " + endpoint + ": undecodable checkpoint reply: " + e.what());
+    } catch (const kj::Exception& e) {
+      const DecodeError error = CapnpReader::KjDecodeError(e);
+      CountMalformedReply(endpoint, error.what());
+      throw ReplayError("replay shard " + endpoint +
+                        ": undecodable checkpoint reply: " + error.what());
+    }
+    backoff_ms = NextBackoffMs(backoff_ms);
+    if (!WaitReceivingUntil(JitteredDeadline(backoff_ms), watch, timeout_ms, "checkpoint")) {
+      throw TimeoutError("replay shard " + endpoint + " refused the checkpoint until the " +
+                         std::to_string(timeout_ms) + " ms timeout; last: " + last_refusal);
+    }
   }
-  auto received = direct_replies_[id];
-  ForgetDirect({id});
-  auto response = received->reader->Root<wire::Response>();
-  if (response.which() == wire::Response::ERROR) {
-    throw ReplayError(ErrorText(shards_[index]->endpoint, response.getError()));
-  }
-  if (response.which() != wire::Response::CHECKPOINT) {
-    throw ReplayError("replay shard " + shards_[index]->endpoint +
-                      ": unexpected reply to a checkpoint request");
-  }
-  return response.getCheckpoint().getPath().cStr();
 }
 
 }  // namespace rlfleet

@@ -8,7 +8,19 @@
 // another). Every blocking call takes a timeout, waits in slices of at most 100 ms, and checks
 // the optional stop flag between them. A client that loses its connection to a shard (the
 // shard died or restarted) counts the requests waiting for an answer as lost and reconnects.
-// Errors: replay/errors.h.
+//
+// Error replies never end the client. A sample request the shard refuses for now
+// (`overloaded`) is asked again after an exponential backoff with jitter (per shard: 10 ms
+// doubling up to 1 s, times U[0.5, 1.5), reset by the shard's next sample reply); a shard-side
+// `timeout` of a sample request is asked again at once. Any other error reply to a sample
+// request or a priority update (bad_request, unknown_table, too_large, malformed, ...) is
+// counted (error_replies()) and logged, and that request is dropped: a sample request's shard
+// is asked again only after the same backoff, a priority update's items keep their old
+// priorities. A reply that does not decode is counted (malformed_replies()) and ignored; the
+// request it answered then ends like an unanswered one (a sample request is presumed lost, a
+// direct call times out). What stays fatal: a table that a shard does not host, found by
+// SamplePrioritized's first info request (a configuration error: no request can succeed), and
+// a failed Checkpoint (its caller decides). Errors thrown: replay/errors.h.
 
 #include <zmq.hpp>
 
@@ -126,9 +138,10 @@ class SampleClient {
 
   // Returns true with exactly batch_size items in *out (oldest first per shard) when they
   // arrive within timeout_ms; returns false (and an empty *out) on timeout, keeping the
-  // pipelined requests in flight. Throws StoppedError when *stop becomes true, ReplayError on
-  // an error reply other than a shard's timeout or overloaded (e.g. unknown table, a request
-  // above the table's max_size) and std::invalid_argument for batch_size <= 0.
+  // pipelined requests in flight. Error replies (e.g. unknown table, a request above the
+  // table's max_size) are counted and dropped as the class comment says, so a request that can
+  // never succeed makes every call return false. Throws StoppedError when *stop becomes true and
+  // std::invalid_argument for batch_size <= 0.
   bool Sample(int32_t batch_size, int64_t timeout_ms, SampledBatch* out);
 
   // Samples batch_size items following the table's distribution over ALL shards (e.g.
@@ -138,17 +151,22 @@ class SampleClient {
   // share, and merges the replies (grouped by shard). Probabilities, table sizes and importance
   // weights in the batch are the global ones: P(i) = m_s / Σm · P_s(i), N = Σ sizes,
   // w_i = (N·P(i))^-β / max over the batch. Synchronous (no prefetch; does not touch the items
-  // buffered for Sample). Returns false on timeout (items some shards already sent for this
-  // call are then dropped); throws like Sample. Meant for tables sampled with replacement
-  // (max_times_sampled 0); a shard asked for more than it can serve answers with a timeout.
+  // buffered for Sample). Returns false on timeout, and when a shard answers its share with an
+  // error reply (counted; items other shards already sent for this call are then dropped). A
+  // shard that refused (`overloaded` or another error) is asked again only after its backoff:
+  // a call waits for it, up to timeout_ms. Throws StoppedError, std::invalid_argument for
+  // batch_size <= 0, and ReplayError "unknown_table" when a shard does not host the table.
+  // Meant for tables sampled with replacement (max_times_sampled 0); a shard asked for more
+  // than it can serve answers with a timeout.
   bool SamplePrioritized(int32_t batch_size, int64_t timeout_ms, SampledBatch* out);
 
   // Sets the priorities of sampled items by their (global) keys: one request per shard
   // involved, waiting for every ack (also those of earlier SendPriorityUpdates calls). Returns
   // the number of keys that were no longer in their table (ignored by the shard, and counted
-  // there), over every ack it took. Throws std::invalid_argument on a length
-  // mismatch or a key naming no shard, ReplayError on an error reply (e.g. a bad priority),
-  // TimeoutError, StoppedError.
+  // there), over every ack it took. A request answered with an error reply (e.g. a priority
+  // that is not finite and >= 0) is counted in error_replies() and dropped: its items keep
+  // their priorities. Throws std::invalid_argument on a length mismatch or a key naming no
+  // shard, TimeoutError, StoppedError.
   int64_t UpdatePriorities(const std::vector<uint64_t>& keys, const std::vector<double>& priorities,
                            int64_t timeout_ms);
 
@@ -161,19 +179,26 @@ class SampleClient {
                            int64_t timeout_ms);
   // Takes the acks of SendPriorityUpdates that have arrived, waiting up to timeout_ms (0: none)
   // until at most `max_pending` remain unacked. Returns the unknown keys the taken acks count.
-  // Throws ReplayError on an error reply, TimeoutError when more than max_pending remain after
-  // timeout_ms, StoppedError.
+  // Error replies count as taken (and in error_replies()). Throws TimeoutError when more than
+  // max_pending remain after timeout_ms, StoppedError.
   int64_t CollectPriorityAcks(size_t max_pending, int64_t timeout_ms);
   size_t pending_priority_acks() const { return pending_priority_acks_.size(); }
 
   // Asks shard `shard` to write a checkpoint and waits until it is written; returns the
-  // checkpoint directory. Throws ReplayError (e.g. the shard has no checkpoint_dir),
-  // TimeoutError, StoppedError, std::out_of_range.
+  // checkpoint directory. A shard runs one checkpoint at a time and refuses another meanwhile
+  // (`overloaded`): the request is sent again after a backoff until timeout_ms. Any other error
+  // reply is counted and thrown as ReplayError (e.g. the shard has no checkpoint_dir, or
+  // writing failed): the learner never calls this (shards checkpoint on their own timer), so
+  // the caller is a tool or a test that wants to know. Throws TimeoutError (naming the last
+  // refusal, if any), StoppedError, std::out_of_range.
   std::string Checkpoint(size_t shard, int64_t timeout_ms);
 
   // The counters of shard `shard` (index into options.endpoints). Sample replies that arrive
-  // meanwhile are buffered, not lost. Throws TimeoutError, StoppedError, ReplayError, and
-  // std::out_of_range for a bad index.
+  // meanwhile are buffered, not lost. An error reply (which the shard sends only when it
+  // cannot read the request, or fails building the reply) is counted, logged and asked again
+  // after a backoff, so that a caller in a run's loop (the learner's deterministic rounds) does
+  // not end on one; a shard that refuses every time ends in TimeoutError naming its last
+  // error. Throws TimeoutError, StoppedError, and std::out_of_range for a bad index.
   ShardStats Info(size_t shard, int64_t timeout_ms);
 
   size_t num_shards() const { return shards_.size(); }
@@ -183,8 +208,13 @@ class SampleClient {
   // Direct requests given up on (a timed-out SamplePrioritized, Info, ...) whose replies have
   // not arrived yet.
   size_t abandoned_requests() const { return abandoned_requests_.size(); }
-  // Sample requests a shard refused with `overloaded` (each is asked again after a backoff).
+  // Requests a shard refused with `overloaded` (each is asked again after a backoff).
   int64_t overloaded_replies() const { return overloaded_replies_; }
+  // Error replies other than `overloaded` and `timeout` (their requests dropped, or for
+  // Checkpoint thrown), and replies that could not be decoded or were of the wrong kind
+  // (ignored).
+  int64_t error_replies() const { return error_replies_; }
+  int64_t malformed_replies() const { return malformed_replies_; }
   // Sample requests sent and not yet answered, over all shards.
   int64_t inflight_requests() const;
   // Items received and not yet returned by Sample.
@@ -212,8 +242,9 @@ class SampleClient {
     int inflight_samples = 0;
     ShardTableState state;
     bool send_blocked = false;  // last send found no connection / a full queue
-    // After an `overloaded` reply no sample request goes to this shard before retry_after;
-    // the backoff doubles with each refusal in a row (up to 1 s) and resets on a sample.
+    // After an `overloaded` or other error reply to a sample request, no sample request goes to
+    // this shard before retry_after; the backoff doubles with each refusal in a row (up to
+    // 1 s) and resets on a sample.
     SteadyClock::time_point retry_after;
     int64_t backoff_ms = 0;
   };
@@ -234,6 +265,10 @@ class SampleClient {
   bool AwaitDirect(const std::vector<uint64_t>& ids, const Stopwatch& watch, int64_t timeout_ms,
                    const char* what);
   void ForgetDirect(const std::vector<uint64_t>& ids);
+  // Receives replies until `until`; false (nothing more done) when timeout_ms since `watch`
+  // passes first. Throws StoppedError.
+  bool WaitReceivingUntil(SteadyClock::time_point until, const Stopwatch& watch, int64_t timeout_ms,
+                          const char* what);
   // Learns the priority mass of shards not heard from yet (info requests).
   void RefreshUnknownShards(const Stopwatch& watch, int64_t timeout_ms);
   void NoteShardState(Shard* shard, double priority_mass, int64_t size,
@@ -261,7 +296,7 @@ class SampleClient {
   size_t next_shard_ = 0;
   uint64_t next_request_id_ = 1;
   std::map<uint64_t, ShardStats> info_replies_;
-  std::map<uint64_t, std::string> info_errors_;
+  std::map<uint64_t, std::string> info_errors_;  // error replies to info requests, as text
   std::unordered_set<uint64_t> info_requests_;
   // Sent, reply awaited by a direct call: request id → shard index.
   std::unordered_map<uint64_t, size_t> direct_requests_;
@@ -269,15 +304,26 @@ class SampleClient {
   std::deque<std::pair<uint64_t, size_t>> pending_priority_acks_;
   int64_t lost_requests_ = 0;
   int64_t overloaded_replies_ = 0;
+  int64_t error_replies_ = 0;
+  int64_t malformed_replies_ = 0;
   // Direct requests whose call gave up on them (their late reply is dropped): request id →
   // shard index; forgotten when that shard's connection drops (no reply will come).
   std::unordered_map<uint64_t, size_t> abandoned_requests_;
   std::map<uint64_t, std::shared_ptr<replay_internal::ReceivedMessage>> direct_replies_;
   Rng rng_;
-  Rng jitter_;  // of the backoff after `overloaded` (apart from rng_'s split stream)
+  Rng jitter_;  // of the backoffs after refusals (apart from rng_'s split stream)
 
-  // An `overloaded` reply from `shard`: counts it and starts or doubles its backoff.
+  // The next backoff after `previous_ms` (10 ms doubling up to 1 s) and when it ends, jittered.
+  static int64_t NextBackoffMs(int64_t previous_ms);
+  SteadyClock::time_point JitteredDeadline(int64_t backoff_ms);
+  // An `overloaded` reply to a sample request from `shard`: counts it and starts or doubles
+  // the shard's backoff.
   void BackOff(Shard* shard);
+  // An error reply (not overloaded / timeout) to `what`, as ErrorText gives it (shard, code,
+  // message): counts and logs it; `outcome` says what became of the request.
+  void CountErrorReply(const std::string& error_text, const char* what, const char* outcome);
+  // A reply that does not decode or is of the wrong kind: counts and logs it.
+  void CountMalformedReply(const std::string& endpoint, const std::string& why);
 };
 
 }  // namespace rlfleet

@@ -481,11 +481,29 @@ void ShardServer::HandleCheckpoint(Envelope* envelope, uint64_t request_id) {
     SendError(*envelope, request_id, kBadRequest, "this shard has no checkpoint_dir");
     return;
   }
+  if (jobs_in_flight_ > 0) {
+    // Each job holds a reference to every item until its files are written: one at a time.
+    ++live_.overloaded;
+    if (ShouldLogCount(live_.overloaded)) {
+      RLF_LOG(Warning) << "replay shard " << endpoint_ << ": a checkpoint is being taken; "
+                       << "refusing another (overloaded #" << live_.overloaded << ")";
+    }
+    SendError(*envelope, request_id, kOverloaded,
+              std::string("a checkpoint is being ") + (copying_ ? "copied" : "written") +
+                  ": retry later");
+    return;
+  }
+  if (pending_requests_ >= options_.max_pending_requests) {
+    RefuseOverloaded(*envelope, request_id);
+    return;
+  }
+  BeginSnapshots();
   CheckpointWaiter waiter;
   waiter.envelope = std::move(*envelope);
   waiter.request_id = request_id;
-  waiter.job = RequestCheckpoint();
+  waiter.job = next_job_ - 1;
   checkpoint_waiters_.push_back(std::move(waiter));
+  ++pending_requests_;  // it waits for its job like a pending insert or sample
 }
 
 void ShardServer::HandleInfo(const HostedTable& t, Envelope* envelope, uint64_t request_id) {
@@ -865,16 +883,6 @@ std::string ShardServer::CheckpointPath(const std::string& table) const {
   return options_.checkpoint_dir + "/" + table + ".rlftable";
 }
 
-uint64_t ShardServer::RequestCheckpoint() {
-  if (!copying_) {
-    BeginSnapshots();
-    return next_job_ - 1;
-  }
-  // The copy in progress began before this request: items acked since are not in it.
-  another_requested_ = true;
-  return next_job_;
-}
-
 void ShardServer::BeginSnapshots() {
   for (const auto& t : tables_) t->table.BeginSnapshot();
   ++next_job_;
@@ -898,10 +906,6 @@ void ShardServer::ContinueSnapshots() {
     FinishJob({job.id, std::string("cannot queue the snapshot: ") + e.what()});
   }
   writer_cv_.notify_all();
-  if (another_requested_) {
-    another_requested_ = false;
-    BeginSnapshots();
-  }
 }
 
 void ShardServer::CollectCheckpointResults() {
@@ -940,6 +944,7 @@ void ShardServer::FinishJob(const CheckpointResult& result) {
     } else {
       SendError(it->envelope, it->request_id, kBadRequest, "checkpoint failed: " + result.error);
     }
+    --pending_requests_;
     it = checkpoint_waiters_.erase(it);
   }
 }

@@ -52,9 +52,9 @@ struct ShardServerOptions {
   // requests are served between the pieces. 16384 records take 1-2 ms here.
   int64_t snapshot_chunk_items = 16384;
   // Bounds on the requests that wait (inserts held back by the rate limiter or a full queue,
-  // samples waiting for items), over all tables: a request beyond either gets the error
-  // `overloaded` at once. Actors bound their unacked inserts, so only many actors or a
-  // misbehaving client reach them.
+  // samples waiting for items, checkpoint requests waiting for their files), over all tables:
+  // a request beyond either gets the error `overloaded` at once. Actors bound their unacked
+  // inserts, so only many actors or a misbehaving client reach them.
   int64_t max_pending_requests = 10000;
   int64_t max_pending_bytes = int64_t{1} << 30;  // item bytes of the waiting inserts
   uint64_t seed = 0;                             // random stream of the samplers
@@ -97,9 +97,13 @@ struct ShardServerOptions {
 //  - checkpoints: the loop takes a copy-on-write snapshot of every table (pointer copies),
 //    snapshot_chunk_items records per iteration with requests served in between
 //    (Table::BeginSnapshot), and a background thread writes the files; inserts and samples go
-//    on meanwhile. A checkpoint holds every item acked before its request arrived (a request
-//    that arrives while a snapshot is being copied gets the next one) and is answered once its
-//    files are in place.
+//    on meanwhile. A checkpoint holds every item acked before its request arrived and is
+//    answered once its files are in place. A snapshot keeps every item it copied alive until
+//    its files are written, so at most one checkpoint job (copy and write, requested or
+//    periodic) runs at a time: a checkpoint request while one runs gets the error `overloaded`
+//    at once (SampleClient::Checkpoint asks again after a backoff), and a periodic checkpoint
+//    that falls due meanwhile is skipped. A checkpoint request that waits for its job counts
+//    against max_pending_requests.
 //
 // Thread-safety: construct anywhere, then call Run() from exactly one thread (once); stats()
 // and endpoint() may be called from any thread at any time.
@@ -208,12 +212,10 @@ class ShardServer {
 
   // Checkpoints.
   std::string CheckpointPath(const std::string& table) const;
-  // Begins a checkpoint, or, while a snapshot is being copied, asks for another once it is
-  // done; returns the id of the job that will hold the state as of now.
-  uint64_t RequestCheckpoint();
-  void BeginSnapshots();  // begins a snapshot of every table, as job next_job_++
+  // Begins a snapshot of every table, as job next_job_++. Only while no job is in flight.
+  void BeginSnapshots();
   // Copies the next piece of the snapshots; once all are complete, queues the job for the
-  // writer (and begins the requested next one).
+  // writer.
   void ContinueSnapshots();
   void CollectCheckpointResults();
   // Counts a job written or failed and answers the checkpoint requests waiting for it.
@@ -229,7 +231,7 @@ class ShardServer {
   SteadyClock::time_point last_tick_;
   SteadyClock::time_point next_checkpoint_;
   ShardStats live_;               // used by the Run thread only
-  int64_t pending_requests_ = 0;  // inserts and samples waiting, all tables
+  int64_t pending_requests_ = 0;  // inserts, samples and checkpoints waiting, all tables
   int64_t pending_bytes_ = 0;     // item bytes of the waiting inserts
 
   mutable std::mutex mutex_;
@@ -237,10 +239,9 @@ class ShardServer {
 
   // Background checkpoint writer (only with a checkpoint_dir).
   uint64_t next_job_ = 1;
-  uint64_t jobs_in_flight_ = 0;     // being copied or written; Run thread only
-  bool copying_ = false;            // a job's snapshots are being copied (its id: next_job_ - 1)
-  bool another_requested_ = false;  // begin job next_job_ once the copy in progress is done
-  std::vector<CheckpointWaiter> checkpoint_waiters_;
+  uint64_t jobs_in_flight_ = 0;  // being copied or written (0 or 1); Run thread only
+  bool copying_ = false;         // a job's snapshots are being copied (its id: next_job_ - 1)
+  std::vector<CheckpointWaiter> checkpoint_waiters_;  // each counted in pending_requests_
   std::mutex writer_mutex_;
   std::condition_variable writer_cv_;
   std::deque<CheckpointJob> jobs_;        // guarded by writer_mutex_

@@ -309,15 +309,20 @@ TEST(TableServerTest, PriorityUpdatesRouteToTheirShardAndCountUnknownKeys) {
   EXPECT_EQ(b.server().stats().unknown_key_updates, 1);
   EXPECT_EQ(a.server().stats().update_requests, 1);
   EXPECT_EQ(TableNamed(a.server().stats(), "prio").evictions, 1);
-  // Bad input: a length mismatch fails locally, a negative priority at the shard.
+  // Bad input: a length mismatch fails locally; a negative priority is refused by the shard
+  // (bad_request), counted, and the item keeps its priority.
   EXPECT_THROW(sampler.UpdatePriorities({GlobalKey(0, 1)}, {}, kLongMs), std::invalid_argument);
   EXPECT_THROW(sampler.UpdatePriorities({GlobalKey(7, 1)}, {1}, kLongMs), std::invalid_argument);
-  EXPECT_THROW(sampler.UpdatePriorities({GlobalKey(0, 1)}, {-1}, kLongMs), ReplayError);
+  const double mass = TableNamed(a.server().stats(), "prio").priority_mass;
+  EXPECT_EQ(sampler.UpdatePriorities({GlobalKey(0, 3)}, {-1}, kLongMs), 0);
+  EXPECT_EQ(sampler.error_replies(), 1);
+  EXPECT_DOUBLE_EQ(TableNamed(a.server().stats(), "prio").priority_mass, mass);
+  ASSERT_TRUE(sampler.SamplePrioritized(8, kLongMs, &batch));
 }
 
 // SendPriorityUpdates returns before the acks; a sample requested after it already sees the new
 // priorities (a shard answers one client in order); CollectPriorityAcks counts the unknown keys
-// and reports an error reply.
+// and error replies (the refused update changes nothing).
 TEST(TableServerTest, AsynchronousPriorityUpdatesPrecedeLaterSamples) {
   RunningShard a(WithTables({Prioritized("prio", 3)}));
   InsertClient inserter(InsertTo(a.endpoint(), "prio"));
@@ -348,7 +353,11 @@ TEST(TableServerTest, AsynchronousPriorityUpdatesPrecedeLaterSamples) {
   EXPECT_EQ(a.server().stats().update_requests, 20);
   EXPECT_EQ(a.server().stats().unknown_key_updates, 20);
   sampler.SendPriorityUpdates({GlobalKey(0, 1)}, {-1}, kLongMs);
-  EXPECT_THROW(sampler.CollectPriorityAcks(0, kLongMs), ReplayError);
+  EXPECT_EQ(sampler.CollectPriorityAcks(0, kLongMs), 0);
+  EXPECT_EQ(sampler.error_replies(), 1);
+  EXPECT_EQ(sampler.pending_priority_acks(), 0u);
+  ASSERT_TRUE(sampler.SamplePrioritized(8, kLongMs, &batch));
+  for (size_t i = 0; i < batch.size(); ++i) EXPECT_EQ(batch.ItemString(i), "x2");  // round 19's
 }
 
 TEST(TableServerTest, PrioritizedSamplingWaitsForItemsAndThenFindsThem) {
@@ -750,8 +759,9 @@ TEST(TableServerTest, PeriodicCheckpointsAreWritten) {
 }
 
 // With one item record copied per loop iteration, the second checkpoint request arrives while
-// the first snapshot is being copied (or after it): either way its file holds every item acked
-// before it, and each request gets a checkpoint of its own.
+// the first job is being copied or written (the shard refuses it: overloaded, and the client
+// asks again), or after it: either way its file holds every item acked before it, and each
+// request gets a checkpoint of its own.
 TEST(TableServerTest, CheckpointCopiedInPiecesHoldsEveryItemAckedBeforeItsRequest) {
   TempDir dir;
   ShardServerOptions options = WithTables({Prioritized("prio", 10000)});
@@ -776,6 +786,85 @@ TEST(TableServerTest, CheckpointCopiedInPiecesHoldsEveryItemAckedBeforeItsReques
   const Table restored = LoadSnapshot(dir.path() + "/prio.rlftable", options.tables[0]);
   EXPECT_EQ(restored.size(), 4020);
   EXPECT_DOUBLE_EQ(restored.priority_mass(), 4000 * 1.0 + 20 * std::pow(2.0, 0.7));
+}
+
+void SendCheckpoint(RawClient* client, uint64_t id) {
+  capnp::MallocMessageBuilder builder;
+  auto request = builder.initRoot<wire::Request>();
+  request.setProtocolVersion(kProtocolVersion);
+  request.setRequestId(id);
+  request.initCheckpoint();
+  client->SendRequest(builder);
+}
+
+void ExpectCheckpoint(replay_internal::ReceivedMessage* m, uint64_t id) {
+  ASSERT_NE(m, nullptr);
+  auto response = Root(*m);
+  ASSERT_EQ(response.which(), wire::Response::CHECKPOINT)
+      << (response.which() == wire::Response::ERROR ? response.getError().getMessage().cStr() : "");
+  EXPECT_EQ(response.getRequestId(), id);
+}
+
+// A queue of 20000 (max_size) holding 10000 items, checkpointed one record per loop iteration:
+// a job takes 10000 iterations, far longer than requests sent back to back take to arrive.
+ShardServerOptions SlowCheckpointShard(const std::string& dir) {
+  ShardServerOptions options = WithTables({QueueTableOptions("queue", 20000)});
+  options.checkpoint_dir = dir;
+  options.snapshot_chunk_items = 1;
+  return options;
+}
+
+void FillQueue(RawClient* client, uint64_t id) {
+  SendInsert(client, id, "queue", std::vector<std::string>(10000, "i"), {}, 0);
+  ExpectAck(client->Receive().get(), id);
+}
+
+// Each checkpoint job holds every item until its files are written: a request while one runs is
+// refused at once, and the next one after it gets a job of its own.
+TEST(TableServerTest, ACheckpointRequestWhileOneRunsIsOverloaded) {
+  TempDir dir;
+  RunningShard shard(SlowCheckpointShard(dir.path()));
+  RawClient client(shard.endpoint());
+  FillQueue(&client, 1);
+  SendCheckpoint(&client, 2);
+  SendCheckpoint(&client, 3);
+  EXPECT_EQ(
+      ExpectError(client.Receive().get(), wire::ErrorCode::OVERLOADED, "a checkpoint is being"),
+      3u);
+  ExpectCheckpoint(client.Receive().get(), 2);
+  SendCheckpoint(&client, 4);
+  ExpectCheckpoint(client.Receive().get(), 4);
+  const ShardStats stats = shard.server().stats();
+  EXPECT_EQ(stats.checkpoints, 2);
+  EXPECT_EQ(stats.overloaded, 1);
+  EXPECT_EQ(stats.pending_samples + stats.pending_inserts, 0);
+}
+
+// A checkpoint request that waits for its job counts against max_pending_requests (here 1) like a
+// waiting sample: a sample that would wait behind it is refused, and so is a checkpoint request
+// behind a waiting sample.
+TEST(TableServerTest, CheckpointRequestsCountAgainstMaxPendingRequests) {
+  TempDir dir;
+  ShardServerOptions options = SlowCheckpointShard(dir.path());
+  options.max_pending_requests = 1;
+  RunningShard shard(options);
+  RawClient client(shard.endpoint());
+  FillQueue(&client, 1);
+  SendCheckpoint(&client, 2);
+  client.Sample(3, 15000, kLongMs);  // more than the queue holds: would wait
+  EXPECT_EQ(ExpectError(client.Receive().get(), wire::ErrorCode::OVERLOADED,
+                        "1 requests with 0 item bytes already wait"),
+            3u);
+  ExpectCheckpoint(client.Receive().get(), 2);
+  client.Sample(4, 15000, kLongMs);  // waits now
+  SendCheckpoint(&client, 5);
+  EXPECT_EQ(
+      ExpectError(client.Receive().get(), wire::ErrorCode::OVERLOADED, "max_pending_requests 1"),
+      5u);
+  const ShardStats stats = shard.server().stats();
+  EXPECT_EQ(stats.pending_samples, 1);
+  EXPECT_EQ(stats.checkpoints, 1);
+  EXPECT_EQ(stats.overloaded, 2);
 }
 
 TEST(TableServerTest, CheckpointOfOtherTableOptionsIsRefused) {
