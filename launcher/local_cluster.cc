@@ -4,10 +4,12 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -106,19 +108,53 @@ int64_t AvailableMemoryBytes() {
   return -1;
 }
 
+namespace {
+
+// The memory of the actors: each actor process and its Python env workers.
+int64_t PerActorBytes(const RunConfig& config) {
+  const int64_t python_workers = config.env.python.empty() ? 0 : config.env.python_workers;
+  return kActorPrivateBytes + python_workers * kPythonWorkerPrivateBytes;
+}
+
+// The memory that does not grow with the actors: shards, learner and the shared pages.
+int64_t FixedBytes(const RunConfig& config) {
+  return (config.cluster.num_shards + int64_t{1}) * kServerPrivateBytes + kSharedLibraryBytes +
+         (config.env.python.empty() ? 0 : kPythonSharedBytes);
+}
+
+}  // namespace
+
+int64_t ClusterMemoryBytes(const RunConfig& config) {
+  return FixedBytes(config) + config.cluster.num_actors * PerActorBytes(config);
+}
+
+int32_t ActorsThatFit(const RunConfig& config, int64_t available_bytes) {
+  const int64_t left = available_bytes - FixedBytes(config);
+  if (left < 0) return 0;
+  return static_cast<int32_t>(
+      std::min<int64_t>(left / PerActorBytes(config), std::numeric_limits<int32_t>::max()));
+}
+
 std::string CheckClusterFits(const RunConfig& config, int64_t available_bytes) {
   if (available_bytes < 0) return "";
-  const int64_t needed = config.cluster.num_actors * kActorProcessBytes +
-                         (config.cluster.num_shards + 1) * kServerProcessBytes;
+  const int64_t needed = ClusterMemoryBytes(config);
   if (needed <= available_bytes) return "";
-  char text[512];
+  std::string python;
+  if (!config.env.python.empty()) {
+    char text[128];
+    std::snprintf(text, sizeof(text), ", %.0f MB per Python env worker and %.0f MB once for them",
+                  kPythonWorkerPrivateBytes / 1e6, kPythonSharedBytes / 1e6);
+    python = text;
+  }
+  char text[768];
   std::snprintf(text, sizeof(text),
                 "cluster.num_actors=%d and cluster.num_shards=%d need about %.1f GB of memory "
-                "(%.0f MB per actor process, %.0f MB per shard and for the learner) but %.1f GB "
-                "are available; lower cluster.num_actors (or env.num_envs per actor instead) or "
-                "pass --force",
+                "(%.0f MB per actor process, %.0f MB per shard and for the learner, %.0f MB of "
+                "shared libraries once%s) but %.1f GB are available, which hold %d actor(s); "
+                "lower cluster.num_actors (or env.num_envs per actor instead) or pass --force",
                 config.cluster.num_actors, config.cluster.num_shards, needed / 1e9,
-                kActorProcessBytes / 1e6, kServerProcessBytes / 1e6, available_bytes / 1e9);
+                kActorPrivateBytes / 1e6, kServerPrivateBytes / 1e6, kSharedLibraryBytes / 1e6,
+                python.c_str(), available_bytes / 1e9, ActorsThatFit(config, available_bytes));
   return text;
 }
 

@@ -33,14 +33,48 @@ class RestartBook {
   int64_t total_ = 0;
 };
 
-// Resident memory of one process, measured on CartPole and MuJoCo runs (LibTorch, the env,
-// sockets): an actor about 165 MB; a shard or the learner is counted at 400 MB (their tables
-// and batches come on top).
-constexpr int64_t kActorProcessBytes = 165'000'000;
-constexpr int64_t kServerProcessBytes = 400'000'000;
+// What each process of a run adds to the machine's memory: its private pages, plus the pages
+// it shares with the others (the libraries' code and data: LibTorch, MuJoCo, ...) counted once
+// for the run, which is what the processes' PSS adds up to. An actor's RSS (about 165 MiB)
+// counts the shared pages again for every process.
+//
+// Measured from /proc/<pid>/smaps_rollup (private = Private_Clean + Private_Dirty, shared =
+// Rss − private), read once a second from every child of
+//   rlfleet train configs/cartpole_impala.yaml --set cluster.num_actors=4
+//       --set learner.total_env_steps=3000000
+// and of configs/cartpole_apex_dqn.yaml with cluster.num_actors=4 and of
+// configs/cartpole_impala.yaml with --set env.python=cartpole:make --set
+// "env.python_path=[$PWD/tests/python_envs]" --set env.python_workers=2, beside a
+// configs/halfcheetah_sac.yaml run (2 actors) on the same machine (MiB as smaps counts them):
+//  - an actor: private 58.3–59.7 MiB (CartPole IMPALA and Ape-X), 62.8 MiB for HalfCheetah
+//    SAC, 45 MiB of it heap that every rlfleet process holds once its libraries are loaded
+//    (the launcher: 44.5 MiB of heap, 57–60 MiB private); PSS 68–73 MiB with 11 processes
+//    sharing the libraries; RSS 165 MiB;
+//  - the shard and the learner: private 58–63 MiB before their tables grow (a shard holding
+//    100,000 CartPole transitions: 96.8 MiB), counted at 400 MB;
+//  - shared pages: 106–109 MiB per actor, 111.9 MiB for the learner;
+//  - a Python env worker (env.python=cartpole:make of tests/python_envs, numpy): private
+//    19.5–22.5 MiB, shared 20.5 MiB (the interpreter and numpy).
+// Counted with a margin above the largest of each:
+constexpr int64_t kActorPrivateBytes = 75'000'000;  // measured at most 65.8 MB (62.8 MiB)
+// A shard or the learner; a replay memory's items and the learner's batches come on top.
+constexpr int64_t kServerPrivateBytes = 400'000'000;
+constexpr int64_t kSharedLibraryBytes = 125'000'000;  // measured at most 117.3 MB (111.9 MiB)
+// Each of an actor's env.python_workers, and the Python libraries they share, once.
+constexpr int64_t kPythonWorkerPrivateBytes = 30'000'000;  // measured at most 23.6 MB
+constexpr int64_t kPythonSharedBytes = 25'000'000;         // measured 21.5 MB
 
 // MemAvailable of /proc/meminfo in bytes, or -1 when it cannot be read.
 int64_t AvailableMemoryBytes();
+
+// What the run's processes add to the machine's memory, counted as above: cluster.num_actors
+// actors (each with its env.python_workers when env.python is set), cluster.num_shards shards
+// and the learner, and the shared pages once.
+int64_t ClusterMemoryBytes(const RunConfig& config);
+
+// The most actors (config's other settings unchanged) whose ClusterMemoryBytes fits in
+// `available_bytes`; 0 when not even one does.
+int32_t ActorsThatFit(const RunConfig& config, int64_t available_bytes);
 
 // Empty when the run's processes fit in `available_bytes` (-1: unknown, always fits);
 // otherwise a message that says what they need, what is available and what to change.
