@@ -67,7 +67,10 @@ struct ClusterConfig {
 
 struct ReplayConfig {
   std::string table = "queue";
-  int64_t max_size = 256;  // items (unrolls / transitions) per shard; see sampler
+  // Items (unrolls / transitions). A replay memory: its capacity for the whole run, each of
+  // the cluster.num_shards shards holding ceil(max_size / num_shards). The IMPALA queue: the
+  // length of each shard's queue (not split: it holds back that shard's actors).
+  int64_t max_size = 256;
   int64_t max_message_bytes = 64 << 20;
   // fifo: the IMPALA queue (each item sampled once, a full queue holds back inserters).
   // prioritized | uniform: a replay memory for learner.algo apex_dqn (FIFO eviction at
@@ -75,8 +78,13 @@ struct ReplayConfig {
   std::string sampler = "fifo";
   double priority_exponent = 0.6;    // α (prioritized)
   double importance_exponent = 0.4;  // β of the importance weights
-  int64_t min_size_to_sample = 1;    // samples wait until a shard holds this many items
-  double samples_per_insert = 0.0;   // > 0: Reverb's ratio limiter per shard; 0: no ratio limit
+  // Items in the whole run before sampling starts: each shard serves samples once it holds
+  // ceil(min_size_to_sample / cluster.num_shards) items (replay/run_tables.h).
+  int64_t min_size_to_sample = 1;
+  // > 0: Reverb's ratio limiter, samples ≈ samples_per_insert · inserts over the whole run (on
+  // several shards each shard applies it to the sums of every shard's counts, which the
+  // learner forwards: replay/run_tables.h); 0: no ratio limit.
+  double samples_per_insert = 0.0;
   // Replay memories (not the IMPALA queue): each shard writes its table to
   // <run dir>/replay/shard-<i>/ this often and a restarted shard starts from it; 0: never.
   double checkpoint_interval_seconds = 300.0;

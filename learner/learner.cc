@@ -165,6 +165,10 @@ struct Learner::Impl {
     // A queue shard serves at most its max_size per reply: a batch above that is gathered from
     // several shards (run_config.cc allows batch_size <= max_size * num_shards).
     if (!replay_memory()) options.max_request_items = config.replay.max_size;
+    // A replay memory over several shards keeps the run's sample-to-insert ratio
+    // (replay/run_tables.h): every request carries the sums of all shards' counts.
+    options.global_rate_limit =
+        replay_memory() && config.cluster.num_shards > 1 && config.replay.samples_per_insert > 0;
     return options;
   }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <stdexcept>
 
 namespace rlfleet {
 namespace {
@@ -59,6 +60,66 @@ TEST(ReplayMemoryTableOptionsTest, RatioLimiterBufferByHand) {
   config.replay.samples_per_insert = 4;
   table = ReplayMemoryTableOptions(config);
   EXPECT_DOUBLE_EQ(table.rate_limiter.max_diff, 4 * 300 + 400);
+}
+
+// Each shard's share of a whole-run count is the smallest that lets the shards together hold
+// it: share · S >= count > (share − 1) · S.
+TEST(ShardShareTest, SmallestShareThatHoldsTheWholeRunsCount) {
+  EXPECT_EQ(ShardShare(2000, 1), 2000);
+  EXPECT_EQ(ShardShare(2000, 4), 500);
+  EXPECT_EQ(ShardShare(1000, 3), 334);
+  EXPECT_EQ(ShardShare(1, 4), 1);
+  for (int32_t shards = 1; shards <= 9; ++shards) {
+    for (int64_t count = 1; count <= 200; ++count) {
+      const int64_t share = ShardShare(count, shards);
+      EXPECT_GE(share * shards, count) << count << " over " << shards;
+      EXPECT_LT((share - 1) * shards, count) << count << " over " << shards;
+    }
+  }
+  EXPECT_THROW(ShardShare(0, 4), std::invalid_argument);
+  EXPECT_THROW(ShardShare(10, 0), std::invalid_argument);
+}
+
+// With cluster.num_shards = S, each shard's replay memory gets ceil(max_size / S) and
+// ceil(min_size_to_sample / S); the ratio and the error buffer stay as they are.
+TEST(ReplayMemoryTableOptionsTest, EachShardGetsItsShareOfTheWholeRunsSizes) {
+  RunConfig config = ApexConfig();  // max_size 5000, min_size_to_sample 300, batch 128
+  config.cluster.num_shards = 4;
+  TableOptions table = ReplayMemoryTableOptions(config);
+  EXPECT_EQ(table.max_size, 1250);
+  EXPECT_EQ(table.rate_limiter.min_size_to_sample, 75);
+  EXPECT_NO_THROW(table.Validate());
+
+  config.cluster.num_shards = 7;  // 5000 / 7 = 714.3, 300 / 7 = 42.9
+  config.replay.samples_per_insert = 8;
+  table = ReplayMemoryTableOptions(config);
+  EXPECT_EQ(table.max_size, 715);
+  EXPECT_EQ(table.rate_limiter.min_size_to_sample, 43);
+  EXPECT_DOUBLE_EQ(table.rate_limiter.samples_per_insert, 8);
+  // The learner forwards the run's counts to every shard: the offset is r·m of the whole run's
+  // m = 300, the buffer max(800, 2·8·128) = 2048 as with one shard.
+  EXPECT_DOUBLE_EQ(table.rate_limiter.min_diff, 8 * 300 - 2048);
+  EXPECT_DOUBLE_EQ(table.rate_limiter.max_diff, 8 * 300 + 2048);
+  EXPECT_NO_THROW(table.Validate());
+
+  // More shards than items: each still holds and waits for at least one.
+  config.replay.max_size = 3;
+  config.replay.min_size_to_sample = 2;
+  table = ReplayMemoryTableOptions(config);
+  EXPECT_EQ(table.max_size, 1);
+  EXPECT_EQ(table.rate_limiter.min_size_to_sample, 1);
+}
+
+// The queue's max_size bounds each shard's own queue: it is not split.
+TEST(RunTablesTest, QueueLengthIsPerShard) {
+  RunConfig config;
+  config.replay.table = "queue";
+  config.replay.max_size = 6;
+  config.cluster.num_shards = 4;
+  const std::vector<TableOptions> queue = RunTables(config, false);
+  ASSERT_EQ(queue.size(), 1u);
+  EXPECT_EQ(queue[0].max_size, 6);
+  EXPECT_DOUBLE_EQ(queue[0].rate_limiter.max_diff, 6);
 }
 
 TEST(RunTablesTest, QueueOrReplayMemory) {

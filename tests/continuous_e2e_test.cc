@@ -50,9 +50,7 @@ TEST_P(ContinuousE2eTest, ShortPendulumRunLearns) {
        "learner.eval_interval_updates=1000000", std::string("name=") + c.name,
        std::string("model.normalize_observations=") + (c.normalize ? "true" : "false"),
        "cluster.num_shards=" + std::to_string(c.shards),
-       "cluster.num_actors=" + std::to_string(std::max(2, c.shards)),
-       // Each shard waits for its own min_size_to_sample: the configs' 1000 is split.
-       "replay.min_size_to_sample=" + std::to_string(1000 / c.shards)},
+       "cluster.num_actors=" + std::to_string(std::max(2, c.shards))},
       300);
   ASSERT_FALSE(run.empty());
   const auto summary = nlohmann::json::parse(ReadFile((run / "summary.json").string()));
@@ -87,10 +85,10 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Case{"sac", "pendulum_sac.yaml", "sac", 6000, false, -400.0},
                       Case{"td3", "pendulum_td3.yaml", "td3", 10000, false, -700.0},
                       Case{"td3_normalised", "pendulum_td3.yaml", "td3", 10000, true, -700.0},
-                      // 4 shards, 4 actors, min_size_to_sample 250 each: TD3 at 10000 steps
-                      // made 6973 and 7038 updates (1 shard: 6971), greedy -160 (seed 1) and
-                      // -393 (seed 2); with 1000 per shard it made 3970 updates and one CI
-                      // run ended at -919.
+                      // 4 shards, 4 actors: the configs' min_size_to_sample 1000 is the whole
+                      // run's, 250 per shard. TD3 at 10000 steps made 6973 and 7038 updates
+                      // (1 shard: 6971), greedy -160 (seed 1) and -393 (seed 2); with 1000 per
+                      // shard it made 3970 updates and one CI run ended at -919.
                       Case{"sac_4_shards", "pendulum_sac.yaml", "sac", 10000, false, -400.0, 4},
                       Case{"td3_4_shards", "pendulum_td3.yaml", "td3", 10000, false, -700.0, 4}),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
