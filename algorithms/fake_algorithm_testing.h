@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "algorithms/algorithm.h"
+#include "algorithms/greedy_policy.h"
 
 namespace rlfleet {
 namespace testing {
@@ -161,6 +162,23 @@ class FakeLearner : public LearnerAlgorithm {
   }
   void EvalActions(const float*, int32_t count, bool, Rng&, float* actions) override {
     for (int32_t i = 0; i < count; ++i) actions[i] = 0.0f;
+  }
+  // The same rule as a greedy policy: action 0 (an argmax over the bias [1, 0, …]), or the
+  // zero vector clipped to the action bounds.
+  void DescribeGreedyPolicy(GreedyPolicy* policy) const override {
+    const int64_t d = spec_.observation_size;
+    policy->observation_size = d;
+    policy->torso.clear();
+    if (spec_.discrete_actions) {
+      policy->head = GreedyPolicy::Head::kArgmax;
+      policy->output = {torch::zeros({spec_.num_actions, d}), torch::zeros({spec_.num_actions})};
+      policy->output.bias[0] = 1.0f;
+    } else {
+      policy->head = GreedyPolicy::Head::kClip;
+      policy->output = {torch::zeros({spec_.action_size, d}), torch::zeros({spec_.action_size})};
+      policy->low = torch::full({spec_.action_size}, -1e9f);
+      policy->high = torch::full({spec_.action_size}, 1e9f);
+    }
   }
   float w() const { return module_->w.item<float>(); }
 

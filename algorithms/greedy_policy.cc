@@ -99,6 +99,37 @@ LinearLayer LinearLayerNamed(const torch::nn::Module& module, const std::string&
   return {*weight, *bias};
 }
 
+void DescribeTanhScaledActor(const torch::nn::Module& actor, int64_t observation_size, double clip,
+                             const std::string& head, const torch::Tensor& scale,
+                             const torch::Tensor& bias, GreedyPolicy* policy) {
+  policy->observation_size = observation_size;
+  DescribeNormalizer(actor, clip, policy);
+  policy->torso = LinearLayersNamed(actor, "fc");
+  policy->activation = "relu";  // RunMlpTorso
+  policy->head = GreedyPolicy::Head::kTanhScale;
+  policy->output = LinearLayerNamed(actor, head);
+  policy->scale = scale;
+  policy->bias = bias;
+}
+
+GreedyPolicy CopyGreedyPolicy(const GreedyPolicy& policy) {
+  auto copy = [](const torch::Tensor& t) { return t.defined() ? Owned(t) : t; };
+  auto copy_layer = [&copy](const LinearLayer& l) {
+    return LinearLayer{copy(l.weight), copy(l.bias)};
+  };
+  GreedyPolicy out = policy;
+  out.observation_mean = copy(policy.observation_mean);
+  out.observation_inv_std = copy(policy.observation_inv_std);
+  for (LinearLayer& layer : out.torso) layer = copy_layer(layer);
+  out.output = copy_layer(policy.output);
+  out.value = copy_layer(policy.value);
+  out.low = copy(policy.low);
+  out.high = copy(policy.high);
+  out.scale = copy(policy.scale);
+  out.bias = copy(policy.bias);
+  return out;
+}
+
 void DescribeNormalizer(const torch::nn::Module& module, double clip, GreedyPolicy* policy) {
   const auto parameters = module.named_parameters(/*recurse=*/true);
   const torch::Tensor* mean = parameters.find("obs_norm.mean");

@@ -71,6 +71,18 @@ LinearLayer LinearLayerNamed(const torch::nn::Module& module, const std::string&
 // `policy` with `clip`; leaves `policy` without a normaliser when the module has none.
 void DescribeNormalizer(const torch::nn::Module& module, double clip, GreedyPolicy* policy);
 
+// A squashed deterministic actor (SAC's mean, TD3's actor): the normaliser of `actor` (when
+// it has one, with `clip`), its relu layers "fc0", "fc1", … as the torso, then
+// tanh(`head` h) · scale + bias.
+void DescribeTanhScaledActor(const torch::nn::Module& actor, int64_t observation_size, double clip,
+                             const std::string& head, const torch::Tensor& scale,
+                             const torch::Tensor& bias, GreedyPolicy* policy);
+
+// `policy` with every defined tensor replaced by a detached, contiguous CPU float32 copy: a
+// snapshot that later updates of the algorithm's parameters do not change, usable on another
+// thread. Reads the live parameters: call it on the thread that owns the algorithm.
+GreedyPolicy CopyGreedyPolicy(const GreedyPolicy& policy);
+
 // A TorchScript module (type name rlfleet.GreedyPolicy) whose
 //   forward(observation: float32 [B, D]) → int64 [B] (discrete) | float32 [B, A] (continuous)
 // computes `policy` on the CPU; the tensors are copied (detached, contiguous, CPU float32) into

@@ -375,15 +375,10 @@ class SacLearner : public TransitionLearner {
   // The actor's mean squashed into the bounds: tanh(mean) · scale + bias (Sac::Act).
   void DescribeGreedyPolicy(GreedyPolicy* policy) const override {
     const SquashedGaussianActor actor = sac_->actor();
-    policy->observation_size = actor->observation_size();
     const ObservationNormalizer normalizer = actor->normalizer();
-    DescribeNormalizer(*actor, normalizer ? normalizer->clip() : 0.0, policy);
-    policy->torso = LinearLayersNamed(*actor, "fc");
-    policy->activation = "relu";  // RunMlpTorso
-    policy->head = GreedyPolicy::Head::kTanhScale;
-    policy->output = LinearLayerNamed(*actor, "mean_head");
-    policy->scale = sac_->scale();
-    policy->bias = sac_->bias();
+    DescribeTanhScaledActor(*actor, actor->observation_size(),
+                            normalizer ? normalizer->clip() : 0.0, "mean_head", sac_->scale(),
+                            sac_->bias(), policy);
   }
 
  private:

@@ -353,15 +353,10 @@ class Td3Learner : public TransitionLearner {
   // The deterministic actor: tanh(head) · scale + bias (DeterministicActorImpl::forward).
   void DescribeGreedyPolicy(GreedyPolicy* policy) const override {
     const DeterministicActor actor = td3_->actor();
-    policy->observation_size = actor->observation_size();
     const ObservationNormalizer normalizer = actor->normalizer();
-    DescribeNormalizer(*actor, normalizer ? normalizer->clip() : 0.0, policy);
-    policy->torso = LinearLayersNamed(*actor, "fc");
-    policy->activation = "relu";  // RunMlpTorso
-    policy->head = GreedyPolicy::Head::kTanhScale;
-    policy->output = LinearLayerNamed(*actor, "action_head");
-    policy->scale = actor->scale();
-    policy->bias = actor->bias();
+    DescribeTanhScaledActor(*actor, actor->observation_size(),
+                            normalizer ? normalizer->clip() : 0.0, "action_head", actor->scale(),
+                            actor->bias(), policy);
   }
 
  private:

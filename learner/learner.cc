@@ -17,19 +17,19 @@
 #include <thread>
 
 #include "algorithms/device.h"
+#include "algorithms/greedy_policy.h"
 #include "algorithms/registry.h"
 #include "core/bounded_queue.h"
 #include "core/clock.h"
 #include "core/file_util.h"
 #include "core/logging.h"
 #include "core/random.h"
+#include "learner/evaluator.h"
 #include "learner/event_file.h"
 #include "learner/item_check.h"
 #include "learner/learner_channels.h"
-#include "learner/play_episode.h"
 #include "learner/run_files.h"
 #include "pyenv/env_factory.h"
-#include "render/video_recorder.h"
 #include "replay/rate_limiter.h"
 #include "replay/run_tables.h"
 #include "replay/sample_client.h"
@@ -81,10 +81,9 @@ struct Learner::Impl {
   AlgorithmSpec algo;
   EnvSpec spec;
   std::unique_ptr<LearnerAlgorithm> algorithm;
-  std::unique_ptr<Env> eval_env;   // learner.eval_interval_updates: made at the first evaluation
-  std::unique_ptr<Env> video_env;  // learner.video_interval_updates: made at the first video
-  int64_t videos = 0;              // videos attempted by this incarnation
-  int64_t video_failures = 0;      // of which not made (logged)
+  // Evaluations and videos, on a thread of their own (null when neither is configured).
+  std::unique_ptr<Evaluator> evaluator;
+  int64_t videos = 0;  // videos submitted by this incarnation
   WeightsPublisher weights;
   ActorStatsReceiver stats;
 
@@ -109,9 +108,9 @@ struct Learner::Impl {
   // Counters (persisted in checkpoints).
   int64_t consumed_frames = 0;
   double wall_seconds_before = 0.0;  // from earlier segments of a resumed run
-  int64_t evaluations = 0;
+  int64_t evaluations = 0;           // submitted (the index of the next one: its env seeds)
   double eval_mean_return = std::numeric_limits<double>::quiet_NaN();
-  int64_t eval_updates = -1;         // update count of the latest evaluation
+  int64_t eval_updates = -1;         // update count of the latest evaluation submitted
   bool reached_stop_return = false;  // this incarnation's evaluation reached stop_eval_return
 
   // Rates since the last metrics row.
@@ -137,7 +136,25 @@ struct Learner::Impl {
         ready(static_cast<size_t>(c.learner.prefetch)),
         priority_updates(static_cast<size_t>(c.learner.prefetch) + 2),
         spent(static_cast<size_t>(c.learner.prefetch) + 2),
-        last_metrics(algorithm->metric_names().size(), 0.0) {}
+        last_metrics(algorithm->metric_names().size(), 0.0) {
+    if (c.learner.eval_interval_updates > 0 || c.learner.video_interval_updates > 0) {
+      GreedyPolicy policy;
+      try {
+        algorithm->DescribeGreedyPolicy(&policy);
+      } catch (const std::logic_error& e) {
+        throw std::invalid_argument(
+            "learner.eval_interval_updates and video_interval_updates "
+            "need a greedy policy; learner.algo " +
+            a.name + ": " + e.what());
+      }
+      EvaluatorOptions options;
+      options.env = c.env;
+      options.seed = c.seed;
+      options.eval_episodes = c.learner.eval_episodes;
+      options.videos_dir = (fs::path(dir) / "videos").string();
+      evaluator = std::make_unique<Evaluator>(options);
+    }
+  }
 
   bool replay_memory() const { return algo.replay == ReplayKind::kReplayMemory; }
   // A uniform replay memory ignores priorities: none are sent.
@@ -394,6 +411,7 @@ struct Learner::Impl {
     Stopwatch waiting;
     while (!stop.load() && !completed) {
       DrainStats();
+      ApplyEvaluations();
       completed = Done();
       if (completed) break;
       std::optional<ReadyBatch> next = ready.Pop(kPollSlice);
@@ -423,42 +441,56 @@ struct Learner::Impl {
 
   void DrainStats() { stats.Drain(wall_seconds_before + wall.Seconds()); }
 
-  // A greedy evaluation every learner.eval_interval_updates updates.
+  // A greedy evaluation every learner.eval_interval_updates updates and a video every
+  // learner.video_interval_updates, handed to the evaluator's thread; in learner.deterministic
+  // runs the train thread waits for them, so that when an evaluation ends the run does not
+  // depend on timing.
   void EvaluateIfDue() {
     if (config.learner.eval_interval_updates > 0 &&
         updates() % config.learner.eval_interval_updates == 0) {
-      Evaluate();
+      SubmitEvaluation();
     }
     if (config.learner.video_interval_updates > 0 &&
         updates() % config.learner.video_interval_updates == 0) {
-      RecordVideo();
+      evaluator->SubmitVideo(*algorithm, videos++, updates());
+    }
+    if (config.learner.deterministic && evaluator != nullptr) {
+      evaluator->WaitIdle();
+      ApplyEvaluations();
     }
   }
 
-  // One greedy episode filmed into RUN_DIR/videos/update-<updates>.mp4 (render/). A video that
-  // cannot be made (no GL context, no encoder, an env that cannot be drawn or fails) is logged
-  // and counted in status.json's video_failures; the run goes on.
-  void RecordVideo() {
-    char name[48];
-    std::snprintf(name, sizeof(name), "update-%06lld.mp4", static_cast<long long>(updates()));
-    const fs::path path = run_dir / "videos" / name;
-    try {
-      fs::create_directories(path.parent_path());
-      if (video_env == nullptr) video_env = MakeEnv(config.env);
-      Env* env = video_env.get();
-      VideoRecorder video(*env, path.string(), RenderOptions{});
-      Rng rng(DeriveSeed(config.seed, "video_actions", static_cast<uint64_t>(videos)));
-      env->Seed(DeriveSeed(config.seed, "video_envs", 0) + static_cast<uint64_t>(videos));
-      PlayEpisode(*algorithm, *env, /*greedy=*/true, rng, &video);
-      video.Finish();
-      RLF_LOG(Info) << "video at " << updates() << " updates: " << path.string() << " ("
-                    << video.frames() << " frames)";
-    } catch (const std::exception& e) {
-      ++video_failures;
-      RLF_LOG(Warning) << "no video at " << updates() << " updates (" << video_failures
-                       << " failed so far): " << e.what();
+  void SubmitEvaluation() {
+    evaluator->SubmitEvaluation(*algorithm, evaluations++, updates(), budget_steps());
+    eval_updates = updates();
+  }
+
+  // Takes the evaluations that finished: the latest with a result becomes eval_mean_return (an
+  // evaluation whose every episode failed leaves the previous one standing), each is a row of
+  // evaluations.csv, and one that reaches learner.stop_eval_return ends the run (the
+  // evaluations of later weights that were already under way are then left out).
+  void ApplyEvaluations() {
+    if (evaluator == nullptr) return;
+    for (const EvaluationResult& r : evaluator->TakeResults()) {
+      if (r.episodes == 0 || reached_stop_return) continue;
+      eval_mean_return = r.mean_return;
+      RLF_LOG(Info) << "evaluation at " << r.updates << " updates (" << r.env_steps
+                    << " env steps): mean return " << r.mean_return << " over " << r.episodes
+                    << " episodes in " << std::setprecision(3) << r.seconds << " s";
+      const fs::path csv = run_dir / "evaluations.csv";
+      std::ostringstream row;
+      if (!fs::exists(csv)) row << "updates,env_steps,mean_return,episodes,steps,seconds\n";
+      row << std::setprecision(8) << r.updates << ',' << r.env_steps << ',' << r.mean_return << ','
+          << r.episodes << ',' << r.steps << ',' << r.seconds << '\n';
+      AppendToFile(csv.string(), row.str());
+      if (std::isfinite(config.learner.stop_eval_return) &&
+          r.mean_return >= config.learner.stop_eval_return && !reached_stop_return) {
+        reached_stop_return = true;
+        RLF_LOG(Info) << "the evaluation reached learner.stop_eval_return "
+                      << config.learner.stop_eval_return << " at " << r.env_steps
+                      << " env steps: the run ends";
+      }
     }
-    ++videos;
   }
 
   // Counts an update whose loss or gradients were not finite (its optimizer steps were skipped,
@@ -518,45 +550,6 @@ struct Learner::Impl {
     }
   }
 
-  // learner.eval_episodes episodes on a local env with the greedy policy; env seeds continue
-  // from one evaluation to the next. An episode that an env fault ends (an EnvFault, a
-  // non-finite observation or reward: a plugin's or a Python env's) is left out of the mean and
-  // logged; when every episode fails, the previous evaluation stands.
-  void Evaluate() {
-    // One env for every evaluation of this incarnation (a Python env keeps its worker).
-    if (eval_env == nullptr) eval_env = MakeEnv(config.env);
-    Env* env = eval_env.get();
-    Rng rng(DeriveSeed(config.seed, "eval_actions", static_cast<uint64_t>(evaluations)));
-    double sum = 0.0;
-    int32_t completed = 0;
-    for (int32_t episode = 0; episode < config.learner.eval_episodes; ++episode) {
-      env->Seed(DeriveSeed(config.seed, "eval_envs", 0) +
-                static_cast<uint64_t>(evaluations * config.learner.eval_episodes + episode));
-      double episode_return = 0.0;
-      try {
-        episode_return = PlayEpisode(*algorithm, *env, /*greedy=*/true, rng).episode_return;
-      } catch (const EnvFault& e) {
-        RLF_LOG(Warning) << "evaluation episode " << episode << " dropped: " << e.what();
-        continue;
-      }
-      sum += episode_return;
-      ++completed;
-    }
-    ++evaluations;
-    eval_updates = updates();
-    if (completed == 0) return;
-    eval_mean_return = sum / static_cast<double>(completed);
-    RLF_LOG(Info) << "evaluation at " << updates() << " updates: mean return " << eval_mean_return
-                  << " over " << completed << " episodes";
-    if (std::isfinite(config.learner.stop_eval_return) &&
-        eval_mean_return >= config.learner.stop_eval_return && !reached_stop_return) {
-      reached_stop_return = true;
-      RLF_LOG(Info) << "the evaluation reached learner.stop_eval_return "
-                    << config.learner.stop_eval_return << " at " << budget_steps()
-                    << " env steps: the run ends";
-    }
-  }
-
   // Process restarts so far: the local launcher's restarts.json ("total") plus what each role's
   // own supervisor (`rlfleet worker --supervise`) wrote to restarts/<role>.json ("restarts").
   int64_t Restarts() const {
@@ -594,7 +587,8 @@ struct Learner::Impl {
     status["policy_lag"] = lag_count > 0 ? lag_sum / static_cast<double>(lag_count) : 0.0;
     status["eval_mean_return"] = NanToZero(eval_mean_return);
     status["malformed_items"] = malformed_items.load();
-    status["video_failures"] = video_failures;
+    status["video_failures"] = evaluator != nullptr ? evaluator->video_failures() : 0;
+    status["skipped_evaluations"] = evaluator != nullptr ? evaluator->skipped_evaluations() : 0;
     status["restarts"] = Restarts();
     status["nonfinite_updates"] = nonfinite_updates;
     status["rejected_stats"] = stats.rejected_messages;
@@ -805,7 +799,18 @@ std::string Learner::stats_endpoint() const { return impl_->stats.endpoint(); }
 LearnerSummary Learner::Run(const std::atomic<bool>& stop) {
   Impl& s = *impl_;
   const bool completed = s.config.learner.deterministic ? s.RunRounds(stop) : s.RunPrefetched(stop);
-  if (s.config.learner.eval_interval_updates > 0 && s.eval_updates != s.updates()) s.Evaluate();
+  if (s.evaluator != nullptr) {
+    s.evaluator->WaitIdle();
+    s.ApplyEvaluations();
+    // The final weights get an evaluation of their own, unless one reached stop_eval_return:
+    // that one ended the run and stays its final evaluation.
+    if (s.config.learner.eval_interval_updates > 0 && s.eval_updates != s.updates() &&
+        !s.reached_stop_return) {
+      s.SubmitEvaluation();
+      s.evaluator->WaitIdle();
+      s.ApplyEvaluations();
+    }
+  }
   s.WriteMetrics();
   s.Checkpoint();
   return s.WriteSummary(completed);

@@ -36,10 +36,13 @@ struct LearnerSummary {
 // and never waits on the network while a batch is ready: it runs one Update per batch, hands the
 // new priorities to the prefetch thread, publishes weights (version = update count) every
 // learner.publish_interval updates and at least once a second while it waits for data, drains
-// actor statistics, runs learner.eval_episodes greedy episodes on a local env every
-// learner.eval_interval_updates updates, and writes the run directory:
+// actor statistics, hands its greedy policy to the evaluator's thread (learner/evaluator.h)
+// every learner.eval_interval_updates updates (learner.eval_episodes greedy episodes on a local
+// env while training goes on) and every learner.video_interval_updates (a video), and writes
+// the run directory:
 //   metrics.csv     one row per metrics interval: steps, rates, policy lag, returns, the latest
 //                   evaluation, dropped items, then the algorithm's metric_names()
+//   evaluations.csv one row per finished evaluation (the updates and env steps it evaluated)
 //   episodes.csv    one row per finished actor episode
 //   status.json     the latest metrics row, replaced atomically (read by the launcher)
 //   checkpoints/    ckpt-<updates>/ {the algorithm's files, state.json}, written to a

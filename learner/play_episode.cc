@@ -16,8 +16,7 @@ bool AllFinite(const std::vector<float>& values) {
 
 }  // namespace
 
-EpisodeOutcome PlayEpisode(LearnerAlgorithm& algorithm, Env& env, bool greedy, Rng& rng,
-                           FrameCapture* frames) {
+EpisodeOutcome PlayEpisode(const EpisodePolicy& policy, Env& env, FrameCapture* frames) {
   const EnvSpec& spec = env.spec();
   std::vector<float> observation(spec.observation_size), action(spec.action_size);
   EpisodeOutcome outcome;
@@ -25,7 +24,7 @@ EpisodeOutcome PlayEpisode(LearnerAlgorithm& algorithm, Env& env, bool greedy, R
   if (!AllFinite(observation)) throw EnvFault("a non-finite value in the first observation");
   if (frames != nullptr) frames->Capture();
   while (true) {
-    algorithm.EvalActions(observation.data(), 1, greedy, rng, action.data());
+    policy(observation.data(), action.data());
     const StepResult step = env.Step(action.data(), observation.data());
     ++outcome.steps;
     if (!AllFinite(observation) || !std::isfinite(step.reward)) {
@@ -36,6 +35,15 @@ EpisodeOutcome PlayEpisode(LearnerAlgorithm& algorithm, Env& env, bool greedy, R
     outcome.episode_return += step.reward;
     if (step.terminated || step.truncated) return outcome;
   }
+}
+
+EpisodeOutcome PlayEpisode(LearnerAlgorithm& algorithm, Env& env, bool greedy, Rng& rng,
+                           FrameCapture* frames) {
+  return PlayEpisode(
+      [&](const float* observation, float* action) {
+        algorithm.EvalActions(observation, 1, greedy, rng, action);
+      },
+      env, frames);
 }
 
 }  // namespace rlfleet

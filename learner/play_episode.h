@@ -6,6 +6,7 @@
 // episodes here.
 
 #include <cstdint>
+#include <functional>
 
 #include "algorithms/algorithm.h"
 #include "core/random.h"
@@ -20,12 +21,18 @@ struct EpisodeOutcome {
   int64_t steps = 0;            // env steps, the last one (terminated or truncated) included
 };
 
-// Resets `env` (seed it first), then steps it with algorithm.EvalActions(greedy, rng) until
-// the episode terminates or is truncated (the env's time limit). With `frames` (a VideoRecorder,
-// a StripRecorder: render/), captures one frame after the reset and one after each step
-// (steps + 1 frames). Throws EnvFault when an
-// observation or reward is not finite, and whatever the env or the recorder throws. Blocks for
-// the whole episode on the calling thread.
+// A policy for one observation: reads env.spec().observation_size floats, writes
+// env.spec().action_size floats (a discrete action as its index).
+using EpisodePolicy = std::function<void(const float* observation, float* action)>;
+
+// Resets `env` (seed it first), then steps it with `policy` until the episode terminates or is
+// truncated (the env's time limit). With `frames` (a VideoRecorder, a StripRecorder: render/),
+// captures one frame after the reset and one after each step (steps + 1 frames). Throws
+// EnvFault when an observation or reward is not finite, and whatever the env, the policy or the
+// recorder throws. Blocks for the whole episode on the calling thread.
+EpisodeOutcome PlayEpisode(const EpisodePolicy& policy, Env& env, FrameCapture* frames = nullptr);
+
+// The same with algorithm.EvalActions(greedy, rng) as the policy.
 EpisodeOutcome PlayEpisode(LearnerAlgorithm& algorithm, Env& env, bool greedy, Rng& rng,
                            FrameCapture* frames = nullptr);
 
