@@ -25,11 +25,20 @@ int64_t NumParameterValues(torch::nn::Module& module) {
 
 void FlattenParameters(torch::nn::Module& module, std::vector<float>* out) {
   out->resize(static_cast<size_t>(NumParameterValues(module)));
+  FlattenParameters(module, out->data(), out->size());
+}
+
+void FlattenParameters(torch::nn::Module& module, float* out, size_t size) {
+  const size_t expected = static_cast<size_t>(NumParameterValues(module));
+  if (size != expected) {
+    throw std::invalid_argument("FlattenParameters: room for " + std::to_string(size) +
+                                " values, the module has " + std::to_string(expected));
+  }
   size_t offset = 0;
   for (const auto& parameter : module.parameters()) {
     const torch::Tensor values = parameter.detach().to(torch::kCPU, torch::kFloat).contiguous();
     const size_t n = static_cast<size_t>(values.numel());
-    if (n > 0) std::memcpy(out->data() + offset, values.data_ptr<float>(), n * sizeof(float));
+    if (n > 0) std::memcpy(out + offset, values.data_ptr<float>(), n * sizeof(float));
     offset += n;
   }
 }

@@ -21,6 +21,9 @@ int64_t NumParameterValues(torch::nn::Module& module);
 // Resizes *out to NumParameterValues(module) and copies every parameter into it, converted to
 // float32 on the CPU.
 void FlattenParameters(torch::nn::Module& module, std::vector<float>* out);
+// The same into `size` floats at `out` (a WeightsEncoder's data); throws std::invalid_argument
+// when `size` is not NumParameterValues(module).
+void FlattenParameters(torch::nn::Module& module, float* out, size_t size);
 
 // Copies a flat vector produced by FlattenParameters into the module's parameters in place
 // (without recording gradients; each parameter keeps its device and dtype). Throws

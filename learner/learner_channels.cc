@@ -19,8 +19,7 @@ namespace rlfleet {
 
 WeightsPublisher::WeightsPublisher(torch::nn::Module& module, const std::string& endpoint)
     : socket_(SharedContext(), zmq::socket_type::pub),
-      names_(ParameterNames(module)),
-      shapes_(ParameterShapes(module)),
+      encoder_(ParameterNames(module), ParameterShapes(module)),
       incarnation_(std::random_device()() | (uint64_t{std::random_device()()} << 32) | 1) {
   socket_.set(zmq::sockopt::linger, 0);
   socket_.set(zmq::sockopt::sndhwm, 4);
@@ -32,18 +31,9 @@ WeightsPublisher::WeightsPublisher(torch::nn::Module& module, const std::string&
 void WeightsPublisher::Publish(torch::nn::Module& module, int64_t version, int64_t round,
                                int32_t turn) {
   since_publish_.Reset();
-  FlattenParameters(module, &flat_);
-  WeightsMessage message;
-  message.version = version;
-  message.learner_step = version;
-  message.incarnation = incarnation_;
-  message.round = round;
-  message.turn = turn;
-  message.names = names_;
-  message.shapes = shapes_;
-  message.flat = flat_;
-  const std::string bytes = EncodeWeights(message);
-  socket_.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
+  FlattenParameters(module, encoder_.data(), encoder_.values());
+  zmq::message_t message = encoder_.Encode(version, version, incarnation_, round, turn);
+  socket_.send(message, zmq::send_flags::dontwait);
 }
 
 std::string CheckActorStats(const ActorStatsMessage& stats, int32_t num_actors) {

@@ -14,6 +14,7 @@
 #include "envs/vector_env.h"
 #include "transport/codec.h"
 #include "transport/socket.h"
+#include "transport/weights_encoder.h"
 
 namespace rlfleet {
 
@@ -23,7 +24,8 @@ namespace rlfleet {
 std::string CheckActorStats(const ActorStatsMessage& stats, int32_t num_actors);
 
 // The learner's weights broadcast: binds a PUB socket and sends a module's parameters as one
-// WeightsMessage (names, shapes, one flat float32 buffer, copied to the host once per call).
+// WeightsMessage (names, shapes, one flat float32 buffer): the parameters are copied into the
+// message in place and the message once into the ZeroMQ buffer (transport/weights_encoder.h).
 // Never blocks: a slow subscriber misses versions. Not thread-safe (the train thread owns it).
 class WeightsPublisher {
  public:
@@ -40,9 +42,7 @@ class WeightsPublisher {
 
  private:
   zmq::socket_t socket_;
-  std::vector<std::string> names_;
-  std::vector<std::vector<int64_t>> shapes_;
-  std::vector<float> flat_;
+  WeightsEncoder encoder_;  // the message, refilled in place
   uint64_t incarnation_;
   Stopwatch since_publish_;
 };

@@ -8,6 +8,7 @@
 
 #include "transport/capnp_io.h"
 #include "transport/schema/rlfleet.capnp.h"
+#include "transport/weights_encoder.h"
 
 namespace rlfleet {
 namespace {
@@ -163,44 +164,15 @@ int64_t MaxWeightsMessageBytes(const std::vector<std::string>& names,
 }
 
 std::string EncodeWeights(const WeightsMessage& w) {
-  if (w.names.size() != w.shapes.size()) {
-    throw std::invalid_argument("weights have " + std::to_string(w.names.size()) + " names but " +
-                                std::to_string(w.shapes.size()) + " shapes");
-  }
-  size_t total = 0;
-  for (size_t i = 0; i < w.shapes.size(); ++i) {
-    size_t count = 1;
-    for (int64_t dim : w.shapes[i]) {
-      if (dim < 0) {
-        throw std::invalid_argument("weights parameter '" + w.names[i] +
-                                    "' has a negative dimension");
-      }
-      count *= static_cast<size_t>(dim);
-    }
-    total += count;
-  }
-  if (total != w.flat.size()) {
-    throw std::invalid_argument("weights shapes hold " + std::to_string(total) +
+  WeightsEncoder encoder(w.names, w.shapes);
+  if (encoder.values() != w.flat.size()) {
+    throw std::invalid_argument("weights shapes hold " + std::to_string(encoder.values()) +
                                 " floats but flat has " + std::to_string(w.flat.size()));
   }
-  capnp::MallocMessageBuilder builder(
-      FirstSegmentWordsFor(static_cast<size_t>(MaxWeightsMessageBytes(w.names, w.shapes))));
-  auto m = builder.initRoot<wire::Weights>();
-  m.setProtocolVersion(kProtocolVersion);
-  m.setVersion(w.version);
-  m.setLearnerStep(w.learner_step);
-  m.setIncarnation(w.incarnation);
-  m.setRound(w.round);
-  m.setTurn(w.turn);
-  auto names = m.initNames(static_cast<unsigned int>(w.names.size()));
-  for (size_t i = 0; i < w.names.size(); ++i) names.set(i, w.names[i]);
-  auto shapes = m.initShapes(static_cast<unsigned int>(w.shapes.size()));
-  for (size_t i = 0; i < w.shapes.size(); ++i) {
-    auto dims = shapes.init(i, static_cast<unsigned int>(w.shapes[i].size()));
-    for (size_t j = 0; j < w.shapes[i].size(); ++j) dims.set(j, w.shapes[i][j]);
-  }
-  CopyOut(w.flat, m.initData(Bytes(w.flat)));
-  return SerializeToString(builder);
+  if (!w.flat.empty()) std::memcpy(encoder.data(), w.flat.data(), Bytes(w.flat));
+  const zmq::message_t message =
+      encoder.Encode(w.version, w.learner_step, w.incarnation, w.round, w.turn);
+  return std::string(message.data<char>(), message.size());
 }
 
 WeightsMessage DecodeWeights(const void* data, size_t size) {

@@ -62,7 +62,8 @@ struct WeightsMessage {
   std::vector<float> flat;
 };
 
-// Throws std::invalid_argument when names, shapes and flat disagree.
+// Throws std::invalid_argument when names, shapes and flat disagree. (The learner refills one
+// message in place instead: transport/weights_encoder.h.)
 std::string EncodeWeights(const WeightsMessage& weights);
 // An upper bound on the size of EncodeWeights' output for parameters of these names and shapes
 // (dimensions >= 0): the float32 data plus a few Cap'n Proto words per name, shape and list,
