@@ -599,6 +599,10 @@ int main(int argc, char** argv) {
   eval->add_option("--strip-frames", eval_options.strip_frames,
                    "Frames in the --strip picture, first and last included (default 6)")
       ->needs("--strip");
+  eval->add_option("--strip-steps", eval_options.strip_steps,
+                   "Spread the --strip frames over the first N steps of the episode (default: "
+                   "all of it)")
+      ->needs("--strip");
   int32_t frame_width = 0, frame_height = 0;
   auto* eval_width = eval->add_option(
       "--width", frame_width,

@@ -20,19 +20,24 @@ namespace rlfleet {
 void EvaluateOptions::Validate() const {
   if (run_dir.empty()) throw std::invalid_argument("evaluate: run_dir is empty");
   if (episodes <= 0) throw std::invalid_argument("evaluate: episodes must be > 0");
-  if (!video_path.empty()) {
-    RenderOptions render;
-    render.width = video_width;
-    render.height = video_height;
-    render.Validate();
-  }
-  if (!strip_path.empty()) {
-    FrameStripOptions strip;
-    strip.frames = strip_frames;
-    strip.width = strip_width;
-    strip.height = strip_height;
-    strip.Validate();
-  }
+  if (!video_path.empty()) video_options().Validate();
+  if (!strip_path.empty()) strip_options().Validate();
+  if (strip_steps < 0) throw std::invalid_argument("evaluate: strip_steps must be >= 0");
+}
+
+RenderOptions EvaluateOptions::video_options() const {
+  RenderOptions render;
+  render.width = video_width;
+  render.height = video_height;
+  return render;
+}
+
+FrameStripOptions EvaluateOptions::strip_options() const {
+  FrameStripOptions strip;
+  strip.frames = strip_frames;
+  strip.width = strip_width;
+  strip.height = strip_height;
+  return strip;
 }
 
 EvaluateResult EvaluateCheckpoint(const EvaluateOptions& options) {
@@ -49,19 +54,12 @@ EvaluateResult EvaluateCheckpoint(const EvaluateOptions& options) {
   Rng rng(DeriveSeed(options.seed, "eval_actions", 0));
   std::unique_ptr<VideoRecorder> video;
   if (!options.video_path.empty()) {
-    RenderOptions render;
-    render.width = options.video_width;
-    render.height = options.video_height;
-    video = std::make_unique<VideoRecorder>(*env, options.video_path, render);
+    video = std::make_unique<VideoRecorder>(*env, options.video_path, options.video_options());
   }
   // Made before any episode, so that an env that cannot be drawn fails at once.
   std::unique_ptr<StripRecorder> strip;
   if (!options.strip_path.empty()) {
-    FrameStripOptions strip_options;
-    strip_options.frames = options.strip_frames;
-    strip_options.width = options.strip_width;
-    strip_options.height = options.strip_height;
-    strip = std::make_unique<StripRecorder>(*env, strip_options);
+    strip = std::make_unique<StripRecorder>(*env, options.strip_options());
   }
   for (int32_t episode = 0; episode < options.episodes; ++episode) {
     env->Seed(options.seed + static_cast<uint64_t>(episode));
@@ -71,7 +69,7 @@ EvaluateResult EvaluateCheckpoint(const EvaluateOptions& options) {
     if (episode == 0 && strip) {
       // The first episode again, from the same env seed and action stream, now that its length
       // is known: the strip draws only the frames it keeps. `rng` goes on untouched.
-      strip->Expect(outcome.steps + 1);
+      strip->Expect(outcome.steps + 1, options.strip_steps > 0 ? options.strip_steps + 1 : 0);
       Rng replay(DeriveSeed(options.seed, "eval_actions", 0));
       env->Seed(options.seed);
       result.strip_steps = PlayEpisode(*algorithm, *env, options.greedy, replay, strip.get()).steps;

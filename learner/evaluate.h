@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "render/frame_strip.h"
+#include "render/renderer.h"
+
 namespace rlfleet {
 
 struct EvaluateOptions {
@@ -23,10 +26,16 @@ struct EvaluateOptions {
   // by side (render/frame_strip.h), each strip_width × strip_height pixels (0: 160 high, the
   // task's aspect ratio). The episode is played once more to draw it (render/strip_recorder.h):
   // `returns` are those of the episodes without it.
+  // strip_steps > 0: the frames are spread over the first strip_steps steps of the episode
+  // instead of all of it (e.g. the part of a HalfCheetah run on the floor).
   std::string strip_path;
   int32_t strip_frames = 6;
   int32_t strip_width = 0;
   int32_t strip_height = 0;
+  int64_t strip_steps = 0;
+  // What the fields above say, as the renderers take it.
+  RenderOptions video_options() const;
+  FrameStripOptions strip_options() const;
   void Validate() const;
 };
 

@@ -190,6 +190,15 @@ TEST(StripRecorderTest, DrawsOnlyThePickedFramesOfAnEpisode) {
   }
   EXPECT_TRUE(differ);
 
+  // Spread over the first 4 frames only: 0, 1, 2, 3 of the same 10.
+  recorder.Expect(10, 4);
+  EXPECT_EQ(recorder.picked(), (std::vector<int64_t>{0, 1, 2, 3}));
+  play(9);
+  EXPECT_EQ(recorder.rendered(), 4);
+  EXPECT_NO_THROW(recorder.WritePng(dir.path() + "/start.png"));
+  recorder.Expect(10, 50);  // a span beyond the episode is the whole episode
+  EXPECT_EQ(recorder.picked(), (std::vector<int64_t>{0, 3, 6, 9}));
+
   recorder.Expect(10);
   play(8);  // one step short of the first play
   EXPECT_THROW(recorder.WritePng(dir.path() + "/short.png"), std::runtime_error);

@@ -30,8 +30,10 @@ StripRecorder::StripRecorder(Env& env, const FrameStripOptions& options) : optio
   frame_.resize(static_cast<size_t>(options_.width) * options_.height * 3);
 }
 
-void StripRecorder::Expect(int64_t episode_frames) {
-  picked_ = PickStripFrames(episode_frames, options_.frames);
+void StripRecorder::Expect(int64_t episode_frames, int64_t span_frames) {
+  const int64_t span =
+      span_frames > 0 && span_frames < episode_frames ? span_frames : episode_frames;
+  picked_ = PickStripFrames(span, options_.frames);
   expected_ = episode_frames;
   captured_ = 0;
   rendered_ = 0;

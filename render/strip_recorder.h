@@ -28,8 +28,10 @@ class StripRecorder : public FrameCapture {
   // OpenGL context can be made (naming what to install), std::invalid_argument for bad options.
   StripRecorder(Env& env, const FrameStripOptions& options);
 
-  // The frames of the episode about to be captured: its steps + 1. Restarts the strip.
-  void Expect(int64_t episode_frames);
+  // The frames of the episode about to be captured: its steps + 1. Restarts the strip. The
+  // strip's frames are spread over the first `span_frames` of them (0, or more than the
+  // episode has: all of them).
+  void Expect(int64_t episode_frames, int64_t span_frames = 0);
   void Capture() override;
   // Writes the PNG (FrameStrip::WritePng). Throws std::runtime_error when the episode had
   // another number of frames than expected (it did not repeat), or cairo cannot write.
