@@ -377,10 +377,19 @@ struct Learner::Impl {
       limiter.OnDelete(counts->rate_limiter.deletes);
       while (!stop.load() && !completed && limiter.CanSample(batch)) {
         SampledBatch sampled;
+        const int64_t refusals = client.error_replies() + client.overloaded_replies();
         const bool got = replay_memory()
                              ? client.SamplePrioritized(batch, kPriorityTimeoutMs, &sampled)
                              : client.Sample(batch, kPriorityTimeoutMs, &sampled);
+        if (!got && client.error_replies() + client.overloaded_replies() > refusals) {
+          // Refused (counted and logged by the client): nothing was drawn, so asking again
+          // keeps the run deterministic.
+          sample_error_replies = client.error_replies() + client.malformed_replies();
+          continue;
+        }
         if (!got) {
+          // A sample that timed out may have drawn items whose reply was lost: the rounds
+          // could no longer be replayed exactly.
           throw std::runtime_error("round " + std::to_string(round) +
                                    ": the shard did not answer a sample its rate limiter allows");
         }
