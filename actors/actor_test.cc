@@ -83,8 +83,8 @@ TEST_F(ActorTest, InsertsEveryStepAsTheAlgorithmBuiltItAndTakesWeights) {
   const int64_t steps_per_env = steps / kEnvs;
 
   // Reference: the same envs (seeded as the actor seeds them) under the fake's actions.
-  NativeVectorEnv reference(
-      VectorEnvOptions{config_.env.id, kEnvs, DeriveSeed(config_.seed, "actor_envs", kActor), 1});
+  NativeVectorEnv reference(VectorEnvOptions{
+      config_.env.id, kEnvs, DeriveSeed(config_.seed, "actor_envs", kActor), 1, {}});
   const int32_t d = reference.spec().observation_size;
   std::vector<float> obs(kEnvs * d), next(kEnvs * d), final_obs(kEnvs * d), rewards(kEnvs),
       actions(kEnvs);

@@ -29,7 +29,9 @@ torch::Device ResolveDevice(const std::string& name) {
 #endif
 }
 
-void TensorsToDevice(const std::vector<torch::Tensor*>& tensors, const torch::Device& device) {
+// tensors is only read in a CUDA build.
+void TensorsToDevice([[maybe_unused]] const std::vector<torch::Tensor*>& tensors,
+                     const torch::Device& device) {
   if (!device.is_cuda()) return;
 #ifdef RLFLEET_WITH_CUDA
   c10::cuda::CUDAStream side_stream = c10::cuda::getStreamFromPool(false, device.index());

@@ -17,7 +17,7 @@ class MarkerPolicy : public TransitionPolicy {
   int policy_calls = 0;
 
  protected:
-  void PolicyActions(const float* observations, float* actions) override {
+  void PolicyActions(const float* /*observations*/, float* actions) override {
     ++policy_calls;
     for (int32_t i = 0; i < num_envs() * spec().action_size; ++i) actions[i] = kMarker;
   }

@@ -18,6 +18,18 @@ function(rlfleet_test)
     WORKING_DIRECTORY ${PROJECT_BINARY_DIR})
 endfunction()
 
+# With RLFLEET_WARNINGS, compiles every C and C++ target defined from here down (the project's
+# own: third-party code comes in as imported targets, whose headers are SYSTEM) with
+# -Wall -Wextra. Call before the add_subdirectory() calls.
+function(rlfleet_enable_warnings)
+  if(NOT RLFLEET_WARNINGS)
+    return()
+  endif()
+  if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    add_compile_options("$<$<COMPILE_LANGUAGE:C,CXX>:-Wall;-Wextra>")
+  endif()
+endfunction()
+
 # The layering of docs/architecture.md, checked on every build: LibTorch may only be included
 # in algorithms/, actors/, learner/, launcher/, bench/ and tests/ (never core/, envs/, pyenv/,
 # replay/, transport/); ZeroMQ never in algorithms/

@@ -35,11 +35,18 @@ class LogLine {
   std::ostringstream stream_;
 };
 
+// Turns a finished LogLine expression into void, the type of the other branch of RLF_LOG.
+struct LogLineVoidify {
+  void operator&(const LogLine& /*line*/) const {}
+};
+
 }  // namespace rlfleet
 
-#define RLF_LOG(level)                                            \
-  if (::rlfleet::LogLevel::k##level < ::rlfleet::GetLogLevel()) { \
-  } else                                                          \
-    ::rlfleet::LogLine(::rlfleet::LogLevel::k##level)
+// RLF_LOG(Info) << ...; is one expression (not an if) so that it nests in an if/else
+// without braces: & binds looser than << and tighter than ?:.
+#define RLF_LOG(level)                                       \
+  (::rlfleet::LogLevel::k##level < ::rlfleet::GetLogLevel()) \
+      ? static_cast<void>(0)                                 \
+      : ::rlfleet::LogLineVoidify() & ::rlfleet::LogLine(::rlfleet::LogLevel::k##level)
 
 #endif  // RLFLEET_CORE_LOGGING_H_

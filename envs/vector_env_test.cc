@@ -25,7 +25,7 @@ void RandomActions(const EnvSpec& spec, int n, Rng& rng, std::vector<float>* act
 // Steps a VectorEnv next to num_envs single envs (env i seeded seed + i, reset by hand when an
 // episode ends) and checks every output row; returns the number of episode ends seen.
 int CheckMatchesSingleEnvs(const std::string& id, int n, uint64_t seed, int steps) {
-  NativeVectorEnv vec({id, n, seed, 1});
+  NativeVectorEnv vec({id, n, seed, 1, {}});
   const EnvSpec& spec = vec.spec();
   const int d = spec.observation_size, a = spec.action_size;
   std::vector<std::unique_ptr<Env>> singles;
@@ -78,7 +78,7 @@ TEST(VectorEnvTest, AutoResetMatchesSingleEnvsSeededSeedPlusI) {
 }
 
 TEST(VectorEnvTest, FreshObservationAfterTerminationIsAResetState) {
-  NativeVectorEnv vec({"CartPole-v1", 1, 3, 1});
+  NativeVectorEnv vec({"CartPole-v1", 1, 3, 1, {}});
   std::vector<float> obs(4), finals(4), rewards(1);
   std::vector<uint8_t> terminated(1), truncated(1);
   vec.Reset(obs.data());
@@ -105,7 +105,7 @@ struct Trace {
 };
 
 Trace RunVector(const std::string& id, int n, int threads, int steps) {
-  NativeVectorEnv vec({id, n, 123, threads});
+  NativeVectorEnv vec({id, n, 123, threads, {}});
   const int d = vec.spec().observation_size;
   std::vector<float> obs(n * d), rewards(n), finals(n * d, 0.0f), actions;
   std::vector<uint8_t> terminated(n), truncated(n);
@@ -144,7 +144,7 @@ TEST(VectorEnvTest, ThreadedSteppingIsBitIdenticalToOneThread) {
 }
 
 TEST(VectorEnvTest, WorkerExceptionReachesCallerAndPoolStaysUsable) {
-  NativeVectorEnv vec({"CartPole-v1", 4, 0, 2});  // env 3 is stepped by the worker thread
+  NativeVectorEnv vec({"CartPole-v1", 4, 0, 2, {}});  // env 3 is stepped by the worker thread
   EXPECT_EQ(vec.num_envs(), 4);
   EXPECT_EQ(vec.spec().id, "CartPole-v1");
   std::vector<float> obs(16), finals(16), rewards(4);
@@ -256,10 +256,11 @@ TEST(VectorEnvTest, ValidateNamesTheBadField) {
     }
     return "no exception";
   };
-  EXPECT_NE(message({"CartPole-v1", 0, 0, 1}).find("num_envs"), std::string::npos);
-  EXPECT_NE(message({"CartPole-v1", 2, 0, 0}).find("num_threads"), std::string::npos);
-  EXPECT_NE(message({"", 2, 0, 1}).find("env_id"), std::string::npos);
-  EXPECT_NE(message({"Nope-v0", 2, 0, 1}).find("unknown environment 'Nope-v0'"), std::string::npos);
+  EXPECT_NE(message({"CartPole-v1", 0, 0, 1, {}}).find("num_envs"), std::string::npos);
+  EXPECT_NE(message({"CartPole-v1", 2, 0, 0, {}}).find("num_threads"), std::string::npos);
+  EXPECT_NE(message({"", 2, 0, 1, {}}).find("env_id"), std::string::npos);
+  EXPECT_NE(message({"Nope-v0", 2, 0, 1, {}}).find("unknown environment 'Nope-v0'"),
+            std::string::npos);
 }
 
 }  // namespace

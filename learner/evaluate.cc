@@ -46,7 +46,6 @@ EvaluateResult EvaluateCheckpoint(const EvaluateOptions& options) {
   EvaluateResult result;
   result.checkpoint = loaded.path;
   Env* env = loaded.env.get();
-  const EnvSpec& spec = loaded.spec;
   // The algorithm's own evaluation policy on the CPU: greedy is the argmax / the mean action,
   // stochastic the algorithm's sampled (or ε = 0.01 greedy) policy.
   LearnerAlgorithm* algorithm = loaded.algorithm.get();

@@ -66,8 +66,8 @@ ActorStatsReceiver::ActorStatsReceiver(const std::string& endpoint, int32_t num_
                                        std::string episodes_csv, bool rounds)
     : socket_(SharedContext(), zmq::socket_type::pull),
       num_actors_(num_actors),
-      rounds_enabled_(rounds),
-      episodes_csv_(std::move(episodes_csv)) {
+      episodes_csv_(std::move(episodes_csv)),
+      rounds_enabled_(rounds) {
   socket_.set(zmq::sockopt::linger, 0);
   socket_.set(zmq::sockopt::maxmsgsize, kMaxMessageBytes);
   Bind(socket_, endpoint);

@@ -25,7 +25,9 @@ TEST(FlatKeyMapTest, MatchesUnorderedMapOnRandomOperations) {
       const uint64_t* found = map.Find(key);
       auto it = reference.find(key);
       ASSERT_EQ(found != nullptr, it != reference.end());
-      if (found != nullptr) EXPECT_EQ(*found, it->second);
+      if (found != nullptr) {
+        EXPECT_EQ(*found, it->second);
+      }
     }
     ASSERT_EQ(map.size(), reference.size());
   }

@@ -197,7 +197,9 @@ TEST_P(EnvFaultE2eTest, RunCompletesAndCountsWhatWasDropped) {
   EXPECT_TRUE(summary["completed"].get<bool>());
   EXPECT_GT(summary["env_dropped_episodes"].get<int64_t>(), 0) << summary.dump();
   EXPECT_GT(summary[c.counter].get<int64_t>(), 0) << summary.dump();
-  if (*c.second_counter) EXPECT_GT(summary[c.second_counter].get<int64_t>(), 0) << summary.dump();
+  if (*c.second_counter) {
+    EXPECT_GT(summary[c.second_counter].get<int64_t>(), 0) << summary.dump();
+  }
   for (double r : testing::EpisodeReturns(run)) {
     EXPECT_TRUE(r >= 1.0 && r <= 500.0) << r;  // CartPole's: 1 per step, at most 500 steps
   }

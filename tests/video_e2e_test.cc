@@ -192,7 +192,9 @@ TEST_F(CartPoleVideoTest, EvalFilmsTheGreedyEpisodeAndDrawsItsStrip) {
   }
   for (int t = 0; t < 4; ++t) {
     EXPECT_NE(tiles[t].find_first_not_of(tiles[t][0]), std::string::npos) << "tile " << t;
-    if (t > 0) EXPECT_NE(tiles[t - 1], tiles[t]) << "tiles " << t - 1 << " and " << t;
+    if (t > 0) {
+      EXPECT_NE(tiles[t - 1], tiles[t]) << "tiles " << t - 1 << " and " << t;
+    }
   }
 
   // `rlfleet report` over this run: the picture of its one (so best) seed and its line.

@@ -55,13 +55,6 @@ const std::vector<TaskFacts>& Tasks() {
   return tasks;
 }
 
-std::vector<double> Qpos(const MujocoEnv& env) {
-  return std::vector<double>(env.data()->qpos, env.data()->qpos + env.model()->nq);
-}
-std::vector<double> Qvel(const MujocoEnv& env) {
-  return std::vector<double>(env.data()->qvel, env.data()->qvel + env.model()->nv);
-}
-
 double SumOfTerms(const MujocoEnv& env) {
   double sum = 0;
   for (const auto& term : *env.reward_terms()) sum += term.second;
@@ -380,7 +373,9 @@ TEST(PlanarLocomotionTest, RewardTermsFromPositionsBeforeAndAfterAndTheAction) {
       EXPECT_NEAR(r.reward, forward + healthy - ctrl, 1e-9);
       EXPECT_NEAR(TermOf(*env, "forward"), forward, 1e-9);
       EXPECT_NEAR(TermOf(*env, "ctrl_cost"), -ctrl, 1e-12);
-      if (facts.healthy_reward) EXPECT_EQ(TermOf(*env, "healthy"), 1.0);
+      if (facts.healthy_reward) {
+        EXPECT_EQ(TermOf(*env, "healthy"), 1.0);
+      }
       EXPECT_NEAR(SumOfTerms(*env), r.reward, 1e-12);
       // Observation: qpos without the leading positions, then qvel (maybe clipped).
       int k = 0;
@@ -733,7 +728,9 @@ TEST(MujocoRegistryTest, MakeEnvAppliesTheTimeLimit) {
       r = env->Step(action.data(), obs.data());
       ++steps;
     } while (!r.terminated && !r.truncated);
-    if (r.truncated) EXPECT_EQ(steps, task.max_episode_steps);
+    if (r.truncated) {
+      EXPECT_EQ(steps, task.max_episode_steps);
+    }
     EXPECT_LE(steps, task.max_episode_steps);
   }
 }
