@@ -192,13 +192,18 @@ struct Learner::Impl {
   // Prefetch thread: sends the queued priority updates (in order) without waiting for their
   // acks, takes the acks that came back (waiting only while more than
   // kMaxUnackedPriorityUpdates are out), and frees the trained batches.
+  // The client's error replies (their requests dropped) and unusable replies, for status.json.
+  void NoteSampleErrors(const SampleClient& client) {
+    sample_error_replies = client.error_replies() + client.malformed_replies();
+  }
+
   void SendPriorityUpdates(SampleClient& client) {
     while (std::optional<PriorityUpdate> update =
                priority_updates.Pop(std::chrono::milliseconds(0))) {
       client.SendPriorityUpdates(update->keys, update->priorities, kPriorityTimeoutMs);
     }
     unknown_keys += client.CollectPriorityAcks(kMaxUnackedPriorityUpdates, kPriorityTimeoutMs);
-    sample_error_replies = client.error_replies() + client.malformed_replies();
+    NoteSampleErrors(client);
     while (spent.Pop(std::chrono::milliseconds(0))) {
     }
   }
@@ -291,7 +296,7 @@ struct Learner::Impl {
             replay_memory()
                 ? client.SamplePrioritized(config.learner.batch_size, kPollSlice.count(), &sampled)
                 : client.Sample(config.learner.batch_size, kPollSlice.count(), &sampled);
-        sample_error_replies = client.error_replies() + client.malformed_replies();
+        NoteSampleErrors(client);
         if (!got) continue;
         ReadyBatch next;
         if (!BuildBatch(sampled, client, &next)) continue;
@@ -384,7 +389,7 @@ struct Learner::Impl {
         if (!got && client.error_replies() + client.overloaded_replies() > refusals) {
           // Refused (counted and logged by the client): nothing was drawn, so asking again
           // keeps the run deterministic.
-          sample_error_replies = client.error_replies() + client.malformed_replies();
+          NoteSampleErrors(client);
           continue;
         }
         if (!got) {
@@ -402,7 +407,7 @@ struct Learner::Impl {
         completed = Done();
       }
       // 3. The weights of the next round; one metrics row per round.
-      sample_error_replies = client.error_replies() + client.malformed_replies();
+      NoteSampleErrors(client);
       ++round;
       turn = 0;
       Publish(round, turn);

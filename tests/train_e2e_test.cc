@@ -40,6 +40,18 @@ class TrainE2eTest : public testing::E2eFixture {
   TrainE2eTest() : E2eFixture("cartpole_impala.yaml") {}
 };
 
+// What a 300k-step CartPole IMPALA run that learned shows: the first 100 episodes near random
+// (a uniform random policy averages about 22), the last 100 above 150. Sets *last to their
+// mean.
+void ExpectLearnedCartPole(const fs::path& run, double* last) {
+  const std::vector<double> returns = EpisodeReturns(run);
+  ASSERT_GE(returns.size(), 200u);
+  const double first = Mean(returns, 0, 100);
+  *last = Mean(returns, returns.size() - 100, returns.size());
+  EXPECT_LT(first, 40.0);
+  EXPECT_GT(*last, 150.0) << "first 100 episodes " << first << ", last 100 " << *last;
+}
+
 // A short CartPole run on a fixed env-step budget learns: the last 100 episodes return much
 // more than the first 100 (a uniform random policy averages about 22).
 TEST_F(TrainE2eTest, ShortCartPoleRunLearns) {
@@ -48,12 +60,9 @@ TEST_F(TrainE2eTest, ShortCartPoleRunLearns) {
   const auto summary = nlohmann::json::parse(ReadFile((run / "summary.json").string()));
   EXPECT_TRUE(summary["completed"].get<bool>());
   EXPECT_GE(summary["env_steps"].get<int64_t>(), 300000);
-  const std::vector<double> returns = EpisodeReturns(run);
-  ASSERT_GE(returns.size(), 200u);
-  const double first = Mean(returns, 0, 100);
-  const double last = Mean(returns, returns.size() - 100, returns.size());
-  EXPECT_LT(first, 40.0);
-  EXPECT_GT(last, 150.0) << "first 100 episodes " << first << ", last 100 " << last;
+  double last = 0.0;
+  ExpectLearnedCartPole(run, &last);
+  if (HasFatalFailure()) return;
   EXPECT_NEAR(summary["final_mean_return_100"].get<double>(), last, 1e-3 * last);
   EXPECT_TRUE(fs::exists(run / "metrics.csv"));
   EXPECT_TRUE(fs::exists(run / "config.yaml"));
@@ -101,12 +110,8 @@ TEST_F(TrainE2eTest, FourShardsGatherBatchesLargerThanAShardAndLearn) {
   EXPECT_TRUE(summary["completed"].get<bool>());
   EXPECT_EQ(summary["restarts"].get<int64_t>(), 0);
   EXPECT_EQ(summary["malformed_items"].get<int64_t>(), 0);
-  const std::vector<double> returns = EpisodeReturns(run);
-  ASSERT_GE(returns.size(), 200u);
-  const double first = Mean(returns, 0, 100);
-  const double last = Mean(returns, returns.size() - 100, returns.size());
-  EXPECT_LT(first, 40.0);
-  EXPECT_GT(last, 150.0) << "first 100 episodes " << first << ", last 100 " << last;
+  double last = 0.0;
+  ExpectLearnedCartPole(run, &last);
 }
 
 // SIGINT stops every process; the run directory holds a checkpoint and a summary, and the
