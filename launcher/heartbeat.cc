@@ -1,5 +1,6 @@
 #include "launcher/heartbeat.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -15,6 +16,13 @@ namespace rlfleet {
 
 std::string RoleName(const std::string& role, int32_t index) {
   return role == "learner" ? role : role + "-" + std::to_string(index);
+}
+
+double ProcessCpuSeconds() {
+  rusage usage{};
+  if (::getrusage(RUSAGE_SELF, &usage) != 0) return 0.0;
+  const auto seconds = [](const timeval& t) { return t.tv_sec + 1e-6 * t.tv_usec; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 Heartbeat::Heartbeat(const std::string& run_dir, const std::string& role, int32_t index,
@@ -61,7 +69,7 @@ void Heartbeat::Write(bool stopped) {
   nlohmann::json record = {{"role", role_},       {"index", index_},
                            {"host", host_},       {"pid", static_cast<int64_t>(::getpid())},
                            {"started", started_}, {"time", UnixSeconds()},
-                           {"stopped", stopped}};
+                           {"stopped", stopped},  {"cpu_seconds", ProcessCpuSeconds()}};
   for (const auto& [key, value] : slurm_) record[key] = value;
   try {
     if (fields_) {

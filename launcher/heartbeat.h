@@ -19,11 +19,17 @@ std::string RoleName(const std::string& role, int32_t index);
 // A role's heartbeat: <run_dir>/roles/<RoleName>.json, replaced atomically every
 // interval_seconds by a thread of its own (the first at once):
 //   {"role": "actor", "index": 3, "host": "node7", "pid": 1234, "started": <unix s>,
-//    "time": <unix s>, "stopped": false, <fields()...>}
+//    "time": <unix s>, "stopped": false, "cpu_seconds": <s>, <fields()...>}
+// cpu_seconds is the process's user + system CPU time (getrusage, all threads) at the write: rates
+// between two records divided by a counter's growth give a per-message or per-frame cost
+// (scripts/bench_scale.py, docs/scaling.md).
 // plus "slurm_job_id" and "slurm_step_id" (strings) when SLURM_JOB_ID / SLURM_STEP_ID are set.
 // `fields` runs on that thread (it must be thread-safe) and adds numbers, e.g. env_steps. The
 // destructor stops the thread at once and writes a last record with "stopped": true. A write
 // that fails (a full disk) is logged once and retried at the next beat.
+// The CPU seconds (user + system) this process has used, all its threads together.
+double ProcessCpuSeconds();
+
 class Heartbeat {
  public:
   using Fields = std::function<std::vector<std::pair<std::string, double>>()>;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -41,6 +42,22 @@ TEST(HeartbeatTest, BeatsWithItsFieldsAndWritesALastRecordOnTheWayOut) {
   EXPECT_EQ(RoleName("learner", 0), "learner");
   EXPECT_EQ(RoleName("shard", 2), "shard-2");
   EXPECT_FALSE(last.contains("slurm_job_id"));
+}
+
+TEST(HeartbeatTest, RecordsTheCpuTimeTheProcessUsed) {
+  TempDir dir("rlfleet-heartbeat-test");
+  // Reference: the C library's own process CPU clock, read around the busy loop.
+  const double clock_before = static_cast<double>(std::clock()) / CLOCKS_PER_SEC;
+  const double rusage_before = ProcessCpuSeconds();
+  volatile double sink = 0;
+  while (static_cast<double>(std::clock()) / CLOCKS_PER_SEC - clock_before < 0.3) sink = sink + 1;
+  { Heartbeat beat(dir.path(), "shard", 0, 10.0); }
+  const double clock_after = static_cast<double>(std::clock()) / CLOCKS_PER_SEC;
+  const auto last = nlohmann::json::parse(ReadFile(dir.path() + "/roles/shard-0.json"));
+  const double used = last["cpu_seconds"].get<double>() - rusage_before;
+  // getrusage and clock() tick at different granularities (the kernel's 4 ms at worst).
+  EXPECT_GE(used, 0.3 - 0.02);
+  EXPECT_LE(used, clock_after - clock_before + 0.02);
 }
 
 TEST(HeartbeatTest, NamesTheSlurmJobAndStepItRunsIn) {

@@ -328,6 +328,10 @@ int RunWorker(const std::string& role, int32_t index, const std::string& run_dir
           {"size", static_cast<double>(stats.size)},
           {"inserts", static_cast<double>(stats.inserts)},
           {"samples", static_cast<double>(stats.samples)},
+          {"insert_requests", static_cast<double>(stats.insert_requests)},
+          {"sample_requests", static_cast<double>(stats.sample_requests)},
+          {"update_requests", static_cast<double>(stats.update_requests)},
+          {"overloaded", static_cast<double>(stats.overloaded)},
           {"refused_peers", static_cast<double>(stats.refused_peers)}};
     });
     RLF_LOG(Info) << "serving table '" << options.table << "' on " << server->endpoint();
