@@ -21,7 +21,8 @@ using replay_internal::kMaxSliceMs;
 using replay_internal::MillisecondsSince;
 using replay_internal::ReceivedMessage;
 using replay_internal::ResponseOf;
-using replay_internal::ToZmqMessage;
+using replay_internal::BuildZmqMessage;
+using replay_internal::DataListWords;
 using replay_internal::TrySendMessage;
 
 // ---------------------------------------------------------------------------------------------
@@ -84,28 +85,32 @@ void InsertClient::Insert(const std::vector<std::string>& items,
 }
 
 zmq::message_t InsertClient::Encode(uint64_t id, const Request& r) const {
-  size_t bytes = 0;
-  for (const std::string& item : r.items) bytes += item.size();
-  capnp::MallocMessageBuilder builder(FirstSegmentWordsFor(bytes + 24 * r.items.size() + 64));
-  auto request = builder.initRoot<wire::Request>();
-  request.setProtocolVersion(kProtocolVersion);
-  request.setRequestId(id);
-  auto insert = request.initInsert();
-  insert.setTable(options_.table);
-  insert.setTimeoutMs(static_cast<uint32_t>(options_.shard_timeout_ms));
-  if (!r.priorities.empty()) {
-    auto list = insert.initPriorities(static_cast<unsigned int>(r.priorities.size()));
-    for (size_t i = 0; i < r.priorities.size(); ++i) {
-      list.set(static_cast<unsigned int>(i), r.priorities[i]);
+  std::vector<size_t> sizes;
+  sizes.reserve(r.items.size());
+  for (const std::string& item : r.items) sizes.push_back(item.size());
+  // Items, one word per priority, the table's name, the structs' few words.
+  const size_t words = DataListWords(sizes) + r.priorities.size() +
+                       options_.table.size() / sizeof(capnp::word) + 64;
+  return BuildZmqMessage(words, [&](capnp::MessageBuilder& builder) {
+    auto request = builder.initRoot<wire::Request>();
+    request.setProtocolVersion(kProtocolVersion);
+    request.setRequestId(id);
+    auto insert = request.initInsert();
+    insert.setTable(options_.table);
+    insert.setTimeoutMs(static_cast<uint32_t>(options_.shard_timeout_ms));
+    if (!r.priorities.empty()) {
+      auto list = insert.initPriorities(static_cast<unsigned int>(r.priorities.size()));
+      for (size_t i = 0; i < r.priorities.size(); ++i) {
+        list.set(static_cast<unsigned int>(i), r.priorities[i]);
+      }
     }
-  }
-  auto list = insert.initItems(static_cast<unsigned int>(r.items.size()));
-  for (size_t i = 0; i < r.items.size(); ++i) {
-    list.set(static_cast<unsigned int>(i),
-             capnp::Data::Reader(reinterpret_cast<const kj::byte*>(r.items[i].data()),
-                                 r.items[i].size()));
-  }
-  return ToZmqMessage(builder);
+    auto list = insert.initItems(static_cast<unsigned int>(r.items.size()));
+    for (size_t i = 0; i < r.items.size(); ++i) {
+      list.set(static_cast<unsigned int>(i),
+               capnp::Data::Reader(reinterpret_cast<const kj::byte*>(r.items[i].data()),
+                                   r.items[i].size()));
+    }
+  });
 }
 
 void InsertClient::Insert(std::vector<std::string>&& items, std::vector<double>&& priorities) {

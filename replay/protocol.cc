@@ -2,6 +2,11 @@
 
 #include <capnp/serialize.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
 #include <utility>
 
 #include "transport/codec.h"
@@ -14,6 +19,36 @@ zmq::message_t ToZmqMessage(capnp::MessageBuilder& builder) {
   return zmq::message_t(
       words->begin(), words->size() * sizeof(capnp::word),
       [](void*, void* hint) { delete static_cast<kj::Array<capnp::word>*>(hint); }, words);
+}
+
+zmq::message_t BuildZmqMessage(size_t words,
+                               const std::function<void(capnp::MessageBuilder&)>& fill) {
+  static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+                "the segment table below is written in the host's byte order");
+  words = std::max<size_t>(words, 1);
+  auto* buffer = static_cast<capnp::word*>(std::calloc(words + 1, sizeof(capnp::word)));
+  if (buffer == nullptr) throw std::bad_alloc();
+  try {
+    capnp::FlatMessageBuilder builder(kj::arrayPtr(buffer + 1, words));
+    fill(builder);
+    const auto segments = builder.getSegmentsForOutput();  // one: a flat builder never adds any
+    const auto used = static_cast<uint32_t>(segments[0].size());
+    const uint32_t table[2] = {0, used};  // segment count − 1, then the segment's size in words
+    std::memcpy(buffer, table, sizeof(table));
+    return zmq::message_t(
+        buffer, (1 + size_t{used}) * sizeof(capnp::word),
+        [](void* data, void*) { std::free(data); }, nullptr);
+  } catch (const kj::Exception&) {
+    // FlatMessageBuilder's buffer was too small (or `fill` failed: then it fails again below).
+    std::free(buffer);
+  } catch (...) {
+    std::free(buffer);
+    throw;
+  }
+  capnp::MallocMessageBuilder builder(
+      static_cast<unsigned int>(std::min<size_t>(2 * words, (size_t{1} << 29) - 1)));
+  fill(builder);
+  return ToZmqMessage(builder);
 }
 
 size_t SerializedBytes(capnp::MessageBuilder& builder) {

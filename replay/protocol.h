@@ -9,6 +9,7 @@
 #include <zmq.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,25 @@ inline constexpr int64_t kMaxSliceMs = 100;
 
 // The flat serialization of `builder` in a ZeroMQ message that owns it (one copy).
 zmq::message_t ToZmqMessage(capnp::MessageBuilder& builder);
+
+// Builds a message with `fill` directly in the buffer that ZeroMQ then sends: a
+// capnp::FlatMessageBuilder over `words` zeroed words, with one word in front for the segment
+// table. The message's payload (items) is copied once, into the builder, where ToZmqMessage
+// copies it twice (builder, then flat array). `words` is an upper bound on the message's size
+// in words; when `fill` outgrows it (or throws a kj::Exception), the message is built again the
+// ToZmqMessage way, so `fill` must be repeatable (it may run twice); what that second build
+// throws propagates.
+zmq::message_t BuildZmqMessage(size_t words,
+                               const std::function<void(capnp::MessageBuilder&)>& fill);
+
+// Words a Data list of items with these sizes takes in a message: one pointer per item plus its
+// bytes padded to whole words (for BuildZmqMessage's bound).
+template <typename Sizes>
+size_t DataListWords(const Sizes& sizes) {
+  size_t words = 0;
+  for (size_t bytes : sizes) words += 1 + (bytes + sizeof(capnp::word) - 1) / sizeof(capnp::word);
+  return words;
+}
 
 // The flat size in bytes that `builder` serializes to.
 size_t SerializedBytes(capnp::MessageBuilder& builder);

@@ -4,6 +4,7 @@
 
 #include <capnp/message.h>
 #include <capnp/schema.h>
+#include <capnp/serialize.h>
 
 #include <set>
 #include <string>
@@ -13,6 +14,8 @@
 namespace rlfleet {
 namespace {
 
+using replay_internal::BuildZmqMessage;
+using replay_internal::DataListWords;
 using replay_internal::ErrorCodeName;
 using replay_internal::FillInfo;
 using replay_internal::StatsFromInfo;
@@ -122,6 +125,71 @@ TEST(ProtocolTest, InfoReplyCarriesEveryShardCounter) {
   EXPECT_EQ(d.pending_inserts, t.pending_inserts);
   EXPECT_EQ(d.pending_samples, t.pending_samples);
   EXPECT_EQ(d.timeouts, t.timeouts);
+}
+
+// A sample reply with items of these sizes (item i filled with the byte 'a' + i).
+void FillSample(const std::vector<size_t>& sizes, capnp::MessageBuilder& builder) {
+  auto response = builder.initRoot<wire::Response>();
+  response.setProtocolVersion(7);
+  response.setRequestId(42);
+  auto reply = response.initSample();
+  auto items = reply.initItems(static_cast<unsigned int>(sizes.size()));
+  auto keys = reply.initKeys(static_cast<unsigned int>(sizes.size()));
+  for (unsigned int i = 0; i < sizes.size(); ++i) {
+    const std::string item(sizes[i], static_cast<char>('a' + i));
+    items.set(i, capnp::Data::Reader(reinterpret_cast<const kj::byte*>(item.data()), item.size()));
+    keys.set(i, 1000 + i);
+  }
+  reply.setTableSize(99);
+}
+
+std::string Bytes(const zmq::message_t& message) {
+  return std::string(static_cast<const char*>(message.data()), message.size());
+}
+
+// Built in place or, when the bound is too small, the ToZmqMessage way: either way the bytes are
+// those of Cap'n Proto's own flat serialization (messageToFlatArray) of the same message.
+TEST(ProtocolTest, BuildZmqMessageSendsCapnpsOwnFlatSerialization) {
+  const std::vector<size_t> sizes = {0, 1, 7, 8, 9, 1000};
+  // The reference: one large segment, serialized by capnp.
+  capnp::MallocMessageBuilder reference(4096);
+  FillSample(sizes, reference);
+  const kj::Array<capnp::word> flat = capnp::messageToFlatArray(reference);
+  const std::string expected(reinterpret_cast<const char*>(flat.begin()),
+                             flat.size() * sizeof(capnp::word));
+  // Data list words: (1 + 0) + (1 + 1) + (1 + 1) + (1 + 1) + (1 + 2) + (1 + 125) = 136.
+  EXPECT_EQ(DataListWords(sizes), 136u);
+  int calls = 0;
+  const auto fill = [&](capnp::MessageBuilder& b) {
+    ++calls;
+    FillSample(sizes, b);
+  };
+  const zmq::message_t in_place = BuildZmqMessage(DataListWords(sizes) + 64, fill);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(Bytes(in_place), expected);
+
+  calls = 0;
+  const zmq::message_t outgrown = BuildZmqMessage(20, fill);  // too small: built a second time
+  EXPECT_EQ(calls, 2);
+  // Another segment layout is possible, so compare what it reads as.
+  kj::ArrayPtr<const capnp::word> words(static_cast<const capnp::word*>(outgrown.data()),
+                                        outgrown.size() / sizeof(capnp::word));
+  capnp::FlatArrayMessageReader reader(words);
+  const auto sample = reader.getRoot<wire::Response>().getSample();
+  ASSERT_EQ(sample.getItems().size(), sizes.size());
+  for (unsigned int i = 0; i < sizes.size(); ++i) {
+    EXPECT_EQ(sample.getItems()[i].size(), sizes[i]);
+    if (sizes[i] > 0) {
+      EXPECT_EQ(sample.getItems()[i][sizes[i] - 1], 'a' + i);
+    }
+    EXPECT_EQ(sample.getKeys()[i], 1000u + i);
+  }
+  EXPECT_EQ(reader.getRoot<wire::Response>().getRequestId(), 42u);
+  EXPECT_EQ(sample.getTableSize(), 99);
+
+  // Anything else `fill` throws reaches the caller.
+  EXPECT_THROW(BuildZmqMessage(100, [](capnp::MessageBuilder&) { throw std::runtime_error("x"); }),
+               std::runtime_error);
 }
 
 }  // namespace

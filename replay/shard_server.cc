@@ -22,6 +22,8 @@ namespace rlfleet {
 namespace {
 
 using replay_internal::DecodedRequest;
+using replay_internal::BuildZmqMessage;
+using replay_internal::DataListWords;
 using replay_internal::ToZmqMessage;
 
 // A ROUTER message is [identity, ..., payload]; more frames than this are not a request.
@@ -235,29 +237,29 @@ ShardStats ShardServer::stats() const {
   return published_;
 }
 
-TableStats ShardServer::StatsOf(const HostedTable& t) const {
+void ShardServer::RefreshStats(const HostedTable& t, TableStats* s) const {
   const Table& table = t.table;
-  TableStats s;
-  s.name = table.name();
-  s.sampler = table.options().sampler;
-  s.remover = table.options().remover;
-  s.max_size = table.max_size();
-  s.max_times_sampled = table.options().max_times_sampled;
-  s.size = table.size();
-  s.inserts = table.counters().inserts;
-  s.samples = table.counters().samples;
-  s.evictions = table.counters().evictions;
-  s.exhausted = table.counters().exhausted;
-  s.unknown_key_updates = table.counters().unknown_key_updates;
-  s.priority_mass = table.priority_mass();
-  s.rate_limiter = table.rate_limiter().state();
-  s.can_insert = table.CanInsert(1);
-  s.can_sample = table.CanSample(1);
-  s.global_rate_limit = table.rate_limiter().has_external_counts();
-  s.pending_inserts = static_cast<int64_t>(t.pending_inserts.size());
-  s.pending_samples = static_cast<int64_t>(t.pending_samples.size());
-  s.timeouts = t.timeouts;
-  return s;
+  if (s->name != table.name()) {  // the first time: the strings never change after
+    s->name = table.name();
+    s->sampler = table.options().sampler;
+    s->remover = table.options().remover;
+  }
+  s->max_size = table.max_size();
+  s->max_times_sampled = table.options().max_times_sampled;
+  s->size = table.size();
+  s->inserts = table.counters().inserts;
+  s->samples = table.counters().samples;
+  s->evictions = table.counters().evictions;
+  s->exhausted = table.counters().exhausted;
+  s->unknown_key_updates = table.counters().unknown_key_updates;
+  s->priority_mass = table.priority_mass();
+  s->rate_limiter = table.rate_limiter().state();
+  s->can_insert = table.CanInsert(1);
+  s->can_sample = table.CanSample(1);
+  s->global_rate_limit = table.rate_limiter().has_external_counts();
+  s->pending_inserts = static_cast<int64_t>(t.pending_inserts.size());
+  s->pending_samples = static_cast<int64_t>(t.pending_samples.size());
+  s->timeouts = t.timeouts;
 }
 
 void ShardServer::Publish() {
@@ -271,11 +273,12 @@ void ShardServer::Publish() {
   live_.refused_peers = ProcessCurveRefused();
   live_.tables.resize(tables_.size());
   for (size_t i = 0; i < tables_.size(); ++i) {
-    live_.tables[i] = StatsOf(*tables_[i]);
+    RefreshStats(*tables_[i], &live_.tables[i]);
     live_.pending_inserts += live_.tables[i].pending_inserts;
     live_.pending_samples += live_.tables[i].pending_samples;
     live_.unknown_key_updates += live_.tables[i].unknown_key_updates;
   }
+  // Copy-assignment into the same shapes: the strings reuse their storage, nothing allocates.
   std::lock_guard<std::mutex> lock(mutex_);
   published_ = live_;
 }
@@ -765,35 +768,37 @@ bool ShardServer::ServeSample(HostedTable* t, const Envelope& envelope, uint64_t
   sampled_.clear();
   table.Sample(batch_size, rng_, &sampled_);
   const unsigned int n = static_cast<unsigned int>(sampled_.size());
-  size_t bytes = 0;
-  for (const SampledItem& item : sampled_) bytes += item.bytes->size();
-  capnp::MallocMessageBuilder builder(FirstSegmentWordsFor(bytes + 64 * sampled_.size() + 256));
-  auto response = builder.initRoot<wire::Response>();
-  response.setProtocolVersion(kProtocolVersion);
-  response.setRequestId(request_id);
-  auto reply = response.initSample();
-  auto items = reply.initItems(n);
-  auto keys = reply.initKeys(n);
-  auto probabilities = reply.initProbabilities(n);
-  auto weights = reply.initImportanceWeights(n);
-  auto times = reply.initTimesSampled(n);
-  auto sizes = reply.initTableSizes(n);
-  for (unsigned int i = 0; i < n; ++i) {
-    const SampledItem& s = sampled_[i];
-    items.set(i, capnp::Data::Reader(reinterpret_cast<const kj::byte*>(s.bytes->data()),
-                                     s.bytes->size()));
-    keys.set(i, s.key);
-    probabilities.set(i, s.probability);
-    weights.set(i, s.importance_weight);
-    times.set(i, static_cast<uint32_t>(s.times_sampled));
-    sizes.set(i, s.table_size);
-  }
-  reply.setPriorityMass(table.priority_mass());
-  reply.setTableSize(table.size());
-  reply.setImportanceExponent(table.options().importance_exponent);
-  replay_internal::FillRateLimiter(table.rate_limiter().state(), reply.initRateLimiter());
+  item_sizes_.clear();
+  for (const SampledItem& item : sampled_) item_sizes_.push_back(item.bytes->size());
+  // Items, then five lists of one word (or less) per item, then the structs' few words.
+  const size_t words = DataListWords(item_sizes_) + 5 * size_t{n} + 64;
+  zmq::message_t message = BuildZmqMessage(words, [&](capnp::MessageBuilder& builder) {
+    auto response = builder.initRoot<wire::Response>();
+    response.setProtocolVersion(kProtocolVersion);
+    response.setRequestId(request_id);
+    auto reply = response.initSample();
+    auto items = reply.initItems(n);
+    auto keys = reply.initKeys(n);
+    auto probabilities = reply.initProbabilities(n);
+    auto weights = reply.initImportanceWeights(n);
+    auto times = reply.initTimesSampled(n);
+    auto sizes = reply.initTableSizes(n);
+    for (unsigned int i = 0; i < n; ++i) {
+      const SampledItem& s = sampled_[i];
+      items.set(i, capnp::Data::Reader(reinterpret_cast<const kj::byte*>(s.bytes->data()),
+                                       s.bytes->size()));
+      keys.set(i, s.key);
+      probabilities.set(i, s.probability);
+      weights.set(i, s.importance_weight);
+      times.set(i, static_cast<uint32_t>(s.times_sampled));
+      sizes.set(i, s.table_size);
+    }
+    reply.setPriorityMass(table.priority_mass());
+    reply.setTableSize(table.size());
+    reply.setImportanceExponent(table.options().importance_exponent);
+    replay_internal::FillRateLimiter(table.rate_limiter().state(), reply.initRateLimiter());
+  });
   sampled_.clear();  // drop the references before sending
-  zmq::message_t message = ToZmqMessage(builder);
   if (static_cast<int64_t>(message.size()) > options_.max_message_bytes) {
     ++live_.oversized_replies;
     SendError(envelope, request_id, kTooLarge,

@@ -207,8 +207,12 @@ class ShardServer {
   bool SendReply(const Envelope& envelope, zmq::message_t&& reply);
   // Adds the time since the last call to the blocked-seconds counters.
   void AccountTime(SteadyClock::time_point now);
+  // Copies live_ (refreshed from the tables) to published_, which stats() reads. Runs before
+  // every reply, so a reply's receiver sees the counters of what it was answered; it assigns
+  // numbers and same-sized strings only (no allocation).
   void Publish();
-  TableStats StatsOf(const HostedTable& t) const;
+  // Sets *s from t: the strings only the first time, then the counters.
+  void RefreshStats(const HostedTable& t, TableStats* s) const;
 
   // Checkpoints.
   std::string CheckpointPath(const std::string& table) const;
@@ -228,6 +232,7 @@ class ShardServer {
   std::vector<std::unique_ptr<HostedTable>> tables_;
   Rng rng_;
   std::vector<SampledItem> sampled_;  // reused by ServeSample
+  std::vector<size_t> item_sizes_;     // reused by ServeSample
   SteadyClock::time_point last_tick_;
   SteadyClock::time_point next_checkpoint_;
   ShardStats live_;               // used by the Run thread only
