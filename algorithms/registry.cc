@@ -65,6 +65,12 @@ void CheckRunFitsAlgorithm(const AlgorithmSpec& algo, const RunConfig& config,
     throw std::invalid_argument("replay.sampler must be fifo with " + who + " (got '" + sampler +
                                 "')");
   }
+  if (algo.replay == ReplayKind::kQueue && config.learner.batches_per_sample != 1) {
+    throw std::invalid_argument(
+        "learner.batches_per_sample must be 1 with " + who +
+        ": a queue's batches are the newest unrolls, one request each (got " +
+        std::to_string(config.learner.batches_per_sample) + ")");
+  }
   if (algo.replay == ReplayKind::kReplayMemory) {
     if (sampler != "prioritized" && sampler != "uniform") {
       throw std::invalid_argument("replay.sampler must be prioritized or uniform with " + who +

@@ -70,6 +70,12 @@ TEST(RegistryTest, ChecksActionsAndTheSamplerTheAlgorithmNeeds) {
   config.replay.sampler = "prioritized";
   EXPECT_EQ(ErrorOf(config, Spec("CartPole-v1", true)),
             "replay.sampler must be fifo with learner.algo impala (got 'prioritized')");
+  config.replay.sampler = "fifo";
+  config.learner.batches_per_sample = 2;
+  EXPECT_EQ(ErrorOf(config, Spec("CartPole-v1", true)),
+            "learner.batches_per_sample must be 1 with learner.algo impala: a queue's batches are "
+            "the newest unrolls, one request each (got 2)");
+  config.replay.sampler = "prioritized";
 
   config.learner.algo = "apex_dqn";
   config.replay.max_size = 1000;

@@ -79,6 +79,7 @@ void VisitFields(Config& c, Visitor&& visit) {
   visit("learner.total_env_steps", c.learner.total_env_steps);
   visit("learner.publish_interval", c.learner.publish_interval);
   visit("learner.prefetch", c.learner.prefetch);
+  visit("learner.batches_per_sample", c.learner.batches_per_sample);
   visit("learner.intra_op_threads", c.learner.intra_op_threads);
   visit("learner.deterministic", c.learner.deterministic);
   visit("learner.discount", c.learner.discount);

@@ -85,11 +85,21 @@ TEST(ConfigIoTest, DeterministicModeNamesWhatItNeeds) {
       {"learner.intra_op_threads=2", "learner.intra_op_threads must be 1"},
       {"env.num_threads=2", "env.num_threads must be 1"},
       {"learner.device=auto", "learner.device must be cpu"},
-      {"replay.max_size=16", "replay.max_size must be >= cluster.num_actors * env.num_envs"}};
+      {"replay.max_size=16", "replay.max_size must be >= cluster.num_actors * env.num_envs"},
+      {"learner.batches_per_sample=2", "learner.batches_per_sample must be 1 with learner."}};
   for (const auto& [set, message] : cases) {
     const std::string error = ErrorOf("", {"learner.deterministic=true", set});
     EXPECT_NE(error.find(message), std::string::npos) << set << ": " << error;
     EXPECT_EQ(ErrorOf("", {set}).find("deterministic"), std::string::npos) << set;
+  }
+}
+
+TEST(ConfigIoTest, BatchesPerSampleIsBetweenOneAndSixtyFour) {
+  EXPECT_EQ(ErrorOf("", {"learner.batches_per_sample=64"}), "");
+  for (const char* set : {"learner.batches_per_sample=0", "learner.batches_per_sample=65"}) {
+    EXPECT_NE(ErrorOf("", {set}).find("learner.batches_per_sample must be in [1, 64]"),
+              std::string::npos)
+        << set << ": " << ErrorOf("", {set});
   }
 }
 

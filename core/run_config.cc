@@ -64,6 +64,8 @@ void RunConfig::Validate() const {
             env.num_threads);
     Require(learner.device == "cpu", "learner.device", "cpu with learner.deterministic",
             learner.device);
+    Require(learner.batches_per_sample == 1, "learner.batches_per_sample",
+            "1 with learner.deterministic", learner.batches_per_sample);
     // A round's unrolls must fit in the queue, or the actors wait for room the learner makes
     // only after their reports.
     Require(replay.sampler != "fifo" ||
@@ -143,6 +145,8 @@ void RunConfig::Validate() const {
   Require(learner.publish_interval > 0, "learner.publish_interval", "> 0",
           learner.publish_interval);
   Require(learner.prefetch > 0, "learner.prefetch", "> 0", learner.prefetch);
+  Require(learner.batches_per_sample > 0 && learner.batches_per_sample <= 64,
+          "learner.batches_per_sample", "in [1, 64]", learner.batches_per_sample);
   Require(learner.intra_op_threads > 0, "learner.intra_op_threads", "> 0",
           learner.intra_op_threads);
   Require(learner.discount >= 0 && learner.discount <= 1, "learner.discount", "in [0, 1]",

@@ -132,6 +132,12 @@ struct LearnerConfig {
   int64_t total_env_steps = 2000000;  // the run ends when the learner has consumed this many
   int32_t publish_interval = 1;       // publish weights every this many updates
   int32_t prefetch = 2;               // batches kept ready by the prefetch thread
+  // Replay memories (Ape-X, SAC, TD3): batches drawn per sample request. The prefetch thread asks
+  // for batches_per_sample × batch_size items at once and trains them as that many batches (each
+  // with its importance weights normalised by its own maximum): fewer messages per update, and
+  // the later batches of a reply drawn with priorities up to batches_per_sample − 1 updates old.
+  // 1 with learner.deterministic and with a queue (IMPALA).
+  int32_t batches_per_sample = 1;
   int32_t intra_op_threads = 1;
   // Lockstep rounds that repeat bit for bit (docs/architecture.md, Reproducibility): in round
   // r every actor acts actor.unroll_length steps per env with the weights of round r and

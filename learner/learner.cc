@@ -189,14 +189,14 @@ struct Learner::Impl {
     return options;
   }
 
-  // Prefetch thread: sends the queued priority updates (in order) without waiting for their
-  // acks, takes the acks that came back (waiting only while more than
-  // kMaxUnackedPriorityUpdates are out), and frees the trained batches.
   // The client's error replies (their requests dropped) and unusable replies, for status.json.
   void NoteSampleErrors(const SampleClient& client) {
     sample_error_replies = client.error_replies() + client.malformed_replies();
   }
 
+  // Prefetch thread: sends the queued priority updates (in order) without waiting for their
+  // acks, takes the acks that came back (waiting only while more than
+  // kMaxUnackedPriorityUpdates are out), and frees the trained batches.
   void SendPriorityUpdates(SampleClient& client) {
     while (std::optional<PriorityUpdate> update =
                priority_updates.Pop(std::chrono::milliseconds(0))) {
@@ -246,14 +246,18 @@ struct Learner::Impl {
     return std::nullopt;
   }
 
-  // Checks and prepares a sampled batch; bad items of a replay memory get priority 0 (never
-  // drawn again). False when nothing usable is left.
-  bool BuildBatch(const SampledBatch& sampled, SampleClient& client, ReadyBatch* out) {
+  // Checks and prepares items [begin, end) of a sampled reply as one batch; bad items of a
+  // replay memory get priority 0 (never drawn again). Importance weights are divided by their
+  // maximum over the batch's good items (w_i = (N·P(i))^−β / max_j w_j, Schaul et al. 2016), so
+  // each of several batches from one reply is normalised as if drawn alone. False when nothing
+  // usable is left.
+  bool BuildBatch(const SampledBatch& sampled, size_t begin, size_t end, SampleClient& client,
+                  ReadyBatch* out) {
     SampledItems items;
     ReadyBatch& next = *out;
     PriorityUpdate rejected;
     double version_sum = 0.0;
-    for (size_t i = 0; i < sampled.size(); ++i) {
+    for (size_t i = begin; i < end; ++i) {
       const auto info = TakeItem(sampled, i, &items);
       if (!info) {
         rejected.keys.push_back(sampled.key(i));
@@ -273,6 +277,13 @@ struct Learner::Impl {
     }
     const size_t count = items.unrolls.size() + items.transitions.size();
     if (count == 0) return false;
+    if (!items.importance_weights.empty()) {
+      const double max_weight =
+          *std::max_element(items.importance_weights.begin(), items.importance_weights.end());
+      if (max_weight > 0.0) {
+        for (double& w : items.importance_weights) w /= max_weight;
+      }
+    }
     next.mean_policy_version = version_sum / static_cast<double>(count);
     try {
       next.batch = algorithm->Prepare(std::move(items));
@@ -289,20 +300,26 @@ struct Learner::Impl {
   void PrefetchLoop() {
     try {
       SampleClient client(ClientOptions(), &prefetch_stop);
+      const size_t batch = static_cast<size_t>(config.learner.batch_size);
+      // learner.batches_per_sample batches per request (always 1 with a queue: registry.cc).
+      const size_t per_request = batch * static_cast<size_t>(config.learner.batches_per_sample);
       while (!prefetch_stop.load()) {
         SendPriorityUpdates(client);
         SampledBatch sampled;
-        const bool got =
-            replay_memory()
-                ? client.SamplePrioritized(config.learner.batch_size, kPollSlice.count(), &sampled)
-                : client.Sample(config.learner.batch_size, kPollSlice.count(), &sampled);
+        const bool got = replay_memory()
+                             ? client.SamplePrioritized(per_request, kPollSlice.count(), &sampled)
+                             : client.Sample(per_request, kPollSlice.count(), &sampled);
         NoteSampleErrors(client);
         if (!got) continue;
-        ReadyBatch next;
-        if (!BuildBatch(sampled, client, &next)) continue;
-        // While `ready` is full the learner is training: keep its priorities flowing.
-        while (!prefetch_stop.load() && !ready.Push(std::move(next), kHandOffSlice)) {
-          SendPriorityUpdates(client);
+        for (size_t begin = 0; begin < sampled.size() && !prefetch_stop.load(); begin += batch) {
+          ReadyBatch next;
+          if (!BuildBatch(sampled, begin, std::min(begin + batch, sampled.size()), client, &next)) {
+            continue;
+          }
+          // While `ready` is full the learner is training: keep its priorities flowing.
+          while (!prefetch_stop.load() && !ready.Push(std::move(next), kHandOffSlice)) {
+            SendPriorityUpdates(client);
+          }
         }
       }
     } catch (const StoppedError&) {
@@ -401,7 +418,7 @@ struct Learner::Impl {
         limiter.OnSample(static_cast<int64_t>(sampled.size()));
         if (!replay_memory()) limiter.OnDelete(static_cast<int64_t>(sampled.size()));
         ReadyBatch next;
-        if (!BuildBatch(sampled, client, &next)) continue;
+        if (!BuildBatch(sampled, 0, sampled.size(), client, &next)) continue;
         Train(next, stop, &client);
         EvaluateIfDue();
         completed = Done();

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <filesystem>
@@ -297,6 +298,67 @@ TEST_F(LearnerTest, ReplayMemoryDropsBadItemsSendsPrioritiesAndStopsAtTheActorsB
       EXPECT_NO_THROW(DecodeTransition(batch.item(i).data, batch.item(i).size));
     }
   }
+}
+
+// learner.batches_per_sample 4: the prefetch thread draws four batches per sample request and
+// trains each as its own batch, its importance weights divided by its own maximum.
+TEST_F(LearnerTest, SeveralBatchesPerSampleRequestAreTrainedOneByOne) {
+  config_.replay.table = "memory";
+  config_.replay.sampler = "prioritized";
+  config_.replay.max_size = 1000;
+  config_.replay.min_size_to_sample = 8;
+  config_.learner.batch_size = 8;
+  config_.learner.batches_per_sample = 4;
+  config_.learner.total_env_steps = 5000;
+  StartShard(true);
+  std::vector<std::string> items;
+  std::vector<double> priorities;
+  for (int i = 0; i < 64; ++i) {
+    items.push_back(EncodeTransition(
+        testing::OneStepTransition({1, 2, 3, 4}, i % 2, 1.0f, 0.99f, {1, 2, 3, 5})));
+    priorities.push_back(1.0 + i);  // unequal draws: unequal importance weights
+  }
+  Insert(items, priorities);
+
+  const AlgorithmSpec fake = testing::FakeAlgorithmSpec(
+      ItemKind::kTransition, ReplayKind::kReplayMemory, StepBudget::kActorFrames);
+  std::atomic<bool> stop{false};
+  LearnerSummary summary;
+  {
+    Learner learner(config_, (dir_ / "run").string(), false, fake);
+    std::thread run([&] { summary = learner.Run(stop); });
+    WaitFor(
+        [&] {
+          std::lock_guard<std::mutex> lock(testing::FakeLog().mutex);
+          return testing::FakeLog().batch_sizes.size() >= 40;
+        },
+        60);
+    ReportActorStats(config_.learner.total_env_steps, {});
+    WaitFor([&] { return summary.updates > 0; }, 30);
+    stop = true;
+    run.join();
+  }
+  EXPECT_TRUE(summary.completed);
+  ASSERT_GE(summary.updates, 40);
+  {
+    std::lock_guard<std::mutex> lock(testing::FakeLog().mutex);
+    size_t below_one = 0;
+    for (size_t b = 0; b < testing::FakeLog().batch_sizes.size(); ++b) {
+      EXPECT_EQ(testing::FakeLog().batch_sizes[b], 8u);
+      const std::vector<double>& w = testing::FakeLog().importance_weights[b];
+      ASSERT_EQ(w.size(), 8u);
+      EXPECT_DOUBLE_EQ(*std::max_element(w.begin(), w.end()), 1.0) << "batch " << b;
+      for (double x : w) below_one += x < 1.0 ? 1 : 0;
+    }
+    EXPECT_GT(below_one, 0u);
+  }
+  // One sample request per four updates. Beyond the batches trained, at most these were drawn:
+  // those waiting in `ready` (prefetch), the reply being split (4), and the replies of the
+  // requests the client keeps ahead (prefetch of them).
+  const ShardStats stats = Info();
+  const int64_t batches = summary.updates + config_.learner.prefetch + 4;
+  EXPECT_LE(stats.sample_requests, (batches + 3) / 4 + config_.learner.prefetch);
+  EXPECT_GE(stats.sample_requests * 4, summary.updates);
 }
 
 }  // namespace
