@@ -27,6 +27,7 @@ import glob
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -40,6 +41,12 @@ WORKLOADS = {
 }
 
 
+# iproute2's ip: sbin directories are not on every PATH.
+IP = shutil.which("ip") or next(
+    (p for p in ("/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip") if os.access(p, os.X_OK)),
+    "ip")
+
+
 def read_json(path):
     try:
         with open(path) as f:
@@ -51,7 +58,7 @@ def read_json(path):
 def link_bytes(ns):
     """RX and TX bytes of eth0 in network namespace ns."""
     base = "/sys/class/net/eth0/statistics/"
-    out = subprocess.run(["ip", "netns", "exec", ns, "cat", base + "rx_bytes", base + "tx_bytes"],
+    out = subprocess.run([IP, "netns", "exec", ns, "cat", base + "rx_bytes", base + "tx_bytes"],
                          check=True, capture_output=True, text=True).stdout.split()
     return int(out[0]), int(out[1])
 
@@ -90,7 +97,7 @@ def measure_point(args, bin_path, ns, prefix, tmp, workload, shards, actors):
     def worker(host, role, index, address):
         log = open(os.path.join(run, "logs", f"{role}-{index}.log"), "ab")
         procs.append(subprocess.Popen(
-            ["ip", "netns", "exec", f"{ns}-{host}", bin_path, "worker", "--role", role, "--index",
+            [IP, "netns", "exec", f"{ns}-{host}", bin_path, "worker", "--role", role, "--index",
              str(index), "--run-dir", run, "--set", f"cluster.advertise_host={prefix}.{address}"],
             stdout=log, stderr=subprocess.STDOUT))
 
