@@ -3,6 +3,7 @@
 
     sudo scripts/bench_scale.py [--shards 1,2,4] [--actors 2,4,16,64] [--workloads impala,apex]
                                 [--window 10] [--out FILE.json]
+    scripts/bench_scale.py --model FILE.json [--project-actors 1000] [--project-shards 16]
 
 Every point of the grid is one run over tcp with CURVE across three network namespaces joined by
 a bridge (scripts/netns.sh): the shards and the learner in host a, the actors alternately in
@@ -17,7 +18,10 @@ Once every actor has stepped and the learner has updated, the script reads every
 interface counters, waits --window seconds, and reads them again. Rates are the counters' growth
 over their own clocks. Per-unit costs are CPU seconds per unit: a shard's per request message,
 the learner's per update, the actors' per env step. Prints one line per point and, last, one
-JSON object with every point (also written to --out). Needs root, iproute2 and a built rlfleet
+JSON object with every point (also written to --out). --model reads such a file and prints the
+per-unit costs (medians over the points), each point against what those costs predict for this
+machine's cores, and a projection to --project-actors actors and --project-shards shards, each
+on a core of its own, with --link-gbit links. Measuring needs root, iproute2 and a built rlfleet
 (RLFLEET_BIN, default build/rlfleet). docs/scaling.md explains the figures and the model built
 from them.
 """
@@ -180,6 +184,141 @@ def summarize(workload, shards, actors, first, last):
     return point
 
 
+def median(values):
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return None
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else 0.5 * (values[mid - 1] + values[mid])
+
+
+def fit_line(xs, ys):
+    """Least-squares a + b·x."""
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx if sxx > 0 else 0.0
+    return my - b * mx, b
+
+
+def costs(points):
+    """Per-unit costs of one workload's points: medians over the points (one per grid cell)."""
+    per_step = lambda key: median(p[key] / p["actor_env_steps_per_second"] for p in points
+                                  if p["actor_env_steps_per_second"] > 0)
+    per_update = lambda key: median(p[key] / p["updates_per_second"] for p in points
+                                    if p["updates_per_second"] > 0)
+    messages = lambda p: (p["insert_requests_per_second"] + p["sample_requests_per_second"]
+                          + p["update_requests_per_second"])
+    # Sample and priority requests per update grow with the shards a batch is drawn from.
+    by_shards = {}
+    for p in points:
+        if p["updates_per_second"] > 0:
+            by_shards.setdefault(p["shards"], []).append(
+                (p["sample_requests_per_second"] + p["update_requests_per_second"])
+                / p["updates_per_second"])
+    shard_counts = sorted(by_shards)
+    learner_msgs = fit_line(shard_counts, [median(by_shards[s]) for s in shard_counts])
+    # The learner's CPU per update: the update itself plus the weights it sends to each actor.
+    learner_fit = fit_line([p["actors"] for p in points if p["updates_per_second"] > 0],
+                           [p["learner_cores"] / p["updates_per_second"] for p in points
+                            if p["updates_per_second"] > 0])
+    return {
+        "learner_cpu_s_per_update_fit": {"a": learner_fit[0], "b_per_actor": learner_fit[1]},
+        "actor_cpu_s_per_env_step": per_step("actor_cores"),
+        "insert_requests_per_env_step": per_step("insert_requests_per_second"),
+        "inserts_per_env_step": per_step("inserts_per_second"),
+        "host_a_rx_bytes_per_env_step": per_step("host_a_rx_bytes_per_second"),
+        "shard_cpu_s_per_message": median(p["shard_cores"] / messages(p) for p in points
+                                          if messages(p) > 0),
+        "learner_cpu_s_per_update": per_update("learner_cores"),
+        "samples_per_update": per_update("samples_per_second"),
+        "learner_requests_per_update": {"a": learner_msgs[0], "b_per_shard": learner_msgs[1]},
+        "weights_bytes_per_actor_per_update": median(
+            p["host_a_tx_bytes_per_second"] / (p["actors"] * p["updates_per_second"])
+            for p in points if p["updates_per_second"] > 0),
+    }
+
+
+def model(result, project_actors, project_shards, link_bytes_per_second):
+    """Per-unit costs, a check of the measured points against them, and a projection."""
+    out = {"workloads": {}}
+    cores = result["cores"]
+    for workload in sorted({p["workload"] for p in result["points"]}):
+        points = [p for p in result["points"] if p["workload"] == workload]
+        c = costs(points)
+        learner_msgs = lambda shards: (c["learner_requests_per_update"]["a"]
+                                       + c["learner_requests_per_update"]["b_per_shard"] * shards)
+        # Env steps per update: IMPALA consumes every frame once; Ape-X's learner is not in the
+        # actors' path (no rate limit), so its updates do not bound env steps.
+        frames_per_update = median(p["consumed_frames_per_second"] / p["updates_per_second"]
+                                   for p in points if p["updates_per_second"] > 0)
+        learner_bound = workload == "impala"
+        # The check: on `cores` busy cores, the CPU each env step costs (actor, its share of the
+        # shard's messages, its share of an update) bounds env steps/s.
+        check = []
+        for p in points:
+            if learner_bound:
+                per_step = (c["actor_cpu_s_per_env_step"]
+                            + c["shard_cpu_s_per_message"] * (c["insert_requests_per_env_step"]
+                                                              + learner_msgs(p["shards"])
+                                                              / frames_per_update)
+                            + c["learner_cpu_s_per_update"] / frames_per_update)
+                predicted = cores / per_step
+            else:
+                # Actors and shards share what the learner (one busy core) leaves.
+                per_step = (c["actor_cpu_s_per_env_step"]
+                            + c["shard_cpu_s_per_message"] * c["insert_requests_per_env_step"])
+                predicted = max(cores - p["learner_cores"], 0.0) / per_step
+            check.append({"shards": p["shards"], "actors": p["actors"],
+                          "measured_env_steps_per_second": p["actor_env_steps_per_second"],
+                          "predicted_env_steps_per_second": predicted,
+                          "measured_over_predicted": p["actor_env_steps_per_second"] / predicted})
+        # The projection: every actor, shard and the learner on a core of its own.
+        a, s = project_actors, project_shards
+        limits = {"actors": a / c["actor_cpu_s_per_env_step"]}
+        # The learner's CPU per update at `a` actors (the fit's per-actor term is the weights
+        # sent to each), never below the update alone.
+        fit = c["learner_cpu_s_per_update_fit"]
+        update_s = max(fit["a"] + fit["b_per_actor"] * a, c["learner_cpu_s_per_update"])
+        updates_cap = 1.0 / update_s
+        # The learner host's link out carries the weights to every actor.
+        weights_updates_cap = link_bytes_per_second / (a * c["weights_bytes_per_actor_per_update"])
+        if learner_bound:
+            limits["learner"] = updates_cap * frames_per_update
+            limits["learner_host_link_out_weights"] = weights_updates_cap * frames_per_update
+            per_step_messages = (c["insert_requests_per_env_step"]
+                                 + learner_msgs(s) / frames_per_update)
+            limits["shards"] = s / (c["shard_cpu_s_per_message"] * per_step_messages)
+        else:
+            # The learner's own requests take their share of the shards first.
+            learner_load = updates_cap * learner_msgs(s) * c["shard_cpu_s_per_message"]
+            limits["shards"] = (max(s - learner_load, 0.0)
+                                / (c["shard_cpu_s_per_message"]
+                                   * c["insert_requests_per_env_step"]))
+        # Links: each shard host takes its share of the inserts; the learner host receives
+        # every consumed item (IMPALA) or every sampled item (Ape-X) once more.
+        limits["shard_host_link"] = s * link_bytes_per_second / c["host_a_rx_bytes_per_env_step"]
+        if learner_bound:
+            limits["learner_host_link"] = link_bytes_per_second / c["host_a_rx_bytes_per_env_step"]
+        env_steps = min(limits.values())
+        # Shards one learner keeps busy at its full update rate (IMPALA: the inserts of the
+        # frames it consumes and its own requests; Ape-X: its requests only).
+        shard_s_per_update = c["shard_cpu_s_per_message"] * (
+            learner_msgs(1) + (c["insert_requests_per_env_step"] * frames_per_update
+                               if learner_bound else 0.0))
+        out["workloads"][workload] = {
+            "costs": c, "frames_per_update": frames_per_update, "check": check,
+            "projection": {"actors": a, "shards": s, "link_bytes_per_second": link_bytes_per_second,
+                           "limits_env_steps_per_second": limits,
+                           "env_steps_per_second": env_steps,
+                           "first_to_saturate": min(limits, key=limits.get),
+                           "learner_updates_per_second": updates_cap,
+                           "learner_updates_per_second_the_weights_link_carries":
+                               weights_updates_cap,
+                           "shard_cores_one_learner_keeps_busy": updates_cap * shard_s_per_update}}
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shards", default="1,2,4")
@@ -189,7 +328,18 @@ def main():
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds after start, unmeasured")
     parser.add_argument("--start-timeout", type=float, default=180.0)
     parser.add_argument("--out", help="also write the JSON here")
+    parser.add_argument("--model", metavar="FILE.json",
+                        help="measure nothing: read an earlier --out and print the model")
+    parser.add_argument("--project-actors", type=int, default=1000)
+    parser.add_argument("--project-shards", type=int, default=16)
+    parser.add_argument("--link-gbit", type=float, default=10.0, help="link speed per host")
     args = parser.parse_args()
+    if args.model:
+        with open(args.model) as f:
+            result = json.load(f)
+        print(json.dumps(model(result, args.project_actors, args.project_shards,
+                               args.link_gbit * 1e9 / 8), indent=1))
+        return 0
     shard_counts = [int(x) for x in args.shards.split(",")]
     actor_counts = [int(x) for x in args.actors.split(",")]
     workloads = args.workloads.split(",")
@@ -229,6 +379,7 @@ def main():
         with open(args.out, "w") as f:
             json.dump(result, f, indent=1)
     print(json.dumps(result))
+    return 0
 
 
 if __name__ == "__main__":
