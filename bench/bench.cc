@@ -268,11 +268,12 @@ std::vector<std::string> Encode(const SampledItems& items) {
 // prepares the next batch, and for a replay memory sends the trained batches' priorities, while
 // the train thread runs one update per batch and publishes weights every
 // learner.publish_interval updates) against the algorithm's bare Update on one ready batch.
-// A queue is kept full by an inserter thread; a replay memory is filled to replay.max_size items
-// (priorities in [0.1, 2)) first and receives no inserts while the learner runs, so the ratio
-// measures the learner's own overhead (replay.samples_per_insert is ignored). Both sides run in
-// 3 alternating rounds (a fresh learner each round, stopped by a timer) and are compared by
-// their totals.
+// A queue is kept full by an inserter thread while the learner runs; a replay memory is filled
+// to replay.max_size items (priorities in [0.1, 2)) first and receives no inserts while the
+// learner runs, so the ratio measures the learner's own overhead (replay.samples_per_insert is
+// ignored). Both sides run in 3 alternating rounds, each with a fresh model (a fresh learner
+// stopped by a timer; a fresh algorithm for the bare step, with the inserter stopped), and are
+// compared by their totals.
 int BenchLearner(const BenchOptions& options) {
   TempDir dir("rlfleet-bench");
   RunConfig config = BenchConfig(options, dir.path());
@@ -289,14 +290,17 @@ int BenchLearner(const BenchOptions& options) {
   CheckRunFitsAlgorithm(algo, config, spec);
   const torch::Device device = ResolveDevice(config.learner.device);
 
-  // Bare: Update() on one ready batch, repeatedly.
-  std::unique_ptr<LearnerAlgorithm> bare = algo.make_learner(config, spec, device.str());
-  std::unique_ptr<PreparedBatch> bare_batch =
-      bare->Prepare(SyntheticItems(config, algo, spec, config.learner.batch_size, 3));
-  for (int i = 0; i < 10; ++i) bare->Update(*bare_batch);
+  // Bare: Update() on one ready batch, repeatedly, by a fresh algorithm each round (as each
+  // round's learner is fresh: a model trained for longer on one batch can drift into slower
+  // arithmetic), with nothing else of the bench running (the inserter is stopped meanwhile).
+  std::unique_ptr<LearnerAlgorithm> bare;
   int64_t bare_updates = 0;
   double bare_seconds = 0.0;
   auto measure_bare = [&](double seconds) {
+    bare = algo.make_learner(config, spec, device.str());
+    std::unique_ptr<PreparedBatch> bare_batch =
+        bare->Prepare(SyntheticItems(config, algo, spec, config.learner.batch_size, 3));
+    for (int i = 0; i < 10; ++i) bare->Update(*bare_batch);
     Stopwatch clock;
     while (clock.Seconds() < seconds) {
       bare->Update(*bare_batch);
@@ -329,17 +333,22 @@ int BenchLearner(const BenchOptions& options) {
       }
     }
     client.Flush();
-  } else {
+  }
+  // A queue is kept full while a learner runs, and nothing inserts while the bare step runs.
+  const std::vector<std::string> queue_items =
+      replay_memory ? std::vector<std::string>{}
+                    : Encode(SyntheticItems(config, algo, spec, config.learner.batch_size, 5));
+  auto start_inserter = [&] {
+    if (replay_memory) return;
+    stop = false;
     inserter.emplace(&stop, [&] {
-      const std::vector<std::string> items =
-          Encode(SyntheticItems(config, algo, spec, config.learner.batch_size, 5));
       InsertClient client(insert_options, &stop);
       try {
-        while (!stop.load()) client.Insert(items);
+        while (!stop.load()) client.Insert(queue_items);
       } catch (const StoppedError&) {
       }
     });
-  }
+  };
 
   // A fresh Learner (its own run directory) trains for `seconds`, stopped by a timer. Returns
   // its updates and the seconds Run took; throws if it dropped any item.
@@ -373,12 +382,13 @@ int BenchLearner(const BenchOptions& options) {
   int64_t learner_updates = 0;
   double learner_seconds = 0.0;
   for (int r = 0; r < kRounds; ++r) {
+    start_inserter();
     const auto [updates, seconds] = run_learner(options.seconds / kRounds);
+    inserter.reset();  // stops and joins it
     learner_updates += updates;
     learner_seconds += seconds;
     measure_bare(options.seconds / kRounds);
   }
-  inserter.reset();  // stops and joins it
   const double bare_ups = static_cast<double>(bare_updates) / bare_seconds;
   const double learner_ups = static_cast<double>(learner_updates) / learner_seconds;
 
