@@ -256,14 +256,19 @@ def model(result, project_actors, project_shards, link_bytes_per_second):
         # The check: on `cores` busy cores, the CPU each env step costs (actor, its share of the
         # shard's messages, its share of an update) bounds env steps/s.
         check = []
+        fit = c["learner_cpu_s_per_update_fit"]
+        learner_core = median(p["learner_cores"] for p in points)  # what the learner can use
         for p in points:
             if learner_bound:
+                update_s = max(fit["a"] + fit["b_per_actor"] * p["actors"],
+                               0.5 * c["learner_cpu_s_per_update"])
                 per_step = (c["actor_cpu_s_per_env_step"]
                             + c["shard_cpu_s_per_message"] * (c["insert_requests_per_env_step"]
                                                               + learner_msgs(p["shards"])
                                                               / frames_per_update)
-                            + c["learner_cpu_s_per_update"] / frames_per_update)
-                predicted = cores / per_step
+                            + update_s / frames_per_update)
+                # The machine's cores bound the sum; the learner's own cores bound its updates.
+                predicted = min(cores / per_step, learner_core / update_s * frames_per_update)
             else:
                 # Actors and shards share what the learner (one busy core) leaves.
                 per_step = (c["actor_cpu_s_per_env_step"]
@@ -278,7 +283,6 @@ def model(result, project_actors, project_shards, link_bytes_per_second):
         limits = {"actors": a / c["actor_cpu_s_per_env_step"]}
         # The learner's CPU per update at `a` actors (the fit's per-actor term is the weights
         # sent to each), never below the update alone.
-        fit = c["learner_cpu_s_per_update_fit"]
         update_s = max(fit["a"] + fit["b_per_actor"] * a, c["learner_cpu_s_per_update"])
         updates_cap = 1.0 / update_s
         # The learner host's link out carries the weights to every actor.
