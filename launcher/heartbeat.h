@@ -16,6 +16,9 @@ namespace rlfleet {
 // The name of a role in logs, restarts.json and heartbeats: "learner", "shard-<i>", "actor-<i>".
 std::string RoleName(const std::string& role, int32_t index);
 
+// The CPU seconds (user + system) this process has used, all its threads together.
+double ProcessCpuSeconds();
+
 // A role's heartbeat: <run_dir>/roles/<RoleName>.json, replaced atomically every
 // interval_seconds by a thread of its own (the first at once):
 //   {"role": "actor", "index": 3, "host": "node7", "pid": 1234, "started": <unix s>,
@@ -27,9 +30,6 @@ std::string RoleName(const std::string& role, int32_t index);
 // `fields` runs on that thread (it must be thread-safe) and adds numbers, e.g. env_steps. The
 // destructor stops the thread at once and writes a last record with "stopped": true. A write
 // that fails (a full disk) is logged once and retried at the next beat.
-// The CPU seconds (user + system) this process has used, all its threads together.
-double ProcessCpuSeconds();
-
 class Heartbeat {
  public:
   using Fields = std::function<std::vector<std::pair<std::string, double>>()>;

@@ -15,14 +15,14 @@
 
 namespace rlfleet {
 
+using replay_internal::BuildZmqMessage;
+using replay_internal::DataListWords;
 using replay_internal::DealerOptions;
 using replay_internal::ErrorText;
 using replay_internal::kMaxSliceMs;
 using replay_internal::MillisecondsSince;
 using replay_internal::ReceivedMessage;
 using replay_internal::ResponseOf;
-using replay_internal::BuildZmqMessage;
-using replay_internal::DataListWords;
 using replay_internal::TrySendMessage;
 
 // ---------------------------------------------------------------------------------------------
@@ -89,8 +89,8 @@ zmq::message_t InsertClient::Encode(uint64_t id, const Request& r) const {
   sizes.reserve(r.items.size());
   for (const std::string& item : r.items) sizes.push_back(item.size());
   // Items, one word per priority, the table's name, the structs' few words.
-  const size_t words = DataListWords(sizes) + r.priorities.size() +
-                       options_.table.size() / sizeof(capnp::word) + 64;
+  const size_t words =
+      DataListWords(sizes) + r.priorities.size() + options_.table.size() / sizeof(capnp::word) + 64;
   return BuildZmqMessage(words, [&](capnp::MessageBuilder& builder) {
     auto request = builder.initRoot<wire::Request>();
     request.setProtocolVersion(kProtocolVersion);

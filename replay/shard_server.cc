@@ -21,9 +21,9 @@
 namespace rlfleet {
 namespace {
 
-using replay_internal::DecodedRequest;
 using replay_internal::BuildZmqMessage;
 using replay_internal::DataListWords;
+using replay_internal::DecodedRequest;
 using replay_internal::ToZmqMessage;
 
 // A ROUTER message is [identity, ..., payload]; more frames than this are not a request.

@@ -232,7 +232,7 @@ class ShardServer {
   std::vector<std::unique_ptr<HostedTable>> tables_;
   Rng rng_;
   std::vector<SampledItem> sampled_;  // reused by ServeSample
-  std::vector<size_t> item_sizes_;     // reused by ServeSample
+  std::vector<size_t> item_sizes_;    // reused by ServeSample
   SteadyClock::time_point last_tick_;
   SteadyClock::time_point next_checkpoint_;
   ShardStats live_;               // used by the Run thread only

@@ -22,8 +22,7 @@ namespace fs = std::filesystem;
 // |a / b − 1| <= tolerance, with a message naming both.
 ::testing::AssertionResult Near(double a, double b, double tolerance) {
   if (b > 0 && std::abs(a / b - 1.0) <= tolerance) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << a << " is not within " << 100 * tolerance << "% of "
-                                       << b;
+  return ::testing::AssertionFailure() << a << " is not within " << 100 * tolerance << "% of " << b;
 }
 
 TEST(BenchScaleTest, RatesAgreeWithWhatTheConfigsFix) {
@@ -33,7 +32,8 @@ TEST(BenchScaleTest, RatesAgreeWithWhatTheConfigsFix) {
   const auto [code, output] =
       RunShell("RLFLEET_BIN=" + testing::kRlfleetBinary + " " + RLFLEET_SOURCE_DIR +
                "/scripts/bench_scale.py --workloads impala,apex --shards 2 --actors 2 "
-               "--window 4 --warmup 1 --out " + out + " 2>&1");
+               "--window 4 --warmup 1 --out " +
+               out + " 2>&1");
   ASSERT_EQ(code, 0) << output;
   const auto result = nlohmann::json::parse(ReadFile(out));
   ASSERT_EQ(result["points"].size(), 2u) << output;
@@ -53,8 +53,8 @@ TEST(BenchScaleTest, RatesAgreeWithWhatTheConfigsFix) {
       EXPECT_TRUE(Near(p["insert_requests_per_second"], inserts / 16, 0.35));
       EXPECT_TRUE(Near(p["samples_per_second"], inserts, 0.35));  // a queue: each unroll once
       // Both from status.json over the same interval: exact but for rounding.
-      EXPECT_TRUE(Near(p["consumed_frames_per_second"], 800 * p["updates_per_second"].get<double>(),
-                       0.01));
+      EXPECT_TRUE(
+          Near(p["consumed_frames_per_second"], 800 * p["updates_per_second"].get<double>(), 0.01));
     } else {
       EXPECT_TRUE(Near(inserts, steps, 0.35));
       EXPECT_TRUE(Near(p["insert_requests_per_second"], inserts / 64, 0.35));
