@@ -12,6 +12,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -41,7 +42,41 @@ class LearnerTest : public testing::RunFixture {
     testing::FakeLog().importance_weights.clear();
     testing::FakeLog().bad_items_prepared = 0;
   }
+
+  // A prioritized replay memory of 1000 transitions, batches of 8, a budget of 5000 env steps.
+  void UsePrioritizedMemory() {
+    config_.replay.table = "memory";
+    config_.replay.sampler = "prioritized";
+    config_.replay.max_size = 1000;
+    config_.replay.min_size_to_sample = 8;
+    config_.learner.batch_size = 8;
+    config_.learner.total_env_steps = 5000;
+  }
+
+  // Runs a learner (the fake transition algorithm; the budget counts the actors' frames) in
+  // run_dir on a thread of its own. `train` runs meanwhile and waits for what the test needs;
+  // then the actors report the whole budget and the run ends on it. Returns the summary.
+  LearnerSummary RunToActorBudget(const fs::path& run_dir, const std::function<void()>& train) {
+    const AlgorithmSpec fake = testing::FakeAlgorithmSpec(
+        ItemKind::kTransition, ReplayKind::kReplayMemory, StepBudget::kActorFrames);
+    std::atomic<bool> stop{false};
+    LearnerSummary summary;
+    Learner learner(config_, run_dir.string(), false, fake);
+    std::thread run([&] { summary = learner.Run(stop); });
+    train();
+    ReportActorStats(config_.learner.total_env_steps, {});
+    WaitFor([&] { return summary.updates > 0; }, 30);
+    stop = true;  // a safety net only: completed must come from the budget
+    run.join();
+    return summary;
+  }
 };
+
+// An encoded one-step CartPole-sized transition with action i % 2: an item the env spec accepts.
+std::string GoodTransition(int i) {
+  return EncodeTransition(
+      testing::OneStepTransition({1, 2, 3, 4}, i % 2, 1.0f, 0.99f, {1, 2, 3, 5}));
+}
 
 Unroll OnesUnroll(int32_t length, int32_t observation_size, int64_t version) {
   Unroll u;
@@ -224,30 +259,16 @@ TEST_F(NonFiniteLearnerTest, EndTheRunWhenTooManyComeInARow) {
 // priority 0 (never drawn again) and never reach the algorithm; the learner sends one priority
 // update per trained batch.
 TEST_F(LearnerTest, ReplayMemoryDropsBadItemsSendsPrioritiesAndStopsAtTheActorsBudget) {
-  config_.replay.table = "memory";
-  config_.replay.sampler = "prioritized";
-  config_.replay.max_size = 1000;
-  config_.replay.min_size_to_sample = 8;
-  config_.learner.batch_size = 8;
-  config_.learner.total_env_steps = 5000;
+  UsePrioritizedMemory();
   StartShard(true);
   std::vector<std::string> items;
-  for (int i = 0; i < 30; ++i) {
-    items.push_back(EncodeTransition(
-        testing::OneStepTransition({1, 2, 3, 4}, i % 2, 1.0f, 0.99f, {1, 2, 3, 5})));
-  }
+  for (int i = 0; i < 30; ++i) items.push_back(GoodTransition(i));
   items.push_back(EncodeTransition(testing::OneStepTransition({1, 2, 3}, 0, 1, 0.9f, {1, 2, 3})));
   items.push_back("not a transition");
   Insert(items, std::vector<double>(items.size(), 1.0));
 
-  const AlgorithmSpec fake = testing::FakeAlgorithmSpec(
-      ItemKind::kTransition, ReplayKind::kReplayMemory, StepBudget::kActorFrames);
   const fs::path run_dir = dir_ / "run";
-  std::atomic<bool> stop{false};
-  LearnerSummary summary;
-  {
-    Learner learner(config_, run_dir.string(), false, fake);
-    std::thread run([&] { summary = learner.Run(stop); });
+  const LearnerSummary summary = RunToActorBudget(run_dir, [&] {
     // Train until both bad items were drawn (status.json counts them) and 50 updates passed.
     auto status = [&] {
       const fs::path path = run_dir / "status.json";
@@ -260,11 +281,7 @@ TEST_F(LearnerTest, ReplayMemoryDropsBadItemsSendsPrioritiesAndStopsAtTheActorsB
         },
         60);
     EXPECT_EQ(status().value("env_steps", -1), 0) << "the budget counts the actors' frames";
-    ReportActorStats(config_.learner.total_env_steps, {});
-    WaitFor([&] { return summary.updates > 0; }, 30);
-    stop = true;  // a safety net only: completed must come from the budget
-    run.join();
-  }
+  });
   EXPECT_TRUE(summary.completed);
   EXPECT_EQ(summary.env_steps, config_.learner.total_env_steps);
   EXPECT_GE(summary.updates, 50);
@@ -303,41 +320,25 @@ TEST_F(LearnerTest, ReplayMemoryDropsBadItemsSendsPrioritiesAndStopsAtTheActorsB
 // learner.batches_per_sample 4: the prefetch thread draws four batches per sample request and
 // trains each as its own batch, its importance weights divided by its own maximum.
 TEST_F(LearnerTest, SeveralBatchesPerSampleRequestAreTrainedOneByOne) {
-  config_.replay.table = "memory";
-  config_.replay.sampler = "prioritized";
-  config_.replay.max_size = 1000;
-  config_.replay.min_size_to_sample = 8;
-  config_.learner.batch_size = 8;
+  UsePrioritizedMemory();
   config_.learner.batches_per_sample = 4;
-  config_.learner.total_env_steps = 5000;
   StartShard(true);
   std::vector<std::string> items;
   std::vector<double> priorities;
   for (int i = 0; i < 64; ++i) {
-    items.push_back(EncodeTransition(
-        testing::OneStepTransition({1, 2, 3, 4}, i % 2, 1.0f, 0.99f, {1, 2, 3, 5})));
+    items.push_back(GoodTransition(i));
     priorities.push_back(1.0 + i);  // unequal draws: unequal importance weights
   }
   Insert(items, priorities);
 
-  const AlgorithmSpec fake = testing::FakeAlgorithmSpec(
-      ItemKind::kTransition, ReplayKind::kReplayMemory, StepBudget::kActorFrames);
-  std::atomic<bool> stop{false};
-  LearnerSummary summary;
-  {
-    Learner learner(config_, (dir_ / "run").string(), false, fake);
-    std::thread run([&] { summary = learner.Run(stop); });
+  const LearnerSummary summary = RunToActorBudget(dir_ / "run", [&] {
     WaitFor(
         [&] {
           std::lock_guard<std::mutex> lock(testing::FakeLog().mutex);
           return testing::FakeLog().batch_sizes.size() >= 40;
         },
         60);
-    ReportActorStats(config_.learner.total_env_steps, {});
-    WaitFor([&] { return summary.updates > 0; }, 30);
-    stop = true;
-    run.join();
-  }
+  });
   EXPECT_TRUE(summary.completed);
   ASSERT_GE(summary.updates, 40);
   {
