@@ -255,13 +255,19 @@ def model(result, project_actors, project_shards, link_bytes_per_second):
         learner_bound = workload == "impala"
         # The check: on `cores` busy cores, the CPU each env step costs (actor, its share of the
         # shard's messages, its share of an update) bounds env steps/s.
-        check = []
         fit = c["learner_cpu_s_per_update_fit"]
+
+        def update_seconds(actors):
+            """The learner's CPU per update with `actors` actors (the fit's per-actor term is the
+            weights sent to each), never below half the median update: a guard against a fitted
+            line that falls towards zero."""
+            return max(fit["a"] + fit["b_per_actor"] * actors, 0.5 * c["learner_cpu_s_per_update"])
+
+        check = []
         learner_core = median(p["learner_cores"] for p in points)  # what the learner can use
         for p in points:
             if learner_bound:
-                update_s = max(fit["a"] + fit["b_per_actor"] * p["actors"],
-                               0.5 * c["learner_cpu_s_per_update"])
+                update_s = update_seconds(p["actors"])
                 per_step = (c["actor_cpu_s_per_env_step"]
                             + c["shard_cpu_s_per_message"] * (c["insert_requests_per_env_step"]
                                                               + learner_msgs(p["shards"])
@@ -270,7 +276,7 @@ def model(result, project_actors, project_shards, link_bytes_per_second):
                 # The machine's cores bound the sum; the learner's own cores bound its updates.
                 predicted = min(cores / per_step, learner_core / update_s * frames_per_update)
             else:
-                # Actors and shards share what the learner (one busy core) leaves.
+                # Actors and shards share the cores the learner's measured share leaves.
                 per_step = (c["actor_cpu_s_per_env_step"]
                             + c["shard_cpu_s_per_message"] * c["insert_requests_per_env_step"])
                 predicted = max(cores - p["learner_cores"], 0.0) / per_step
@@ -281,10 +287,7 @@ def model(result, project_actors, project_shards, link_bytes_per_second):
         # The projection: every actor, shard and the learner on a core of its own.
         a, s = project_actors, project_shards
         limits = {"actors": a / c["actor_cpu_s_per_env_step"]}
-        # The learner's CPU per update at `a` actors (the fit's per-actor term is the weights
-        # sent to each), never below the update alone.
-        update_s = max(fit["a"] + fit["b_per_actor"] * a, c["learner_cpu_s_per_update"])
-        updates_cap = 1.0 / update_s
+        updates_cap = 1.0 / update_seconds(a)
         # The learner host's link out carries the weights to every actor.
         weights_updates_cap = link_bytes_per_second / (a * c["weights_bytes_per_actor_per_update"])
         if learner_bound:
